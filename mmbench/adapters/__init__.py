@@ -1,0 +1,1 @@
+"""Model adapters: anything with ``predict(samples) -> list[str]`` is a model."""

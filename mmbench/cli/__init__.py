@@ -1,0 +1,66 @@
+"""The ``mmbench`` command. Each subcommand lives in its own module with ``register(app)``.
+
+Modules here parse and print only; heavy imports happen inside the commands, so
+``mmbench score`` and ``mmbench ls`` start without importing torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+
+import typer
+
+app = typer.Typer(
+    name="mmbench",
+    help="Evaluate and benchmark multimodal models: quality and cost in one record.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _register_all() -> None:
+    for info in pkgutil.iter_modules(__path__):
+        if not info.name.startswith("_"):
+            importlib.import_module(f"{__name__}.{info.name}").register(app)
+
+
+_register_all()
+
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions whose message is meant for the user: printed without a traceback."""
+    from mmbench.adapters.base import ModelError
+    from mmbench.registry import UnknownNameError
+    from mmbench.tasks import DataMissingError, TaskError
+
+    errors: list[type[BaseException]] = [UnknownNameError, TaskError, DataMissingError, ModelError]
+    runner = sys.modules.get("mmbench.runner")
+    if runner is not None:
+        errors.append(runner.RunAborted)
+    return tuple(errors)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script; user errors exit with status 2 and one message."""
+    from rich.console import Console
+
+    try:
+        app(args=argv, standalone_mode=False)
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.Abort:
+        return 130
+    except Exception as exc:  # click.UsageError and our user errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return exc.exit_code
+        if isinstance(exc, user_errors()):
+            Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+            return 2
+        raise
+    return 0

@@ -1,0 +1,1 @@
+"""Readers for official dataset formats; each registers in ``READERS`` and yields Samples."""

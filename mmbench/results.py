@@ -1,0 +1,101 @@
+"""Results records: one JSON per (model, task), written atomically and validated by a schema.
+
+>>> env = environment()
+>>> sorted(env)[:3]
+['cpu', 'device', 'git_commit']
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from datetime import datetime, timezone
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from mmbench import __version__
+
+SCHEMA_VERSION = 1
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@cache
+def schema() -> dict[str, Any]:
+    """The JSON Schema of results files (shipped as ``mmbench/schemas/results.schema.json``)."""
+    text = (resources.files("mmbench") / "schemas" / "results.schema.json").read_text()
+    return json.loads(text)
+
+
+def validate(record: dict[str, Any]) -> None:
+    """Raise ``jsonschema.ValidationError`` if ``record`` is not a valid results record."""
+    import jsonschema
+
+    jsonschema.validate(record, schema())
+
+
+def _git_commit() -> str | None:
+    here = Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(here), "rev-parse", "HEAD"],
+            capture_output=True, text=True, timeout=5, check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def environment(device: str = "cpu") -> dict[str, Any]:
+    """Python, torch, mmbench versions, git commit, platform and device."""
+    torch_version = None
+    if "torch" in sys.modules:
+        torch_version = sys.modules["torch"].__version__
+    return {
+        "python": platform.python_version(),
+        "torch": torch_version,
+        "mmbench": __version__,
+        "git_commit": _git_commit(),
+        "platform": platform.platform(),
+        "cpu": platform.processor() or platform.machine(),
+        "device": device,
+    }
+
+
+def write_json_atomic(path: str | Path, data: Any) -> Path:
+    """Write JSON to a temp file in the same folder, fsync, then rename over ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=2, ensure_ascii=False, allow_nan=False)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def results_path(out_dir: str | Path, model_name: str, task: str) -> Path:
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in model_name)
+    return Path(out_dir) / "results" / f"{task}__{safe}.json"
+
+
+def load_results(path: str | Path) -> dict[str, Any]:
+    """Read and validate one results file."""
+    with open(path, encoding="utf-8") as fh:
+        record = json.load(fh)
+    validate(record)
+    return record

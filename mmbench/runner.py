@@ -1,0 +1,279 @@
+"""The evaluation loop: stream samples in batches, predict, store as it comes, then score.
+
+Media are decoded in ``torch.utils.data.DataLoader`` workers, and only the modalities the
+model consumes. A batch whose ``predict`` raises is retried sample by sample, so one bad
+sample becomes a recorded error (``fail_fast`` stops instead). Samples already in the
+prediction store are skipped, so a rerun after a crash resumes.
+
+>>> import tempfile
+>>> from mmbench.tasks import load_task
+>>> r = run_task("constant:yes", load_task("easyvqa"), RunConfig(out_dir=tempfile.mkdtemp(), limit=8, progress=False))
+>>> r.record["n_samples"]
+8
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mmbench.adapters.base import ModelContext, ModelError, build_model, fingerprint, model_info
+from mmbench.metrics.base import MetricResult, get_metric
+from mmbench.metrics.bootstrap import DEFAULT_RESAMPLES, confidence_intervals
+from mmbench.profiling import Profiler
+from mmbench.results import environment, now_iso, results_path, validate, write_json_atomic
+from mmbench.store import PredictionStore
+from mmbench.tasks import Task
+from mmbench.types import MediaError, Modality, Prediction, Sample
+
+
+class RunAborted(RuntimeError):
+    """``--fail-fast`` stopped the run at the first sample error; predictions so far are kept."""
+
+
+@dataclass
+class RunConfig:
+    """Options of one ``mmbench run`` (CLI flags map one to one)."""
+
+    out_dir: str | Path = "mmbench-out"
+    data_root: Path | None = None
+    batch_size: int | None = None
+    limit: int | None = None
+    device: str = "cpu"
+    workers: int | None = None
+    fail_fast: bool = False
+    progress: bool = True
+    n_resamples: int = DEFAULT_RESAMPLES
+    warmup: int = 0
+
+
+@dataclass
+class RunResult:
+    """What a run produced: the results record and where it was written."""
+
+    record: dict[str, Any]
+    path: Path
+    scores: list[MetricResult] = field(default_factory=list)
+
+
+class _Decode:
+    """Map-style dataset: decodes the media the model consumes; errors come back as values."""
+
+    def __init__(self, samples: Sequence[Sample], modalities: set[Modality]) -> None:
+        self.samples = samples
+        self.image = Modality.IMAGE in modalities
+        self.audio = Modality.AUDIO in modalities
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, i: int) -> Sample | MediaError:
+        s = self.samples[i]
+        try:
+            image = s.load_image() if self.image and s.image_path is not None else None
+            audio = s.load_audio() if self.audio and s.audio_path is not None else None
+        except MediaError as exc:
+            return exc
+        if image is None and audio is None:
+            return s
+        import dataclasses
+
+        return dataclasses.replace(s, image=image, audio=audio)
+
+
+def _collate(items: list[Any]) -> list[Any]:
+    return items
+
+
+def _batches(dataset: _Decode, batch_size: int, workers: int):  # -> Iterator[list[Sample|MediaError]]
+    if workers == 0 or len(dataset) <= batch_size:
+        for start in range(0, len(dataset), batch_size):
+            yield [dataset[i] for i in range(start, min(start + batch_size, len(dataset)))]
+        return
+    from torch.utils.data import DataLoader
+
+    yield from DataLoader(
+        dataset, batch_size=batch_size, num_workers=workers, collate_fn=_collate, shuffle=False
+    )
+
+
+def predict_batch(model: Any, batch: Sequence[Sample], fail_fast: bool) -> list[Prediction]:
+    """Call the model on a batch; on an exception retry one by one (unless ``fail_fast``)."""
+    try:
+        outputs = model.predict(batch)
+    except Exception as exc:
+        if fail_fast:
+            raise RunAborted(f"model {model.name!r} raised on a batch of {len(batch)}: {exc!r}") from exc
+        if len(batch) == 1:
+            return [Prediction(batch[0].id, None, f"model error: {type(exc).__name__}: {exc}")]
+        return [p for s in batch for p in predict_batch(model, [s], fail_fast)]
+    if not isinstance(outputs, (list, tuple)) or len(outputs) != len(batch):
+        n = len(outputs) if hasattr(outputs, "__len__") else type(outputs).__name__
+        raise ModelError(
+            f"model {model.name!r} returned {n} outputs for a batch of {len(batch)} samples; "
+            "predict() must return one string per sample, in order"
+        )
+    return [Prediction(s.id, str(o)) for s, o in zip(batch, outputs, strict=True)]
+
+
+def _progress(enabled: bool, label: str, total: int):
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    class _Rate(TextColumn):
+        def render(self, task):  # samples/s from rich's own speed estimate
+            from rich.text import Text
+
+            return Text(f"{task.speed:.1f} samples/s" if task.speed else "")
+
+    return Progress(
+        TextColumn(f"[bold]{label}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        _Rate(""),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        disable=not enabled,
+        transient=False,
+    )
+
+
+def score_task(
+    task: Task, samples: Sequence[Sample], store: PredictionStore, n_resamples: int
+) -> list[MetricResult]:
+    """Score every sample; a sample without a prediction (an error) is scored as ``""``."""
+    if not samples or all(not s.references for s in samples):
+        return []
+    preds = [store.predictions[s.id].text if s.id in store.predictions else "" for s in samples]
+    refs = [list(s.references) for s in samples]
+    out: list[MetricResult] = []
+    for spec in task.metrics:
+        metric = get_metric(spec.name, **spec.options)
+        stats = metric.stats(preds, refs)
+        values = metric.score(stats)
+        cis = confidence_intervals(metric, stats, n_resamples=n_resamples) if n_resamples else {}
+        sig = metric.signature()
+        for key, value in values.items():
+            out.append(MetricResult(key, float(value), sig, cis.get(key)))
+    return out
+
+
+def run_task(
+    model_spec: str,
+    task: Task,
+    cfg: RunConfig,
+    model: Any = None,
+    on_batch: Callable[[int], None] | None = None,
+) -> RunResult:
+    """Evaluate one model on one task; returns the (already written) results record."""
+    started_at, t0 = now_iso(), time.perf_counter()
+    profiler = Profiler(warmup=cfg.warmup)
+    if model is None:
+        model = build_model(model_spec, ModelContext(task, cfg.data_root, cfg.device))
+    if hasattr(model, "to") and cfg.device != "cpu":
+        model.to(cfg.device)
+    info = model_info(model)
+    fp = fingerprint(model, model_spec)
+    store = PredictionStore.open(cfg.out_dir, model.name, fp, task.name, task.version)
+
+    with profiler.phase("read"):
+        reader = task.make_reader(cfg.data_root)
+        samples: list[Sample] = []
+        for s in reader:
+            if cfg.limit is not None and len(samples) >= cfg.limit:
+                break
+            samples.append(s)
+    done = store.done_ids()
+    pending = [s for s in samples if s.id not in done]
+    batch_size = cfg.batch_size or int(task.defaults.get("batch_size", 16))
+    workers = cfg.workers if cfg.workers is not None else int(task.defaults.get("workers", 2))
+    modalities = set(getattr(model, "modalities", ()))
+    dataset = _Decode(pending, modalities)
+    if not (modalities & {Modality.IMAGE, Modality.AUDIO}):
+        workers = 0  # nothing to decode: workers would only add start-up cost
+
+    with _progress(cfg.progress, f"{model.name} · {task.name}", len(samples)) as bar:
+        bar_id = bar.add_task("predict", total=len(samples), completed=len(samples) - len(pending))
+        batches = iter(_batches(dataset, batch_size, workers))
+        while True:
+            with profiler.phase("load"):
+                batch = next(batches, None)
+            if batch is None:
+                break
+            good = [s for s in batch if isinstance(s, Sample)]
+            failed = [
+                Prediction(e.sample_id, None, f"media error: {e}") for e in batch if isinstance(e, MediaError)
+            ]
+            if failed and cfg.fail_fast:
+                store.append(failed)
+                raise RunAborted(failed[0].error)
+            preds: list[Prediction] = []
+            if good:
+                with profiler.batch(len(good)):
+                    preds = predict_batch(model, good, cfg.fail_fast)
+            store.append(failed + preds)
+            bar.advance(bar_id, len(batch))
+            if on_batch is not None:
+                on_batch(len(batch))
+
+    with profiler.phase("score"):
+        scores = score_task(task, samples, store, cfg.n_resamples)
+    errors = [
+        {"id": s.id, "error": store.errors[s.id].error or ""}
+        for s in samples
+        if s.id not in store.predictions and s.id in store.errors
+    ]
+    outputs: dict[str, str] = {}
+    if hasattr(reader, "export_predictions"):
+        preds_by_id = {s.id: store.predictions[s.id].text for s in samples if s.id in store.predictions}
+        written = reader.export_predictions(samples, preds_by_id, Path(cfg.out_dir), model.name)
+        outputs = {k: str(v) for k, v in (written or {}).items()}
+    parameters = info.get("parameters")
+    record: dict[str, Any] = {
+        "schema_version": 1,
+        "task": {
+            "name": task.name,
+            "version": task.version,
+            "kind": task.kind.value,
+            "source": task.source,
+            "limit": cfg.limit,
+        },
+        "model": {
+            "name": model.name,
+            "spec": model_spec,
+            "fingerprint": fp,
+            "parameters": int(parameters) if isinstance(parameters, (int, float)) else None,
+            "checkpoint_sha256": info.get("checkpoint_sha256"),
+            "info": info,
+        },
+        "scores": {m.name: m.to_json() for m in scores},
+        "n_samples": len(samples),
+        "n_errors": len(errors),
+        "errors": errors,
+        "scored_on": "all samples; a sample whose prediction failed is scored as an empty prediction",
+        "wall_time_s": time.perf_counter() - t0,
+        "profile": profiler.summary(),
+        "environment": environment(cfg.device),
+        "predictions_file": str(store.path),
+        "outputs": outputs,
+        "started_at": started_at,
+        "finished_at": now_iso(),
+    }
+    validate(record)
+    path = write_json_atomic(results_path(cfg.out_dir, model.name, task.name), record)
+    return RunResult(record, path, scores)
+
+
+def run_many(model_spec: str, tasks: Sequence[Task], cfg: RunConfig) -> list[RunResult]:
+    """Run one model spec over several tasks (a suite); each task builds its own model."""
+    return [run_task(model_spec, task, cfg) for task in tasks]

@@ -1,0 +1,238 @@
+"""Tasks as data: ``mmbench/tasks/*.yaml`` loaded and validated into :class:`Task` records.
+
+A task names its reader and the reader's arguments (paths relative to the data root), its
+metrics, a normalizer and run defaults. Suites are YAML files listing tasks.
+
+>>> task = load_task("easyvqa")
+>>> task.kind.value, task.version
+('vqa', 1)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mmbench.registry import UnknownNameError
+from mmbench.types import Sample, TaskKind
+
+TASK_KEYS = {
+    "name": "a short identifier, e.g. easyvqa",
+    "version": "an integer, bumped whenever samples or scoring change",
+    "kind": "one of " + ", ".join(k.value for k in TaskKind),
+    "description": "one line for `mmbench ls tasks`",
+    "reader": "a mapping {name: <reader>, args: {...}}",
+    "metrics": "a list of metric names, or of {name: <metric>, ...options}",
+    "normalizer": "a normalizer preset name",
+    "defaults": "a mapping of run defaults: batch_size, max_new_tokens",
+    "data": "a mapping {how_to_get: <text>}",
+    "citation": "a citation string",
+}
+REQUIRED_KEYS = ("name", "version", "kind", "reader", "metrics")
+DEFAULT_KEYS = {"batch_size", "max_new_tokens", "workers"}
+
+
+class TaskError(ValueError):
+    """A task or suite file is invalid; the message names the file, the key and what is allowed."""
+
+
+class DataMissingError(FileNotFoundError):
+    """A dataset file is not where a task looks; the message says where and how to get it."""
+
+
+def default_data_root() -> Path:
+    """``$MMBENCH_DATA`` or ``~/.cache/mmbench/data``."""
+    env = os.environ.get("MMBENCH_DATA")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "mmbench" / "data"
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """A metric name plus options from the task file (e.g. ``{name: vqa_accuracy, rules: 2021}``)."""
+
+    name: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Task:
+    """A validated task definition. ``samples(data_root)`` streams its :class:`Sample` records."""
+
+    name: str
+    version: int
+    kind: TaskKind
+    reader: str
+    reader_args: Mapping[str, Any]
+    metrics: tuple[MetricSpec, ...]
+    normalizer: str | None = None
+    description: str = ""
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    how_to_get: str = ""
+    citation: str = ""
+    source: str = ""
+
+    def make_reader(self, data_root: Path | None = None, **overrides: Any) -> Any:
+        """Instantiate the reader; ``overrides`` replace reader arguments (e.g. ``split``)."""
+        from mmbench.registry import READERS
+
+        args = {**self.reader_args, **overrides}
+        root = Path(data_root) if data_root is not None else default_data_root()
+        return READERS.get(self.reader)(data_root=root, task=self, **args)
+
+    def samples(self, data_root: Path | None = None, **overrides: Any) -> Iterator[Sample]:
+        """Stream the task's samples (media not decoded)."""
+        return iter(self.make_reader(data_root, **overrides))
+
+    def with_reader_args(self, **overrides: Any) -> Task:
+        return replace(self, reader_args={**self.reader_args, **overrides})
+
+
+def _fail(source: str, key: str, problem: str) -> TaskError:
+    allowed = TASK_KEYS.get(key.split(".")[0], "")
+    hint = f" (expected {allowed})" if allowed else ""
+    return TaskError(f"{source}: key {key!r}: {problem}{hint}")
+
+
+def parse_task(data: Any, source: str) -> Task:
+    """Validate a task mapping loaded from ``source`` (used in messages)."""
+    from mmbench.registry import METRICS, NORMALIZERS, READERS
+
+    if not isinstance(data, dict):
+        raise TaskError(f"{source}: a task file must be a mapping, got {type(data).__name__}")
+    unknown = set(data) - set(TASK_KEYS)
+    if unknown:
+        key = sorted(unknown)[0]
+        raise TaskError(f"{source}: unknown key {key!r}; allowed keys: {', '.join(TASK_KEYS)}")
+    for key in REQUIRED_KEYS:
+        if key not in data:
+            raise _fail(source, key, "missing")
+    if not isinstance(data["name"], str) or not data["name"]:
+        raise _fail(source, "name", "must be a non-empty string")
+    if not isinstance(data["version"], int) or isinstance(data["version"], bool):
+        raise _fail(source, "version", f"must be an integer, got {data['version']!r}")
+    try:
+        kind = TaskKind(data["kind"])
+    except ValueError:
+        raise _fail(source, "kind", f"{data['kind']!r} is not allowed") from None
+    reader = data["reader"]
+    if not isinstance(reader, dict) or "name" not in reader:
+        raise _fail(source, "reader", "must be a mapping with a name")
+    if reader["name"] not in READERS:
+        raise _fail(source, "reader.name", str(UnknownNameError("reader", reader["name"], READERS.names())))
+    reader_args = reader.get("args", {}) or {}
+    if not isinstance(reader_args, dict):
+        raise _fail(source, "reader.args", "must be a mapping")
+    metrics = []
+    if not isinstance(data["metrics"], list) or not data["metrics"]:
+        raise _fail(source, "metrics", "must be a non-empty list")
+    for i, entry in enumerate(data["metrics"]):
+        spec = {"name": entry} if isinstance(entry, str) else entry
+        if not isinstance(spec, dict) or "name" not in spec:
+            raise _fail(source, f"metrics[{i}]", "must be a name or a mapping with a name")
+        if spec["name"] not in METRICS:
+            raise _fail(source, f"metrics[{i}]", str(UnknownNameError("metric", spec["name"], METRICS.names())))
+        opts = {k: v for k, v in spec.items() if k != "name"}
+        metrics.append(MetricSpec(spec["name"], opts))
+    normalizer = data.get("normalizer")
+    if normalizer is not None and normalizer not in NORMALIZERS:
+        raise _fail(source, "normalizer", str(UnknownNameError("normalizer", normalizer, NORMALIZERS.names())))
+    defaults = data.get("defaults", {}) or {}
+    if not isinstance(defaults, dict) or set(defaults) - DEFAULT_KEYS:
+        bad = sorted(set(defaults) - DEFAULT_KEYS) if isinstance(defaults, dict) else defaults
+        raise _fail(source, "defaults", f"unknown entries {bad}; allowed: {sorted(DEFAULT_KEYS)}")
+    data_info = data.get("data", {}) or {}
+    return Task(
+        name=data["name"],
+        version=data["version"],
+        kind=kind,
+        reader=reader["name"],
+        reader_args=reader_args,
+        metrics=tuple(metrics),
+        normalizer=normalizer,
+        description=str(data.get("description", "")),
+        defaults=defaults,
+        how_to_get=str(data_info.get("how_to_get", "")),
+        citation=str(data.get("citation", "")),
+        source=source,
+    )
+
+
+def _task_files() -> dict[str, Any]:
+    """``{stem: Traversable}`` for the YAML files shipped in ``mmbench/tasks``."""
+    root = resources.files("mmbench") / "tasks"
+    return {p.name[: -len(".yaml")]: p for p in root.iterdir() if p.name.endswith(".yaml")}
+
+
+def load_yaml(path: Any, source: str) -> Any:
+    """Parse YAML safely; errors name the file, line and column."""
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+        raise TaskError(f"{source}{where}: invalid YAML: {exc}") from None
+
+
+def _is_suite(data: Any) -> bool:
+    return isinstance(data, dict) and "suite" in data
+
+
+def _load_all() -> tuple[dict[str, Task], dict[str, list[str]]]:
+    tasks: dict[str, Task] = {}
+    suites: dict[str, list[str]] = {}
+    for stem, path in sorted(_task_files().items()):
+        source = f"mmbench/tasks/{path.name}"
+        data = load_yaml(path, source)
+        if _is_suite(data):
+            suites[data["suite"]] = list(data.get("tasks", []))
+        else:
+            task = parse_task(data, source)
+            if task.name != stem:
+                raise _fail(source, "name", f"{task.name!r} must match the file name {stem!r}")
+            tasks[task.name] = task
+    return tasks, suites
+
+
+_CACHE: tuple[dict[str, Task], dict[str, list[str]]] | None = None
+
+
+def _catalog() -> tuple[dict[str, Task], dict[str, list[str]]]:
+    global _CACHE
+    if _CACHE is None:
+        _CACHE = _load_all()
+    return _CACHE
+
+
+def list_tasks() -> list[str]:
+    """Names of the shipped tasks."""
+    return sorted(_catalog()[0])
+
+
+def list_suites() -> dict[str, list[str]]:
+    """Suite name -> task names."""
+    return dict(_catalog()[1])
+
+
+def load_task(name_or_path: str | Path) -> Task:
+    """A shipped task by name, or a task YAML file by path."""
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") and path.exists():
+        return parse_task(load_yaml(path, str(path)), str(path))
+    tasks = _catalog()[0]
+    if str(name_or_path) not in tasks:
+        raise UnknownNameError("task", str(name_or_path), tasks)
+    return tasks[str(name_or_path)]
+
+
+def load_suite(name: str) -> list[Task]:
+    """The tasks of a shipped suite; every listed task must exist."""
+    suites = _catalog()[1]
+    if name not in suites:
+        raise UnknownNameError("suite", name, suites)
+    return [load_task(t) for t in suites[name]]

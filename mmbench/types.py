@@ -1,0 +1,142 @@
+"""Records that flow through mmbench: samples in, predictions out.
+
+>>> s = Sample(id="q1", kind=TaskKind.VQA, text="What shape is it?", references=("circle",))
+>>> s.has(Modality.IMAGE)
+False
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+
+class Modality(str, Enum):
+    """An input modality a model can consume."""
+
+    IMAGE = "image"
+    TEXT = "text"
+    AUDIO = "audio"
+
+
+class TaskKind(str, Enum):
+    """What a task asks the model to produce, which decides its metrics."""
+
+    CAPTION = "caption"
+    VQA = "vqa"
+    ASR = "asr"
+
+
+class MediaError(Exception):
+    """A sample's image or audio file is missing or cannot be decoded.
+
+    The message names the file and the sample; the runner records it and goes on.
+    """
+
+    def __init__(self, sample_id: str, path: Path | None, reason: str) -> None:
+        super().__init__(f"sample {sample_id!r}: cannot decode {path}: {reason}")
+        self.sample_id = sample_id
+        self.path = path
+
+
+#: Audio handed to models is float32 mono at this rate.
+AUDIO_SAMPLE_RATE = 16_000
+
+
+def _frozen(meta: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(meta or {}))
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One evaluation item: media by reference, decoded only on demand.
+
+    ``image`` / ``audio`` hold decoded arrays once :meth:`decoded` ran (in a DataLoader
+    worker); before that they are ``None`` and the files are untouched.
+
+    >>> Sample(id="a", kind=TaskKind.ASR, references=("HELLO",)).modalities
+    ()
+    """
+
+    id: str
+    kind: TaskKind
+    image_path: Path | None = None
+    audio_path: Path | None = None
+    text: str | None = None
+    references: tuple[str, ...] = ()
+    meta: Mapping[str, Any] = field(default_factory=dict)
+    image: np.ndarray | None = field(default=None, repr=False, compare=False)  # [H, W, 3] uint8
+    audio: np.ndarray | None = field(default=None, repr=False, compare=False)  # [T] float32 16 kHz
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "meta", _frozen(self.meta))
+        object.__setattr__(self, "references", tuple(self.references))
+
+    @property
+    def modalities(self) -> tuple[Modality, ...]:
+        """Modalities present as model *inputs* (references are not inputs)."""
+        out = []
+        if self.image_path is not None or self.image is not None:
+            out.append(Modality.IMAGE)
+        if self.audio_path is not None or self.audio is not None:
+            out.append(Modality.AUDIO)
+        if self.text is not None:
+            out.append(Modality.TEXT)
+        return tuple(out)
+
+    def has(self, modality: Modality) -> bool:
+        return modality in self.modalities
+
+    def load_image(self) -> np.ndarray:
+        """Decode the image as an RGB uint8 array ``[H, W, 3]``; raises :class:`MediaError`."""
+        if self.image is not None:
+            return self.image
+        if self.image_path is None:
+            raise MediaError(self.id, None, "sample has no image")
+        from mmbench.datasets.media import decode_image
+
+        return decode_image(self.id, self.image_path)
+
+    def load_audio(self) -> np.ndarray:
+        """Decode the audio as float32 mono at 16 kHz ``[T]``; raises :class:`MediaError`."""
+        if self.audio is not None:
+            return self.audio
+        if self.audio_path is None:
+            raise MediaError(self.id, None, "sample has no audio")
+        from mmbench.datasets.media import decode_audio
+
+        return decode_audio(self.id, self.audio_path)
+
+    def decoded(self) -> Sample:
+        """A copy with every referenced medium decoded (what DataLoader workers produce)."""
+        image = self.load_image() if self.image_path is not None else self.image
+        audio = self.load_audio() if self.audio_path is not None else self.audio
+        return dataclasses.replace(self, image=image, audio=audio)
+
+    def without_media(self) -> Sample:
+        """A copy with decoded arrays dropped (cheap to keep many of)."""
+        return dataclasses.replace(self, image=None, audio=None)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """A model's output for one sample, or the error that stopped it.
+
+    >>> Prediction("q1", "circle").ok
+    True
+    """
+
+    sample_id: str
+    text: str | None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
