@@ -104,3 +104,6 @@ MODELS: Registry[Any] = Registry("model", ["mmbench.adapters"], "mmbench.models"
 READERS: Registry[Any] = Registry("reader", ["mmbench.datasets"])
 METRICS: Registry[Any] = Registry("metric", ["mmbench.metrics"])
 NORMALIZERS: Registry[Any] = Registry("normalizer", ["mmbench.normalize"])
+#: ``name -> callable(data_root: Path) -> None``: idempotently writes an embedded dataset
+#: (official layout) under ``data_root``; tasks name it in ``data.generator``.
+GENERATORS: Registry[Any] = Registry("generator", ["mmbench.datasets"])

@@ -31,7 +31,7 @@ TASK_KEYS = {
     "metrics": "a list of metric names, or of {name: <metric>, ...options}",
     "normalizer": "a normalizer preset name",
     "defaults": "a mapping of run defaults: batch_size, max_new_tokens",
-    "data": "a mapping {how_to_get: <text>}",
+    "data": "a mapping {how_to_get: <text>, generator: <name of an embedded generator>}",
     "citation": "a citation string",
 }
 REQUIRED_KEYS = ("name", "version", "kind", "reader", "metrics")
@@ -74,15 +74,18 @@ class Task:
     description: str = ""
     defaults: Mapping[str, Any] = field(default_factory=dict)
     how_to_get: str = ""
+    generator: str | None = None
     citation: str = ""
     source: str = ""
 
     def make_reader(self, data_root: Path | None = None, **overrides: Any) -> Any:
         """Instantiate the reader; ``overrides`` replace reader arguments (e.g. ``split``)."""
-        from mmbench.registry import READERS
+        from mmbench.registry import GENERATORS, READERS
 
         args = {**self.reader_args, **overrides}
         root = Path(data_root) if data_root is not None else default_data_root()
+        if self.generator is not None:  # embedded data: generated into the root on first use
+            GENERATORS.get(self.generator)(root)
         return READERS.get(self.reader)(data_root=root, task=self, **args)
 
     def samples(self, data_root: Path | None = None, **overrides: Any) -> Iterator[Sample]:
@@ -101,7 +104,7 @@ def _fail(source: str, key: str, problem: str) -> TaskError:
 
 def parse_task(data: Any, source: str) -> Task:
     """Validate a task mapping loaded from ``source`` (used in messages)."""
-    from mmbench.registry import METRICS, NORMALIZERS, READERS
+    from mmbench.registry import GENERATORS, METRICS, NORMALIZERS, READERS
 
     if not isinstance(data, dict):
         raise TaskError(f"{source}: a task file must be a mapping, got {type(data).__name__}")
@@ -147,6 +150,11 @@ def parse_task(data: Any, source: str) -> Task:
         bad = sorted(set(defaults) - DEFAULT_KEYS) if isinstance(defaults, dict) else defaults
         raise _fail(source, "defaults", f"unknown entries {bad}; allowed: {sorted(DEFAULT_KEYS)}")
     data_info = data.get("data", {}) or {}
+    if not isinstance(data_info, dict) or set(data_info) - {"how_to_get", "generator"}:
+        raise _fail(source, "data", "must be a mapping with how_to_get and/or generator")
+    gen = data_info.get("generator")
+    if gen is not None and gen not in GENERATORS:
+        raise _fail(source, "data.generator", str(UnknownNameError("generator", gen, GENERATORS.names())))
     return Task(
         name=data["name"],
         version=data["version"],
@@ -158,6 +166,7 @@ def parse_task(data: Any, source: str) -> Task:
         description=str(data.get("description", "")),
         defaults=defaults,
         how_to_get=str(data_info.get("how_to_get", "")),
+        generator=data_info.get("generator"),
         citation=str(data.get("citation", "")),
         source=source,
     )
