@@ -85,10 +85,12 @@ def build_model(spec: str, ctx: ModelContext) -> Any:
     name, _, arg = spec.partition(":")
     if name in MODELS:
         model = _call_factory(MODELS.get(name), ModelContext(ctx.task, ctx.data_root, ctx.device, arg or None))
-    elif "." in name and arg:
+    elif arg:
         try:
             module = importlib.import_module(name)
         except ImportError as exc:
+            if exc.name != name and not name.startswith(f"{exc.name}."):
+                raise  # the module exists but one of its own imports failed: show that
             raise UnknownNameError("model", spec, MODELS.names()) from exc
         factory = getattr(module, arg, None)
         if factory is None:

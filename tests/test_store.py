@@ -1,0 +1,52 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from mmbench.store import PredictionStore
+from mmbench.types import Prediction
+
+
+def open_store(tmp_path: Path, fp: str = "aaaa", version: int = 1) -> PredictionStore:
+    return PredictionStore.open(tmp_path, "model/x", fp, "task", version)
+
+
+def test_append_and_resume(tmp_path: Path):
+    s = open_store(tmp_path)
+    s.append([Prediction("a", "1"), Prediction("b", None, "boom")])
+    again = open_store(tmp_path)
+    assert again.done_ids() == {"a"}
+    assert again.errors["b"].error == "boom"
+    again.append([Prediction("b", "2")])  # a retried error that now succeeds
+    third = open_store(tmp_path)
+    assert third.done_ids() == {"a", "b"} and not third.errors
+    assert "model_x" in third.path.name  # unsafe characters never reach the file system
+
+
+def test_torn_last_line_is_dropped(tmp_path: Path):
+    s = open_store(tmp_path)
+    s.append([Prediction("a", "1"), Prediction("b", "2")])
+    with open(s.path, "a") as fh:
+        fh.write('{"id": "c", "predic')  # killed mid-write
+    again = open_store(tmp_path)
+    assert again.done_ids() == {"a", "b"}
+    again.append([Prediction("c", "3")])
+    lines = again.path.read_text().splitlines()
+    assert [json.loads(x).get("id") for x in lines[1:]] == ["a", "b", "c"]
+
+
+def test_fingerprint_and_version_get_separate_files(tmp_path: Path):
+    a = open_store(tmp_path, fp="aaaa")
+    a.append([Prediction("a", "1")])
+    assert open_store(tmp_path, fp="bbbb").done_ids() == set()
+    assert open_store(tmp_path, version=2).done_ids() == set()
+
+
+def test_foreign_header_is_refused(tmp_path: Path):
+    s = open_store(tmp_path)
+    lines = s.path.read_text().splitlines()
+    header = json.loads(lines[0])
+    header["header"]["fingerprint"] = "zzzz"
+    s.path.write_text(json.dumps(header) + "\n")
+    with pytest.raises(ValueError, match="header does not match"):
+        open_store(tmp_path)
