@@ -7,7 +7,8 @@ prediction store are skipped, so a rerun after a crash resumes.
 
 >>> import tempfile
 >>> from mmbench.tasks import load_task
->>> r = run_task("constant:yes", load_task("easyvqa"), RunConfig(out_dir=tempfile.mkdtemp(), limit=8, progress=False))
+>>> cfg = RunConfig(out_dir=tempfile.mkdtemp(), limit=8, progress=False)
+>>> r = run_task("constant:yes", load_task("easyvqa"), cfg)
 >>> r.record["n_samples"]
 8
 """
@@ -28,6 +29,8 @@ from mmbench.results import environment, now_iso, results_path, validate, write_
 from mmbench.store import PredictionStore
 from mmbench.tasks import Task
 from mmbench.types import MediaError, Modality, Prediction, Sample
+
+WORKER_TIMEOUT_S = 600
 
 
 class RunAborted(RuntimeError):
@@ -88,7 +91,9 @@ def _collate(items: list[Any]) -> list[Any]:
     return items
 
 
-def _batches(dataset: _Decode, batch_size: int, workers: int):  # -> Iterator[list[Sample|MediaError]]
+def _batches(
+    dataset: _Decode, batch_size: int, workers: int
+):  # -> Iterator[list[Sample|MediaError]]
     if workers == 0 or len(dataset) <= batch_size:
         for start in range(0, len(dataset), batch_size):
             yield [dataset[i] for i in range(start, min(start + batch_size, len(dataset)))]
@@ -96,7 +101,12 @@ def _batches(dataset: _Decode, batch_size: int, workers: int):  # -> Iterator[li
     from torch.utils.data import DataLoader
 
     yield from DataLoader(
-        dataset, batch_size=batch_size, num_workers=workers, collate_fn=_collate, shuffle=False
+        dataset,
+        batch_size=batch_size,
+        num_workers=workers,
+        collate_fn=_collate,
+        shuffle=False,
+        timeout=WORKER_TIMEOUT_S,  # a wedged worker becomes an error, never a silent hang
     )
 
 
@@ -106,7 +116,9 @@ def predict_batch(model: Any, batch: Sequence[Sample], fail_fast: bool) -> list[
         outputs = model.predict(batch)
     except Exception as exc:
         if fail_fast:
-            raise RunAborted(f"model {model.name!r} raised on a batch of {len(batch)}: {exc!r}") from exc
+            raise RunAborted(
+                f"model {model.name!r} raised on a batch of {len(batch)}: {exc!r}"
+            ) from exc
         if len(batch) == 1:
             return [Prediction(batch[0].id, None, f"model error: {type(exc).__name__}: {exc}")]
         return [p for s in batch for p in predict_batch(model, [s], fail_fast)]
@@ -212,7 +224,9 @@ def run_task(
                 break
             good = [s for s in batch if isinstance(s, Sample)]
             failed = [
-                Prediction(e.sample_id, None, f"media error: {e}") for e in batch if isinstance(e, MediaError)
+                Prediction(e.sample_id, None, f"media error: {e}")
+                for e in batch
+                if isinstance(e, MediaError)
             ]
             if failed and cfg.fail_fast:
                 store.append(failed)
@@ -235,7 +249,9 @@ def run_task(
     ]
     outputs: dict[str, str] = {}
     if hasattr(reader, "export_predictions"):
-        preds_by_id = {s.id: store.predictions[s.id].text for s in samples if s.id in store.predictions}
+        preds_by_id = {
+            s.id: store.predictions[s.id].text for s in samples if s.id in store.predictions
+        }
         written = reader.export_predictions(samples, preds_by_id, Path(cfg.out_dir), model.name)
         outputs = {k: str(v) for k, v in (written or {}).items()}
     parameters = info.get("parameters")
@@ -260,7 +276,7 @@ def run_task(
         "n_samples": len(samples),
         "n_errors": len(errors),
         "errors": errors,
-        "scored_on": "all samples; a sample whose prediction failed is scored as an empty prediction",
+        "scored_on": "all samples; a failed sample is scored as an empty prediction",
         "wall_time_s": time.perf_counter() - t0,
         "profile": profiler.summary(),
         "environment": environment(cfg.device),

@@ -44,6 +44,10 @@ class MediaError(Exception):
         super().__init__(f"sample {sample_id!r}: cannot decode {path}: {reason}")
         self.sample_id = sample_id
         self.path = path
+        self.reason = reason
+
+    def __reduce__(self) -> tuple[Any, ...]:  # crosses DataLoader worker boundaries
+        return (MediaError, (self.sample_id, self.path, self.reason))
 
 
 #: Audio handed to models is float32 mono at this rate.
@@ -78,6 +82,13 @@ class Sample:
     def __post_init__(self) -> None:
         object.__setattr__(self, "meta", _frozen(self.meta))
         object.__setattr__(self, "references", tuple(self.references))
+
+    def __getstate__(self) -> dict[str, Any]:  # MappingProxyType does not pickle
+        return {**self.__dict__, "meta": dict(self.meta)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for key, value in state.items():
+            object.__setattr__(self, key, _frozen(value) if key == "meta" else value)
 
     @property
     def modalities(self) -> tuple[Modality, ...]:

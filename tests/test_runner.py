@@ -25,7 +25,7 @@ def test_prior_run_writes_valid_results(tmp_path: Path):
     rec = json.loads(res.path.read_text())
     validate(rec)
     assert rec["n_samples"] == 200 and rec["n_errors"] == 0
-    (name, score), = rec["scores"].items()
+    ((name, score),) = rec["scores"].items()
     lo, hi = score["ci95"]
     assert 0.4 < score["value"] < 0.9 and lo <= score["value"] <= hi
     assert score["signature"].startswith(name.replace("_", "-"))
@@ -69,7 +69,9 @@ def test_wrong_number_of_outputs_names_model_and_batch(tmp_path: Path):
 
 
 def test_images_are_decoded_in_workers_for_image_models(tmp_path: Path):
-    res = run_task("fake_models:image_reader", TASK, cfg(tmp_path, limit=40, batch_size=8, workers=2))
+    res = run_task(
+        "fake_models:image_reader", TASK, cfg(tmp_path, limit=40, batch_size=8, workers=2)
+    )
     assert res.record["n_errors"] == 0 and res.record["n_samples"] == 40
 
 
@@ -87,14 +89,30 @@ def test_rerun_skips_done_samples(tmp_path: Path, monkeypatch):
 def test_sigkill_midway_then_resume_matches_uninterrupted(tmp_path: Path):
     env = {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")]),
+        "PYTHONPATH": os.pathsep.join(
+            [str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")]
+        ),
         "MMBENCH_TEST_LOG": str(tmp_path / "log.txt"),
         "MMBENCH_TEST_DELAY": "0.02",
     }
     cmd = [
-        sys.executable, "-m", "mmbench", "run", "--model", "fake_models:slow_recording",
-        "--task", "easyvqa", "--limit", "600", "--batch-size", "10", "--no-progress",
-        "--bootstrap", "100", "--out", str(tmp_path / "out"),
+        sys.executable,
+        "-m",
+        "mmbench",
+        "run",
+        "--model",
+        "fake_models:slow_recording",
+        "--task",
+        "easyvqa",
+        "--limit",
+        "600",
+        "--batch-size",
+        "10",
+        "--no-progress",
+        "--bootstrap",
+        "100",
+        "--out",
+        str(tmp_path / "out"),
     ]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     store_dir = tmp_path / "out" / "predictions"
@@ -120,8 +138,11 @@ def test_sigkill_midway_then_resume_matches_uninterrupted(tmp_path: Path):
     assert len(rerun_ids) == len(set(rerun_ids)) == 600 - len(stored_before)
 
     whole = subprocess.run(
-        [*cmd[:-1], str(tmp_path / "whole")], env={**env, "MMBENCH_TEST_DELAY": "0"},
-        capture_output=True, text=True, timeout=120,
+        [*cmd[:-1], str(tmp_path / "whole")],
+        env={**env, "MMBENCH_TEST_DELAY": "0"},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert whole.returncode == 0, whole.stderr
     (a,) = (tmp_path / "out" / "results").glob("*.json")

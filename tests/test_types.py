@@ -43,3 +43,15 @@ def test_missing_media_names_sample_and_path(tmp_path: Path):
 def test_prediction_ok_flag():
     assert Prediction("a", "x").ok
     assert not Prediction("a", None, "boom").ok
+
+
+def test_samples_and_media_errors_pickle_for_dataloader_workers(tmp_path: Path):
+    import pickle
+
+    s = Sample(id="a", kind=TaskKind.VQA, text="q", references=("x",), meta={"k": 1})
+    back = pickle.loads(pickle.dumps(s))
+    assert back == s and back.meta["k"] == 1
+    with pytest.raises(TypeError):
+        back.meta["k"] = 2  # type: ignore[index]
+    err = pickle.loads(pickle.dumps(MediaError("a", tmp_path / "x.png", "bad")))
+    assert err.sample_id == "a" and "bad" in str(err)

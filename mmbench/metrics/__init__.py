@@ -1,4 +1,4 @@
-"""Metrics: per-sample sufficient statistics, then a corpus score; see :mod:`mmbench.metrics.base`."""
+"""Metrics: per-sample sufficient statistics, then a corpus score (see ``metrics.base``)."""
 
 from mmbench.metrics.base import Metric, MetricResult, get_metric
 
