@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from mmbench.datasets import _speech
-from mmbench.datasets._embedded import content_hash, ensure_built
+from mmbench.datasets._embedded import content_hash, ensure_built, is_built
 from mmbench.registry import GENERATORS
 
 VERSION = "1"
@@ -73,7 +73,7 @@ def plan_split(split: str, n: int, seed: int) -> list[tuple[_speech.Utterance, i
 
 
 def write_split(split_dir: Path, split: str, n: int, seed: int, jobs: int | None = None) -> str:
-    """Synthesize ``n`` utterances into ``split_dir`` (LibriSpeech layout); returns the content hash."""
+    """Synthesize ``n`` utterances into ``split_dir`` (LibriSpeech layout); returns their hash."""
     plan = plan_split(split, n, seed)
     counters: dict[tuple[int, int], int] = defaultdict(int)
     transcripts: dict[tuple[int, int], list[str]] = defaultdict(list)
@@ -107,7 +107,7 @@ def build_split(
     seed: int | None = None,
     jobs: int | None = None,
 ) -> bool:
-    """Synthesize ``split`` under ``data_root`` with espeak-ng unless already built; True if built."""
+    """Synthesize ``split`` under ``data_root`` with espeak-ng unless built; True if it built."""
     n = n if n is not None else SPLITS.get(split, (1000, 0))[0]
     seed = seed if seed is not None else default_seed(split)
     _speech.espeak_binary()  # fail early, naming the package
@@ -174,8 +174,6 @@ def generate(data_root: Path) -> None:
     for split in ("dev", "train"):
         n, seed = SPLITS[split]
         target = Path(data_root) / FOLDER / split
-        from mmbench.datasets._embedded import is_built
-
         if not is_built(target, "spoken_shapes", _synth_version(n, seed)):
             print(
                 f"mmbench: synthesizing spoken_shapes {split} ({n} utterances) into {target}",
