@@ -61,10 +61,11 @@ def _easy_vqa(split: str) -> tuple[tuple[list, list, list], list[str]]:
 
 def plan_split(split: str, n: int, seed: int, voices_per_text: int) -> list[dict[str, Any]]:
     """``n`` index rows sampled from easy-VQA's ``split`` (``test`` or anything else: train)."""
-    (questions, answers, image_ids), _ = _easy_vqa("test" if split == "test" else "train")
+    source = "test" if split.startswith("test") else "train"
+    (questions, answers, image_ids), _ = _easy_vqa(source)
     rng = random.Random(seed)
     chosen = sorted(rng.sample(range(len(questions)), n))
-    speakers = _speech.speakers_for("test" if split == "test" else "train")
+    speakers = _speech.speakers_for(source)
     texts = sorted({questions[i] for i in chosen})
     voices = {t: rng.sample(speakers, min(voices_per_text, len(speakers))) for t in texts}
     rows = []
@@ -121,7 +122,7 @@ def write_audio(
 
 def copy_images(split_dir: Path, split: str) -> None:
     """Copy the easy-VQA images the index refers to into ``split_dir/images``."""
-    _, image_paths = _easy_vqa("test" if split == "test" else "train")
+    _, image_paths = _easy_vqa("test" if split.startswith("test") else "train")
     (split_dir / "images").mkdir(exist_ok=True)
     doc = json.loads((split_dir / INDEX).read_text(encoding="utf-8"))
     for image_id in sorted({q["image_id"] for q in doc["questions"]}):

@@ -1,0 +1,140 @@
+"""``mmbench generate shapes-caption|spoken-shapes|spoken-vqa``: build embedded datasets.
+
+Runs deterministic generators into the data root (what the mini-suite tasks do on first
+use), and builds larger or extra splits. Speech needs espeak-ng (Debian: ``espeak-ng``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+generate_app = typer.Typer(help="Build the embedded (mini suite) datasets.", no_args_is_help=True)
+
+DataRoot = Annotated[
+    Path | None,
+    typer.Option("--data-root", help="Default: $MMBENCH_DATA or ~/.cache/mmbench/data."),
+]
+Jobs = Annotated[
+    int | None, typer.Option("--jobs", help="Parallel espeak-ng processes (default: CPUs).")
+]
+Ship = Annotated[
+    bool,
+    typer.Option(
+        "--ship", help="Maintainers: re-synthesize the test split shipped in the package."
+    ),
+]
+
+
+def _root(data_root: Path | None) -> Path:
+    from mmbench.tasks import default_data_root
+
+    return data_root if data_root is not None else default_data_root()
+
+
+def _done(what: str, where: Path, built: bool, start: float) -> None:
+    verb = "built" if built else "already up to date:"
+    Console().print(f"{what} {verb} {where} ({time.perf_counter() - start:.1f} s)", highlight=False)
+
+
+@contextmanager
+def _espeak_required() -> Iterator[None]:
+    """A missing espeak-ng becomes one message naming the package, exit status 2."""
+    from mmbench.datasets._speech import EspeakMissingError
+
+    try:
+        yield
+    except EspeakMissingError as exc:
+        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+@generate_app.command("shapes-caption")
+def shapes_caption(
+    data_root: DataRoot = None,
+    n_train: Annotated[int, typer.Option("--n-train")] = 4000,
+    n_val: Annotated[int, typer.Option("--n-val")] = 500,
+    n_test: Annotated[int, typer.Option("--n-test")] = 500,
+) -> None:
+    """Rendered shape scenes with 5 captions each, COCO captions layout (train/val/test)."""
+    from mmbench.datasets import shapes
+
+    start = time.perf_counter()
+    sizes = {"train": n_train, "val": n_val, "test": n_test}
+    splits = {k: (n, shapes.SPLITS[k][1]) for k, n in sizes.items()}
+    root = _root(data_root)
+    built = shapes.build(root, splits)
+    _done("shapes_caption", root / shapes.FOLDER, built, start)
+
+
+@generate_app.command("spoken-shapes")
+def spoken_shapes(
+    split: Annotated[
+        str, typer.Option("--split", help="train, dev, or any new name (test-2k...).")
+    ] = "train",
+    n: Annotated[
+        int | None, typer.Option("--n", help="Utterances (default: train 2000, dev 300).")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Default: fixed per split name.")
+    ] = None,
+    data_root: DataRoot = None,
+    jobs: Jobs = None,
+    ship: Ship = False,
+) -> None:
+    """Spoken scene descriptions (espeak-ng) in the LibriSpeech layout."""
+    from mmbench.datasets import spoken
+
+    start = time.perf_counter()
+    root = _root(data_root)
+    with _espeak_required():
+        if ship:
+            manifest = spoken.ship_test(jobs)
+            Console().print(f"shipped test split rewritten: {manifest}", highlight=False)
+            return
+        if split == "test":
+            built = spoken.install_test(root)
+        else:
+            built = spoken.build_split(root, split, n, seed, jobs)
+    _done(f"spoken_shapes {split}", root / spoken.FOLDER / split, built, start)
+
+
+@generate_app.command("spoken-vqa")
+def spoken_vqa(
+    split: Annotated[
+        str,
+        typer.Option(
+            "--split", help="train, test (the shipped one), or a new name (test-*: test questions)."
+        ),
+    ] = "train",
+    n: Annotated[int | None, typer.Option("--n", help="Questions (default: train 5000).")] = None,
+    seed: Annotated[int | None, typer.Option("--seed")] = None,
+    data_root: DataRoot = None,
+    jobs: Jobs = None,
+    ship: Ship = False,
+) -> None:
+    """easy-VQA questions spoken by espeak-ng, paired with their images."""
+    from mmbench.datasets import spoken_vqa as sv
+
+    start = time.perf_counter()
+    root = _root(data_root)
+    with _espeak_required():
+        if ship:
+            manifest = sv.ship_test(jobs)
+            Console().print(f"shipped test split rewritten: {manifest}", highlight=False)
+            return
+        if split == "test":
+            built = sv.install_test(root)
+        else:
+            built = sv.build_split(root, split, n, seed, jobs=jobs)
+    _done(f"spoken_vqa {split}", root / sv.FOLDER / split, built, start)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(generate_app, name="generate")
