@@ -27,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from mmbench.tasks import DataMissingError
+
 SAMPLE_RATE = 16_000
 EFFECTIVE_BITS = 10
 VOICES = (
@@ -51,8 +53,9 @@ INSTALL_HINT = (
 )
 
 
-class EspeakMissingError(RuntimeError):
-    """espeak-ng is needed to synthesize speech and is not on PATH."""
+class EspeakMissingError(DataMissingError):
+    """espeak-ng is needed to synthesize speech and is not on PATH (the CLI prints it as a
+    user error)."""
 
 
 @dataclass(frozen=True)
