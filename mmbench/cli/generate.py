@@ -44,20 +44,32 @@ def _done(what: str, where: Path, built: bool, start: float) -> None:
 
 @generate_app.command("shapes-caption")
 def shapes_caption(
+    split: Annotated[
+        str | None, typer.Option("--split", help="Build one extra split (e.g. train-20k) instead.")
+    ] = None,
+    n: Annotated[int, typer.Option("--n", help="Images of the extra split.")] = 1000,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Default: fixed per split name.")
+    ] = None,
     data_root: DataRoot = None,
-    n_train: Annotated[int, typer.Option("--n-train")] = 4000,
-    n_val: Annotated[int, typer.Option("--n-val")] = 500,
-    n_test: Annotated[int, typer.Option("--n-test")] = 500,
 ) -> None:
-    """Rendered shape scenes with 5 captions each, COCO captions layout (train/val/test)."""
+    """Rendered shape scenes with 5 captions each, COCO captions layout.
+
+    Without ``--split``: the task's train/val/test splits. With it: an extra split under
+    ``mini/shapes_caption_extra/<split>/`` (the task's data is never replaced).
+    """
     from mmbench.datasets import shapes
 
     start = time.perf_counter()
-    sizes = {"train": n_train, "val": n_val, "test": n_test}
-    splits = {k: (n, shapes.SPLITS[k][1]) for k, n in sizes.items()}
     root = _root(data_root)
-    built = shapes.build(root, splits)
-    _done("shapes_caption", root / shapes.FOLDER, built, start)
+    if split is None:
+        built, folder = shapes.build(root), root / shapes.FOLDER
+    else:
+        folder = root / shapes.EXTRA_FOLDER / split
+        built = shapes.build(
+            root, {split: (n, seed if seed is not None else shapes.default_seed(split))}, folder
+        )
+    _done("shapes_caption", folder, built, start)
 
 
 @generate_app.command("spoken-shapes")

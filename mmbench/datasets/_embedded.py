@@ -55,6 +55,18 @@ def read_marker(folder: Path) -> dict[str, Any] | None:
         return None
 
 
+def is_complete(folder: Path, generator: str, version_prefix: str = "") -> bool:
+    """True when ``folder`` holds a complete build of ``generator`` whose version starts
+    with ``version_prefix`` (any size or seed: what a user built on purpose is kept)."""
+    marker = read_marker(folder)
+    return (
+        marker is not None
+        and marker.get("generator") == generator
+        and str(marker.get("version", "")).startswith(version_prefix)
+        and marker.get("n_files") == count_files(folder)
+    )
+
+
 def is_built(folder: Path, generator: str, version: str) -> bool:
     """True when ``folder`` holds a complete generation of ``generator`` at ``version``.
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import io
 import json
 import random
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +46,8 @@ SPLITS: dict[str, tuple[int, int]] = {
 #: image ids are unique across splits, like COCO's
 ID_OFFSET = {"train": 0, "val": 100_000, "test": 200_000}
 FOLDER = Path("mini") / "shapes_caption"
+#: extra splits built on demand (``mmbench generate shapes-caption --split NAME``)
+EXTRA_FOLDER = Path("mini") / "shapes_caption_extra"
 
 COLORS: dict[str, tuple[int, int, int]] = {
     "red": (220, 40, 40),
@@ -341,6 +344,14 @@ def write_split(root: Path, split: str, n: int, seed: int) -> str:
     return content_hash(chunks)
 
 
+def default_seed(split: str) -> int:
+    """The seed of a split: fixed for the default splits, else derived from its name.
+
+    A default split's seed makes a larger split start with the same scenes.
+    """
+    return SPLITS[split][1] if split in SPLITS else 5000 + zlib.crc32(split.encode()) % 100_000
+
+
 def build(
     data_root: Path, splits: dict[str, tuple[int, int]] | None = None, folder: Path | None = None
 ) -> bool:
@@ -350,7 +361,7 @@ def build(
     different size is a different dataset, so it is part of the marker's version.
     """
     splits = dict(splits or SPLITS)
-    target = Path(data_root) / (folder or FOLDER)
+    target = Path(data_root) / folder if folder is not None else Path(data_root) / FOLDER
     version = VERSION + "|" + ",".join(f"{k}:{n}:{s}" for k, (n, s) in sorted(splits.items()))
 
     def _write(tmp: Path) -> str:

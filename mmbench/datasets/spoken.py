@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from mmbench.datasets import _speech
-from mmbench.datasets._embedded import content_hash, ensure_built, is_built
+from mmbench.datasets._embedded import content_hash, ensure_built, is_complete
 from mmbench.registry import GENERATORS
 
 VERSION = "1"
@@ -165,16 +165,17 @@ def ship_test(jobs: int | None = None) -> dict[str, Any]:
 
 @GENERATORS.register("spoken_shapes")
 def generate(data_root: Path) -> None:
-    """Generator hook: the shipped test split; ``dev``/``train`` too where espeak-ng exists."""
+    """Generator hook: the shipped test split; ``dev``/``train`` too where espeak-ng exists
+    (a complete split of another size, built with ``mmbench generate``, is kept)."""
     install_test(data_root)
     try:
         _speech.espeak_binary()
     except _speech.EspeakMissingError:
         return  # the test split is all the evaluation task needs
     for split in ("dev", "train"):
-        n, seed = SPLITS[split]
+        n = SPLITS[split][0]
         target = Path(data_root) / FOLDER / split
-        if not is_built(target, "spoken_shapes", _synth_version(n, seed)):
+        if not is_complete(target, "spoken_shapes", f"{VERSION}|synth|"):  # any size is kept
             print(
                 f"mmbench: synthesizing spoken_shapes {split} ({n} utterances) into {target}",
                 file=sys.stderr,

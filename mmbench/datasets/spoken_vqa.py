@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from mmbench.datasets import _speech
-from mmbench.datasets._embedded import content_hash, ensure_built, is_built
+from mmbench.datasets._embedded import content_hash, ensure_built, is_complete
 from mmbench.registry import GENERATORS, READERS
 from mmbench.tasks import DataMissingError
 from mmbench.types import Sample, TaskKind
@@ -202,15 +202,16 @@ def ship_test(jobs: int | None = None) -> dict[str, Any]:
 
 @GENERATORS.register("spoken_vqa")
 def generate(data_root: Path) -> None:
-    """Generator hook: the shipped test split; ``train`` too where espeak-ng exists."""
+    """Generator hook: the shipped test split; ``train`` too where espeak-ng exists (a
+    complete train split of another size, built with ``mmbench generate``, is kept)."""
     install_test(data_root)
     try:
         _speech.espeak_binary()
     except _speech.EspeakMissingError:
         return
-    n, seed, k = SPLITS["train"]
+    n = SPLITS["train"][0]
     target = Path(data_root) / FOLDER / "train"
-    if not is_built(target, "spoken_vqa", _synth_version(n, seed, k)):
+    if not is_complete(target, "spoken_vqa", f"{VERSION}|synth|"):  # any size is kept
         print(
             f"mmbench: synthesizing spoken_vqa train ({n} questions) into {target}", file=sys.stderr
         )

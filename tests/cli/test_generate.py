@@ -9,16 +9,16 @@ from mmbench.cli import main
 from mmbench.datasets import shapes, spoken, spoken_vqa
 
 
-def test_shapes_caption_sizes(tmp_path, capsys):
-    args = ["generate", "shapes-caption", "--data-root", str(tmp_path)]
-    assert main([*args, "--n-train", "4", "--n-val", "2", "--n-test", "3"]) == 0
-    ann = tmp_path / shapes.FOLDER / "annotations"
-    counts = {
-        s: len(json.loads((ann / f"captions_{s}.json").read_text())["images"])
-        for s in ("train", "val", "test")
-    }
-    assert counts == {"train": 4, "val": 2, "test": 3}
+def test_shapes_caption_extra_split(tmp_path, capsys):
+    args = ["generate", "shapes-caption", "--split", "val-mini", "--n", "3", "--seed", "9"]
+    assert main([*args, "--data-root", str(tmp_path)]) == 0
+    folder = tmp_path / shapes.EXTRA_FOLDER / "val-mini"
+    doc = json.loads((folder / "annotations" / "captions_val-mini.json").read_text())
+    assert len(doc["images"]) == 3 and len(list((folder / "val-mini").glob("*.png"))) == 3
+    assert not (tmp_path / shapes.FOLDER).exists()  # the task's data is untouched
     assert "built" in capsys.readouterr().out
+    assert main([*args, "--data-root", str(tmp_path)]) == 0
+    assert "already up to date" in capsys.readouterr().out
 
 
 def test_spoken_test_splits_install_without_espeak(tmp_path, monkeypatch, capsys):

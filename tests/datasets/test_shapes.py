@@ -145,3 +145,11 @@ def test_render_places_colours_where_the_scene_says():
     assert tuple(img[73, 73]) == shapes.BACKGROUNDS["white"]  # beside the triangle's apex
     edge = img[16, 16 + 11]  # the square's edge (0.8 * 14 = 11.2): partly covered
     assert tuple(edge) not in (shapes.COLORS["blue"], shapes.BACKGROUNDS["white"])
+
+
+def test_larger_split_with_the_same_seed_starts_with_the_same_scenes(tmp_path):
+    shapes.write_split(tmp_path / "a", "train", 3, 1001)
+    shapes.write_split(tmp_path / "b", "train", 5, 1001)
+    a = json.loads((tmp_path / "a/annotations/captions_train.json").read_text())
+    b = json.loads((tmp_path / "b/annotations/captions_train.json").read_text())
+    assert b["annotations"][:15] == a["annotations"]
