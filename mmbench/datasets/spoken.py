@@ -12,8 +12,9 @@ ships inside the package (``mmbench/data/spoken_shapes``), so the task runs with
 espeak-ng; ``dev`` and ``train`` are synthesized where espeak-ng is installed, and
 ``mmbench generate spoken-shapes`` builds larger or extra splits.
 
->>> [u.text for u, _ in plan_split("test", 1, seed=2003)][0].startswith(("a", "an", "one", "the"))
-True
+>>> utt, chapter = plan_split("test", 1, seed=2003)[0]
+>>> utt.speaker in _speech.speakers_for("test"), chapter // 10 == utt.speaker.id
+(True, True)
 """
 
 from __future__ import annotations
