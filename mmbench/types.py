@@ -44,6 +44,10 @@ class MediaError(Exception):
         super().__init__(f"sample {sample_id!r}: cannot decode {path}: {reason}")
         self.sample_id = sample_id
         self.path = path
+        self.reason = reason
+
+    def __reduce__(self) -> tuple[Any, ...]:  # rebuilt in the main process from DataLoader workers
+        return (type(self), (self.sample_id, self.path, self.reason))
 
 
 #: Audio handed to models is float32 mono at this rate.
@@ -78,6 +82,13 @@ class Sample:
     def __post_init__(self) -> None:
         object.__setattr__(self, "meta", _frozen(self.meta))
         object.__setattr__(self, "references", tuple(self.references))
+
+    def __getstate__(self) -> dict[str, Any]:
+        # a mappingproxy does not pickle; samples cross process boundaries in DataLoader workers
+        return {**self.__dict__, "meta": dict(self.meta)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, meta=_frozen(state["meta"]))
 
     @property
     def modalities(self) -> tuple[Modality, ...]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -27,9 +28,13 @@ def _print_report(console, report) -> None:  # report: mmbench.datasets.check.Da
         console.print(f"  {mark} {report.found:,} samples{expected}")
         bad = len(report.problems)
         mark = "[green]ok[/]     " if not bad else "[red]BAD[/]    "
-        console.print(f"  {mark} {report.media_checked:,} media files checked, {bad:,} missing or corrupt")
+        console.print(
+            f"  {mark} {report.media_checked:,} media files checked, {bad:,} missing or corrupt"
+        )
         for p in report.problems[:MAX_LISTED]:
-            console.print(f"          sample {p.sample_id}: {escape(str(p.path))}: {escape(p.reason)}")
+            console.print(
+                f"          sample {p.sample_id}: {escape(str(p.path))}: {escape(p.reason)}"
+            )
         if bad > MAX_LISTED:
             console.print(f"          ... and {bad - MAX_LISTED:,} more")
     if not report.ok and report.how_to_get:
@@ -39,11 +44,14 @@ def _print_report(console, report) -> None:  # report: mmbench.datasets.check.Da
 
 @data_app.command("check")
 def check(
-    task: list[str] = typer.Option(..., "--task", "-t", help="task name or task YAML path (repeatable)"),
-    data_root: Path = typer.Option(
-        None, "--data-root", help="datasets root [default: $MMBENCH_DATA or ~/.cache/mmbench/data]"
-    ),
-    quick: bool = typer.Option(False, "--quick", help="only check media files exist (no decoding)"),
+    task: Annotated[
+        list[str], typer.Option("--task", "-t", help="task name or task YAML path (repeatable)")
+    ],
+    data_root: Annotated[
+        Path | None,
+        typer.Option(help="datasets root [default: $MMBENCH_DATA or ~/.cache/mmbench/data]"),
+    ] = None,
+    quick: Annotated[bool, typer.Option(help="only check media files exist (no decoding)")] = False,
 ) -> None:
     """Verify layout, sample counts and media files of tasks; exit status 1 if anything is wrong."""
     from rich.console import Console
@@ -58,7 +66,9 @@ def check(
         t = load_task(name)
         with Progress(console=console, transient=True) as bar:
             bar_id = bar.add_task(f"checking {t.name} media", total=None)
-            report = check_task(t, data_root, quick, lambda i, n: bar.update(bar_id, completed=i, total=n))
+            report = check_task(
+                t, data_root, quick, lambda i, n, b=bar_id: bar.update(b, completed=i, total=n)
+            )
         _print_report(console, report)
         all_ok = all_ok and report.ok
     if not all_ok:

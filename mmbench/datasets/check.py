@@ -69,7 +69,9 @@ def _media_problem(sample_id: str, path: Path, quick: bool) -> MediaProblem | No
         if path.stat().st_size == 0:
             return MediaProblem(sample_id, path, "file is empty (0 bytes)")
         return None
-    decode = decode_audio if path.suffix.lower() in (".flac", ".wav", ".mp3", ".ogg") else decode_image
+    decode = (
+        decode_audio if path.suffix.lower() in (".flac", ".wav", ".mp3", ".ogg") else decode_image
+    )
     try:
         decode(sample_id, path)
     except MediaError as exc:
@@ -111,7 +113,9 @@ def check_task(
     items = list(media.items())
     workers = min(8, os.cpu_count() or 1)
     with ThreadPoolExecutor(workers) as pool:
-        for i, problem in enumerate(pool.map(lambda kv: _media_problem(kv[1], kv[0], quick), items), 1):
+        for i, problem in enumerate(
+            pool.map(lambda kv: _media_problem(kv[1], kv[0], quick), items), 1
+        ):
             if problem is not None:
                 report.problems.append(problem)
             if on_media is not None:

@@ -43,28 +43,33 @@ from mmbench.tasks import DataFormatError, TaskError
 from mmbench.types import Sample, TaskKind
 
 COCO_DOWNLOAD = "https://cocodataset.org/#download"
+COCO_ZIPS = "http://images.cocodataset.org"
 KARPATHY_URL = "https://cs.stanford.edu/people/karpathy/deepimagesent/caption_datasets.zip"
 KARPATHY_SPLITS = ("test", "val", "restval", "train")
-CAPTIONS_EXPECTED = "a COCO captions file: {images: [{id, file_name}], annotations: [{image_id, caption}]}"
-KARPATHY_EXPECTED = "a Karpathy split file: {images: [{filepath, filename, split, sentences, cocoid}]}"
+CAPTIONS_EXPECTED = (
+    "a COCO captions file: {images: [{id, file_name}], annotations: [{image_id, caption}]}"
+)
+KARPATHY_EXPECTED = (
+    "a Karpathy split file: {images: [{filepath, filename, split, sentences, cocoid}]}"
+)
 
 
 def annotation_source(name: str) -> str:
     """Where an official COCO annotation file comes from.
 
     >>> annotation_source("captions_val2017.json")
-    'http://images.cocodataset.org/annotations/annotations_trainval2017.zip (annotations/captions_val2017.json)'
+    'http://images.cocodataset.org/annotations/annotations_trainval2017.zip'
     """
     m = re.fullmatch(r"captions_(train|val)(\d{4})\.json", name)
     if m is None:
         return COCO_DOWNLOAD
-    return f"http://images.cocodataset.org/annotations/annotations_trainval{m[2]}.zip (annotations/{name})"
+    return f"{COCO_ZIPS}/annotations/annotations_trainval{m[2]}.zip"
 
 
 def images_source(name: str) -> str:
     """Where an official COCO image folder (``val2017``, ``test2015``, ...) comes from."""
     if re.fullmatch(r"(train|val|test)\d{4}", name):
-        return f"http://images.cocodataset.org/zips/{name}.zip"
+        return f"{COCO_ZIPS}/zips/{name}.zip"
     return COCO_DOWNLOAD
 
 
@@ -85,7 +90,9 @@ class CocoCaptionsReader:
     ) -> None:
         self.task_name = getattr(task, "name", "coco_captions")
         how_to_get = getattr(task, "how_to_get", "")
-        files = self.data_files(data_root, images=images, annotations=annotations, karpathy=karpathy, split=split)
+        files = self.data_files(
+            data_root, images=images, annotations=annotations, karpathy=karpathy, split=split
+        )
         for f in files:
             require(f, how_to_get)
         self.images = files[-1].path
@@ -108,23 +115,31 @@ class CocoCaptionsReader:
         """The files this reader needs (index file first, image folder last) and their sources."""
         root = Path(data_root)
         if (annotations is None) == (karpathy is None):
-            raise TaskError("coco_captions: give exactly one of reader args 'annotations' or 'karpathy'")
+            raise TaskError(
+                "coco_captions: give exactly one of reader args 'annotations' or 'karpathy'"
+            )
         if karpathy is not None:
             if split not in KARPATHY_SPLITS:
-                raise TaskError(f"coco_captions: Karpathy split must be one of {KARPATHY_SPLITS}, got {split!r}")
+                raise TaskError(
+                    f"coco_captions: Karpathy split must be one of {KARPATHY_SPLITS}, got {split!r}"
+                )
             return [
-                DataFile(root / karpathy, "Karpathy split file", f"{KARPATHY_URL} (dataset_coco.json)"),
+                DataFile(
+                    root / karpathy, "Karpathy split file", f"{KARPATHY_URL} (dataset_coco.json)"
+                ),
                 DataFile(
                     root / images,
                     "COCO 2014 images root (holding val2014/ and train2014/)",
-                    f"{images_source('val2014')} and {images_source('train2014')}, unpacked side by side",
+                    f"{images_source('val2014')} and {images_source('train2014')}, side by side",
                     folder=True,
                 ),
             ]
         ann = root / annotations
         img = root / images
         return [
-            DataFile(ann, "COCO captions annotations", annotation_source(ann.name)),
+            DataFile(
+                ann, "COCO captions annotations", f"{annotation_source(ann.name)} ({ann.name})"
+            ),
             DataFile(img, "COCO image folder", images_source(img.name), folder=True),
         ]
 
@@ -144,10 +159,13 @@ class CocoCaptionsReader:
     def export_predictions(
         self, samples: Sequence[Sample], preds_by_id: dict[str, str], out_dir: Path, model_name: str
     ) -> dict[str, Path]:
-        """Write ``[{"image_id", "caption"}]`` (COCO results format); a failed sample gets ``""``."""
+        """Write ``[{"image_id", "caption"}]`` (COCO results format); failed samples get ``""``."""
         from mmbench.results import write_json_atomic
 
-        rows = [{"image_id": s.meta["image_id"], "caption": preds_by_id.get(s.id) or ""} for s in samples]
+        rows = [
+            {"image_id": s.meta["image_id"], "caption": preds_by_id.get(s.id) or ""}
+            for s in samples
+        ]
         path = write_json_atomic(submission_path(out_dir, self.task_name, model_name), rows)
         return {"coco_results": path}
 
@@ -161,15 +179,25 @@ def _captions_index(path: Path, doc: Any) -> list[tuple[int, str, tuple[str, ...
     captions: dict[int, list[str]] = {}
     for i, ann in enumerate(anns):
         image_id = field(path, ann, "image_id", f"annotations[{i}]")
-        captions.setdefault(image_id, []).append(field(path, ann, "caption", f"annotations[{i}]").strip())
+        captions.setdefault(image_id, []).append(
+            field(path, ann, "caption", f"annotations[{i}]").strip()
+        )
     index = []
     for i, img in enumerate(doc["images"]):
         image_id = field(path, img, "id", f"images[{i}]")
         if image_id in captions:
-            index.append((image_id, field(path, img, "file_name", f"images[{i}]"), tuple(captions.pop(image_id))))
+            index.append(
+                (
+                    image_id,
+                    field(path, img, "file_name", f"images[{i}]"),
+                    tuple(captions.pop(image_id)),
+                )
+            )
     if captions:
         orphan = next(iter(captions))
-        raise DataFormatError(f"{path}: {len(captions)} captions refer to image ids not in 'images' (e.g. {orphan})")
+        raise DataFormatError(
+            f"{path}: {len(captions)} captions refer to image ids not in 'images' (e.g. {orphan})"
+        )
     return index
 
 
@@ -187,6 +215,9 @@ def _karpathy_index(path: Path, doc: Any, split: str) -> list[tuple[int, str, tu
         if image_id is None:
             raise DataFormatError(f"{path}: {where} has neither 'cocoid' nor 'imgid'")
         rel = Path(img.get("filepath", "")) / field(path, img, "filename", where)
-        refs = tuple(field(path, s, "raw", f"{where}.sentences").strip() for s in field(path, img, "sentences", where))
+        refs = tuple(
+            field(path, s, "raw", f"{where}.sentences").strip()
+            for s in field(path, img, "sentences", where)
+        )
         index.append((int(image_id), str(rel), refs))
     return index

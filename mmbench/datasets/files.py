@@ -51,9 +51,13 @@ def load_json(path: Path) -> Any:
         with open(path, encoding="utf-8") as fh:
             return json.load(fh)
     except json.JSONDecodeError as exc:
-        raise DataFormatError(f"{path}:{exc.lineno}:{exc.colno}: malformed JSON: {exc.msg}") from None
+        raise DataFormatError(
+            f"{path}:{exc.lineno}:{exc.colno}: malformed JSON: {exc.msg}"
+        ) from None
     except UnicodeDecodeError as exc:
-        raise DataFormatError(f"{path}: not UTF-8 text (byte {exc.start}): not a JSON file") from None
+        raise DataFormatError(
+            f"{path}: not UTF-8 text (byte {exc.start}): not a JSON file"
+        ) from None
 
 
 def looks_like(doc: Any) -> str:

@@ -43,7 +43,9 @@ def split_source(split: str) -> str:
 class LibriSpeechReader:
     """Streams one ASR Sample per line of every ``*.trans.txt`` of a split, in sorted order."""
 
-    def __init__(self, data_root: Path, task: Any = None, *, root: str = "LibriSpeech", split: str) -> None:
+    def __init__(
+        self, data_root: Path, task: Any = None, *, root: str = "LibriSpeech", split: str
+    ) -> None:
         (folder,) = self.data_files(data_root, root=root, split=split)
         self.split_dir = require(folder, getattr(task, "how_to_get", ""))
         self._index: list[tuple[str, str, str]] = []  # (utterance id, chapter dir, transcript)
@@ -90,7 +92,8 @@ def _transcripts(path: Path) -> list[tuple[str, str, str]]:
             utt, _, text = line.strip().partition(" ")
             if not utt.startswith(prefix) or utt.count("-") != 2 or not text:
                 raise DataFormatError(
-                    f"{path}:{lineno}: expected '{prefix}NNNN TRANSCRIPT', got {line.strip()[:80]!r}"
+                    f"{path}:{lineno}: expected '{prefix}NNNN TRANSCRIPT', "
+                    f"got {line[:60].strip()!r}"
                 )
             out.append((utt, chapter_dir, text))
     return out

@@ -34,8 +34,12 @@ VQA_DOWNLOAD = "https://visualqa.org/download.html"
 VQA_S3 = "https://s3.amazonaws.com/cvmlp/vqa/mscoco/vqa"
 PATTERN_2014 = "COCO_{subtype}_{image_id:012d}.jpg"
 PATTERN_2017 = "{image_id:012d}.jpg"
-QUESTIONS_EXPECTED = "a VQA questions file: {data_subtype, questions: [{question_id, image_id, question}]}"
-ANNOTATIONS_EXPECTED = "a VQA annotations file: {annotations: [{question_id, answers: [{answer}], ...}]}"
+QUESTIONS_EXPECTED = (
+    "a VQA questions file: {data_subtype, questions: [{question_id, image_id, question}]}"
+)
+ANNOTATIONS_EXPECTED = (
+    "a VQA annotations file: {annotations: [{question_id, answers: [{answer}], ...}]}"
+)
 
 
 def image_subtype(data_subtype: str) -> str:
@@ -73,7 +77,9 @@ class VQAv2Reader:
     ) -> None:
         self.task_name = getattr(task, "name", "vqa_v2")
         how_to_get = getattr(task, "how_to_get", "")
-        files = self.data_files(data_root, questions=questions, images=images, annotations=annotations)
+        files = self.data_files(
+            data_root, questions=questions, images=images, annotations=annotations
+        )
         for f in files:
             require(f, how_to_get)
         q_path, self.images = files[0].path, files[-1].path
@@ -91,7 +97,9 @@ class VQAv2Reader:
             refs, qtype, atype = (), None, None
             if annotations is not None:
                 if qid not in answers:
-                    raise DataFormatError(f"{files[1].path}: no annotation for question_id {qid} of {q_path}")
+                    raise DataFormatError(
+                        f"{files[1].path}: no annotation for question_id {qid} of {q_path}"
+                    )
                 refs, qtype, atype = answers.pop(qid)
             self._index.append((qid, image_id, text, refs, qtype, atype))
         self.image_pattern = image_pattern or self._detect_pattern()
@@ -104,7 +112,11 @@ class VQAv2Reader:
         root = Path(data_root)
         files = [DataFile(root / questions, "VQAv2 questions", file_source(Path(questions).name))]
         if annotations is not None:
-            files.append(DataFile(root / annotations, "VQAv2 annotations", file_source(Path(annotations).name)))
+            files.append(
+                DataFile(
+                    root / annotations, "VQAv2 annotations", file_source(Path(annotations).name)
+                )
+            )
         img = root / images
         files.append(DataFile(img, "COCO image folder", images_source(img.name), folder=True))
         return files
@@ -129,7 +141,8 @@ class VQAv2Reader:
             yield Sample(
                 id=str(qid),
                 kind=TaskKind.VQA,
-                image_path=self.images / image_name(image_id, self.data_subtype, self.image_pattern),
+                image_path=self.images
+                / image_name(image_id, self.data_subtype, self.image_pattern),
                 text=text,
                 references=refs,
                 meta=meta,
@@ -142,7 +155,10 @@ class VQAv2Reader:
         ``""`` so the file still covers every question."""
         from mmbench.results import write_json_atomic
 
-        rows = [{"question_id": s.meta["question_id"], "answer": preds_by_id.get(s.id) or ""} for s in samples]
+        rows = [
+            {"question_id": s.meta["question_id"], "answer": preds_by_id.get(s.id) or ""}
+            for s in samples
+        ]
         path = write_json_atomic(submission_path(out_dir, self.task_name, model_name), rows)
         return {"vqa_results": path}
 
@@ -155,10 +171,18 @@ def _answers(path: Path, data_subtype: str) -> dict[int, tuple[tuple[str, ...], 
         raise wrong_kind(path, doc, ANNOTATIONS_EXPECTED)
     subtype = doc.get("data_subtype")
     if data_subtype and subtype and subtype != data_subtype:
-        raise DataFormatError(f"{path}: annotations are for {subtype!r} but the questions are for {data_subtype!r}")
+        raise DataFormatError(
+            f"{path}: annotations are for {subtype!r} but the questions are for {data_subtype!r}"
+        )
     out = {}
     for i, a in enumerate(anns):
         where = f"annotations[{i}]"
-        refs = tuple(field(path, x, "answer", f"{where}.answers") for x in field(path, a, "answers", where))
-        out[field(path, a, "question_id", where)] = (refs, a.get("question_type", ""), a.get("answer_type", ""))
+        refs = tuple(
+            field(path, x, "answer", f"{where}.answers") for x in field(path, a, "answers", where)
+        )
+        out[field(path, a, "question_id", where)] = (
+            refs,
+            a.get("question_type", ""),
+            a.get("answer_type", ""),
+        )
     return out
