@@ -17,7 +17,8 @@ def test_complete_dataset_is_ok(libri_root):
 
 
 def test_count_mismatch_is_reported(libri_root):
-    report = check_task(make_task("ls", "asr", "librispeech", LIBRI_ARGS, expected=2620), libri_root)
+    task = make_task("ls", "asr", "librispeech", LIBRI_ARGS, expected=2620)
+    report = check_task(task, libri_root)
     assert not report.ok and not report.count_ok and report.found == 4 and not report.problems
 
 
