@@ -3,9 +3,10 @@
 Generates (once, under --workdir) a COCO captions file with N images (5 captions each, one
 256x256 PNG per image: a small file that decodes to 192 KiB) and a LibriSpeech split with M
 utterances (5 s of near-silence: a small FLAC that decodes to 312 KiB). Each measurement runs
-in a fresh process and reports peak RSS (``ru_maxrss``) after imports, after reading the
-annotation index, and after a full ``run_task`` with a model that consumes every decoded
-image / waveform. If media were held, the run's growth would approach the decoded total; it
+in a fresh process (after a warm-up run that pays for lazy imports) and reports the growth of
+peak RSS (``VmHWM``, reset between phases) while reading the annotation index, and during a
+full ``run_task`` (decoding in-process, ``workers=0``) with a model that consumes every
+decoded image / waveform. If media were held, the run's growth would approach the decoded total; it
 must instead stay flat in dataset size, bounded by the index.
 
     python benchmarks/bench_reader_memory.py --images 20000 --utterances 5000
@@ -16,7 +17,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -90,8 +90,21 @@ def make_librispeech(root: Path, n: int, per_chapter: int = 50) -> Path:
     return root / f"libri{n}"
 
 
-def _peak_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+def _status_mib(key: str) -> float:
+    """``VmRSS`` (now) or ``VmHWM`` (peak since exec or the last reset) from /proc, in MiB.
+
+    Not ``ru_maxrss``: Linux carries that over fork and exec from the parent process.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) / 1024  # kB
+    raise RuntimeError(f"{key} not in /proc/self/status (this benchmark needs Linux)")
+
+
+def _reset_peak() -> float:
+    """Reset the peak to the current RSS (Linux >= 4.0) and return the current RSS."""
+    Path("/proc/self/clear_refs").write_text("5")
+    return _status_mib("VmRSS")
 
 
 class _Consumer:
@@ -134,27 +147,27 @@ def child(kind: str, data_root: Path, out_dir: Path) -> dict:
         },
         "bench",
     )
-    after_import = _peak_mib()
+    model = _Consumer(Modality.IMAGE if kind == "coco" else Modality.AUDIO)
+    before_index = _reset_peak()
     t0 = time.perf_counter()
     n = sum(1 for _ in task.make_reader(data_root))
     index_s = time.perf_counter() - t0
-    after_index = _peak_mib()
-    model = _Consumer(Modality.IMAGE if kind == "coco" else Modality.AUDIO)
-    cfg = RunConfig(out_dir=out_dir, data_root=data_root, progress=False, n_resamples=0, workers=0)
+    index_peak = _status_mib("VmHWM")
     # warm-up on 8 samples (separate output) so lazy imports are not counted as data memory
     warm = RunConfig(out_dir=out_dir / "warmup", data_root=data_root, progress=False, limit=8)
     run_task("consumer", task, warm, model=_Consumer(model.modalities[0]))
-    after_warmup = _peak_mib()
+    cfg = RunConfig(out_dir=out_dir, data_root=data_root, progress=False, n_resamples=0, workers=0)
+    before_run = _reset_peak()
     t0 = time.perf_counter()
     record = run_task("consumer", task, cfg, model=model).record
     return {
         "kind": kind,
         "n": n,
         "errors": record["n_errors"],
-        "after_import_mib": after_import,
-        "after_index_mib": after_index,
-        "after_warmup_mib": after_warmup,
-        "after_run_mib": _peak_mib(),
+        "rss_before_mib": before_index,
+        "index_peak_growth_mib": index_peak - before_index,
+        "run_peak_growth_mib": _status_mib("VmHWM") - before_run,
+        "run_peak_mib": _status_mib("VmHWM"),
         "decoded_total_mib": model.decoded_bytes / 2**20,
         "index_s": index_s,
         "run_s": time.perf_counter() - t0,
@@ -188,18 +201,18 @@ def main() -> None:
             print(json.dumps(res), flush=True)
     print()
     print(
-        "| dataset | samples | RSS after import | + index | + run (decode all, after warm-up) "
-        "| decoded media | run growth / decoded | index s | run s |"
+        "| dataset | samples | RSS after imports | peak growth: read index "
+        "| peak growth: full run | peak RSS of the run "
+        "| decoded media (if held) | run growth / decoded | index s | run s |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        index = r["after_index_mib"] - r["after_import_mib"]
-        run = r["after_run_mib"] - max(r["after_index_mib"], r["after_warmup_mib"])
+        index, run = r["index_peak_growth_mib"], r["run_peak_growth_mib"]
         name = "COCO captions" if r["kind"] == "coco" else "LibriSpeech"
         print(
-            f"| {name} | {r['n']:,} | {r['after_import_mib']:.0f} MiB | {index:+.0f} MiB | "
-            f"{run:+.0f} MiB | {r['decoded_total_mib']:,.0f} MiB | "
-            f"{run / r['decoded_total_mib']:.3f} | {r['index_s']:.1f} | {r['run_s']:.1f} |"
+            f"| {name} | {r['n']:,} | {r['rss_before_mib']:.0f} MiB | {index:+.1f} MiB | "
+            f"{run:+.1f} MiB | {r['run_peak_mib']:.0f} MiB | {r['decoded_total_mib']:,.0f} MiB | "
+            f"{run / r['decoded_total_mib']:.4f} | {r['index_s']:.1f} | {r['run_s']:.1f} |"
         )
 
 
