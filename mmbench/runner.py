@@ -276,7 +276,12 @@ def run_task(
         "n_samples": len(samples),
         "n_errors": len(errors),
         "errors": errors,
-        "scored_on": "all samples; a failed sample is scored as an empty prediction",
+        "scored_on": (
+            "all samples; a failed sample is scored as an empty prediction"
+            if any(s.references for s in samples)
+            else "predict-only: the task has no reference answers; see outputs for the results "
+            "file to submit to the official evaluation server"
+        ),
         "wall_time_s": time.perf_counter() - t0,
         "profile": profiler.summary(),
         "environment": environment(cfg.device),

@@ -31,11 +31,13 @@ TASK_KEYS = {
     "metrics": "a list of metric names, or of {name: <metric>, ...options}",
     "normalizer": "a normalizer preset name",
     "defaults": "a mapping of run defaults: batch_size, max_new_tokens",
-    "data": "a mapping {how_to_get: <text>, generator: <name of an embedded generator>}",
+    "data": "a mapping {how_to_get: <text>, generator: <name of an embedded generator>, "
+    "expected_samples: <count `mmbench data check` verifies>}",
     "citation": "a citation string",
 }
 REQUIRED_KEYS = ("name", "version", "kind", "reader", "metrics")
 DEFAULT_KEYS = {"batch_size", "max_new_tokens", "workers"}
+DATA_KEYS = {"how_to_get", "generator", "expected_samples"}
 
 
 class TaskError(ValueError):
@@ -44,6 +46,11 @@ class TaskError(ValueError):
 
 class DataMissingError(FileNotFoundError):
     """A dataset file is not where a task looks; the message says where and how to get it."""
+
+
+class DataFormatError(ValueError):
+    """A dataset file is malformed or of the wrong kind; the message names the file (and the
+    line and column for malformed JSON), what it looks like and what was expected."""
 
 
 def default_data_root() -> Path:
@@ -75,6 +82,7 @@ class Task:
     defaults: Mapping[str, Any] = field(default_factory=dict)
     how_to_get: str = ""
     generator: str | None = None
+    expected_samples: int | None = None
     citation: str = ""
     source: str = ""
 
@@ -160,8 +168,11 @@ def parse_task(data: Any, source: str) -> Task:
         bad = sorted(set(defaults) - DEFAULT_KEYS) if isinstance(defaults, dict) else defaults
         raise _fail(source, "defaults", f"unknown entries {bad}; allowed: {sorted(DEFAULT_KEYS)}")
     data_info = data.get("data", {}) or {}
-    if not isinstance(data_info, dict) or set(data_info) - {"how_to_get", "generator"}:
-        raise _fail(source, "data", "must be a mapping with how_to_get and/or generator")
+    if not isinstance(data_info, dict) or set(data_info) - DATA_KEYS:
+        raise _fail(source, "data", f"must be a mapping with keys among {sorted(DATA_KEYS)}")
+    expected = data_info.get("expected_samples")
+    if expected is not None and (not isinstance(expected, int) or isinstance(expected, bool)):
+        raise _fail(source, "data.expected_samples", f"must be an integer, got {expected!r}")
     gen = data_info.get("generator")
     if gen is not None and gen not in GENERATORS:
         raise _fail(
@@ -179,6 +190,7 @@ def parse_task(data: Any, source: str) -> Task:
         defaults=defaults,
         how_to_get=str(data_info.get("how_to_get", "")),
         generator=data_info.get("generator"),
+        expected_samples=expected,
         citation=str(data.get("citation", "")),
         source=source,
     )

@@ -46,8 +46,8 @@ class MediaError(Exception):
         self.path = path
         self.reason = reason
 
-    def __reduce__(self) -> tuple[Any, ...]:  # crosses DataLoader worker boundaries
-        return (MediaError, (self.sample_id, self.path, self.reason))
+    def __reduce__(self) -> tuple[Any, ...]:  # rebuilt in the main process from DataLoader workers
+        return (type(self), (self.sample_id, self.path, self.reason))
 
 
 #: Audio handed to models is float32 mono at this rate.
@@ -83,12 +83,12 @@ class Sample:
         object.__setattr__(self, "meta", _frozen(self.meta))
         object.__setattr__(self, "references", tuple(self.references))
 
-    def __getstate__(self) -> dict[str, Any]:  # MappingProxyType does not pickle
+    def __getstate__(self) -> dict[str, Any]:
+        # a mappingproxy does not pickle; samples cross process boundaries in DataLoader workers
         return {**self.__dict__, "meta": dict(self.meta)}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        for key, value in state.items():
-            object.__setattr__(self, key, _frozen(value) if key == "meta" else value)
+        self.__dict__.update(state, meta=_frozen(state["meta"]))
 
     @property
     def modalities(self) -> tuple[Modality, ...]:

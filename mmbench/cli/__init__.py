@@ -34,9 +34,11 @@ def user_errors() -> tuple[type[BaseException], ...]:
     """Exceptions whose message is meant for the user: printed without a traceback."""
     from mmbench.adapters.base import ModelError
     from mmbench.registry import UnknownNameError
-    from mmbench.tasks import DataMissingError, TaskError
+    from mmbench.tasks import DataFormatError, DataMissingError, TaskError
 
-    errors: list[type[BaseException]] = [UnknownNameError, TaskError, DataMissingError, ModelError]
+    errors: list[type[BaseException]] = [
+        UnknownNameError, TaskError, DataMissingError, DataFormatError, ModelError,
+    ]
     runner = sys.modules.get("mmbench.runner")
     if runner is not None:
         errors.append(runner.RunAborted)
@@ -48,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     from rich.console import Console
 
     try:
-        app(args=argv, standalone_mode=False)
+        # without standalone mode click returns (not raises) a typer.Exit's code
+        status = app(args=argv, standalone_mode=False)
     except typer.Exit as exc:
         return exc.exit_code
     except typer.Abort:
@@ -61,4 +64,4 @@ def main(argv: list[str] | None = None) -> int:
             Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
             return 2
         raise
-    return 0
+    return status if isinstance(status, int) else 0

@@ -44,3 +44,5 @@ def print_results(records: Sequence[dict[str, Any]], paths: Sequence[Path] = ())
         for sig in sorted({s["signature"] for s in rec["scores"].values()}):
             console.print(f"  {rec['task']['name']}: {sig}", highlight=False)
         console.print(f"  results: {path}", highlight=False)
+        for kind, exported in rec.get("outputs", {}).items():
+            console.print(f"  {rec['task']['name']}: {kind}: {exported}", highlight=False)
