@@ -27,7 +27,7 @@ TASK_KEYS = {
     "version": "an integer, bumped whenever samples or scoring change",
     "kind": "one of " + ", ".join(k.value for k in TaskKind),
     "description": "one line for `mmbench ls tasks`",
-    "reader": "a mapping {name: <reader>, args: {...}}",
+    "reader": "a mapping {name: <reader>, args: {...}, splits: {<split>: {...arg overrides}}}",
     "metrics": "a list of metric names, or of {name: <metric>, ...options}",
     "normalizer": "a normalizer preset name",
     "defaults": "a mapping of run defaults: batch_size, max_new_tokens",
@@ -77,6 +77,7 @@ class Task:
     reader: str
     reader_args: Mapping[str, Any]
     metrics: tuple[MetricSpec, ...]
+    splits: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     normalizer: str | None = None
     description: str = ""
     defaults: Mapping[str, Any] = field(default_factory=dict)
@@ -86,19 +87,26 @@ class Task:
     citation: str = ""
     source: str = ""
 
-    def make_reader(self, data_root: Path | None = None, **overrides: Any) -> Any:
-        """Instantiate the reader; ``overrides`` replace reader arguments (e.g. ``split``)."""
+    def make_reader(self, data_root: Path | None = None, split: str | None = None) -> Any:
+        """Instantiate the reader for the evaluation data, or for another ``split`` of it.
+
+        A split named in the task's ``reader.splits`` applies those argument overrides;
+        any other split is passed to the reader as its ``split`` argument. An embedded
+        dataset's generator is asked for the split first (it builds it on first use).
+        """
         from mmbench.registry import GENERATORS, READERS
 
-        args = {**self.reader_args, **overrides}
+        args = dict(self.reader_args)
+        if split is not None:
+            args.update(self.splits.get(split, {"split": split}))
         root = Path(data_root) if data_root is not None else default_data_root()
-        if self.generator is not None:  # embedded data: generated into the root on first use
-            GENERATORS.get(self.generator)(root)
+        if self.generator is not None:
+            GENERATORS.get(self.generator)(root, split)
         return READERS.get(self.reader)(data_root=root, task=self, **args)
 
-    def samples(self, data_root: Path | None = None, **overrides: Any) -> Iterator[Sample]:
-        """Stream the task's samples (media not decoded)."""
-        return iter(self.make_reader(data_root, **overrides))
+    def samples(self, data_root: Path | None = None, split: str | None = None) -> Iterator[Sample]:
+        """Stream the task's samples (media not decoded); ``split`` as in :meth:`make_reader`."""
+        return iter(self.make_reader(data_root, split))
 
     def with_reader_args(self, **overrides: Any) -> Task:
         return replace(self, reader_args={**self.reader_args, **overrides})
@@ -134,6 +142,11 @@ def parse_task(data: Any, source: str) -> Task:
     reader = data["reader"]
     if not isinstance(reader, dict) or "name" not in reader:
         raise _fail(source, "reader", "must be a mapping with a name")
+    if set(reader) - {"name", "args", "splits"}:
+        raise _fail(source, "reader", f"unknown entries {sorted(set(reader) - {'name', 'args', 'splits'})}")
+    splits = reader.get("splits", {}) or {}
+    if not isinstance(splits, dict) or not all(isinstance(v, dict) for v in splits.values()):
+        raise _fail(source, "reader.splits", "must map split names to argument mappings")
     if reader["name"] not in READERS:
         raise _fail(
             source, "reader.name", str(UnknownNameError("reader", reader["name"], READERS.names()))
@@ -185,6 +198,7 @@ def parse_task(data: Any, source: str) -> Task:
         reader=reader["name"],
         reader_args=reader_args,
         metrics=tuple(metrics),
+        splits=splits,
         normalizer=normalizer,
         description=str(data.get("description", "")),
         defaults=defaults,

@@ -379,6 +379,6 @@ def build(
 
 
 @GENERATORS.register("shapes_caption")
-def generate(data_root: Path) -> None:
-    """Generator hook of the ``shapes_caption`` task: the default splits into ``data_root``."""
+def generate(data_root: Path, split: str | None = None) -> None:
+    """Generator hook of the ``shapes_caption`` task: all default splits (a few seconds)."""
     build(data_root)

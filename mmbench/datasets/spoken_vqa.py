@@ -201,14 +201,14 @@ def ship_test(jobs: int | None = None) -> dict[str, Any]:
 
 
 @GENERATORS.register("spoken_vqa")
-def generate(data_root: Path) -> None:
-    """Generator hook: the shipped test split; ``train`` too where espeak-ng exists (a
-    complete train split of another size, built with ``mmbench generate``, is kept)."""
+def generate(data_root: Path, split: str | None = None) -> None:
+    """Generator hook: the shipped test split always; ``train`` synthesized on first request
+    (needs espeak-ng; a complete train split of another size, built with ``mmbench
+    generate``, is kept)."""
     install_test(data_root)
-    try:
-        _speech.espeak_binary()
-    except _speech.EspeakMissingError:
+    if split != "train":
         return
+    _speech.espeak_binary()  # raises EspeakMissingError naming the Debian package
     n = SPLITS["train"][0]
     target = Path(data_root) / FOLDER / "train"
     if not is_complete(target, "spoken_vqa", f"{VERSION}|synth|"):  # any size is kept

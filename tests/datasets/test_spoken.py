@@ -155,7 +155,8 @@ def test_synthesis_reproduces_shipped_audio():
 def test_generator_keeps_a_split_built_on_purpose(tmp_path, monkeypatch):
     assert spoken.build_split(tmp_path, "dev", n=2, seed=5)
     monkeypatch.setitem(spoken.SPLITS, "train", (2, 2001))  # keep the test fast
-    spoken.generate(tmp_path)
+    spoken.generate(tmp_path, "dev")
+    spoken.generate(tmp_path, "train")
     dev = read_marker(tmp_path / spoken.FOLDER / "dev")
     assert dev["n_utterances"] == 2 and dev["seed"] == 5
     assert read_marker(tmp_path / spoken.FOLDER / "train")["n_utterances"] == 2
