@@ -24,6 +24,7 @@ from mmbench.metrics._captions import (
     ngram_counts,
     resample_weights,
     tokenize_captions,
+    unique_inverse,
 )
 from mmbench.metrics.base import Metric, versioned
 from mmbench.registry import METRICS
@@ -49,7 +50,7 @@ def bleu_stats(caps: Captions) -> np.ndarray:
     is_ref = counts.caption >= n
     # max count of each n-gram over a sample's references
     ref_key = ref_sample[counts.caption[is_ref] - n] * counts.n_grams + counts.gram[is_ref]
-    uniq, inv = np.unique(ref_key, return_inverse=True)
+    uniq, inv, _ = unique_inverse(ref_key)
     ref_max = np.zeros(len(uniq), dtype=np.int64)
     np.maximum.at(ref_max, inv, counts.count[is_ref])
     hyp = ~is_ref

@@ -34,6 +34,7 @@ from mmbench.metrics._captions import (
     ngram_counts,
     resample_weights,
     tokenize_captions,
+    unique_inverse,
 )
 from mmbench.metrics.base import Metric, versioned
 from mmbench.registry import METRICS
@@ -74,7 +75,7 @@ def _terms(caps: Captions, sigma: float) -> _Terms:
     ref_sample = caps.ref_sample()
     r_cap = counts.caption[is_ref] - n
     r_gram, r_cnt, r_ord = counts.gram[is_ref], counts.count[is_ref], counts.order[is_ref]
-    inc = np.unique(ref_sample[r_cap] * g_all + r_gram)
+    inc = unique_inverse(ref_sample[r_cap] * g_all + r_gram)[0]
     h = ~is_ref
     h_cap, h_gram, h_cnt, h_ord = counts.caption[h], counts.gram[h], counts.count[h], counts.order[h]
     # clipped dot products: reference entries whose n-gram also occurs in the prediction
@@ -134,33 +135,26 @@ def cider_scores(caps: Captions, sigma: float = SIGMA) -> np.ndarray:
     return _sample_scores(t, hn2, rn2, num)[:, 0]
 
 
-def _grouped_sum(rows: np.ndarray, values: np.ndarray, n_rows: int) -> np.ndarray:
-    """[n_rows, b]: sums of ``values`` [E, b] by ``rows`` [E] (sorted), zeros elsewhere."""
-    out = np.zeros((n_rows, values.shape[1]))
-    if len(rows):
-        starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
-        out[rows[starts]] = np.add.reduceat(values, starts, axis=0)
-    return out
+def cider_resample(t: _Terms, idx: np.ndarray) -> np.ndarray:
+    """float64 [B]: corpus CIDEr-D of each resample ``idx`` [B, n], DF recomputed for each.
 
-
-def cider_resample(t: _Terms, idx: np.ndarray, chunk: int = 16) -> np.ndarray:
-    """float64 [B]: corpus CIDEr-D of each resample ``idx`` [B, n], DF recomputed for each."""
+    A resample is its draw counts ``w`` [n]: document frequencies become ``w``-weighted
+    counts, ``log(n)`` stays (a resample has n samples), and the per-sample scores are
+    averaged with weights ``w``; the same arithmetic as scoring the resampled list.
+    """
     n = t.n
-    log_n = np.log(float(n))
-    idf2 = (log_n - np.log(np.maximum(1.0, np.arange(n + 1)))) ** 2  # by document frequency
-    order_i = np.argsort(t.inc_gram, kind="stable")
-    inc_s, inc_g = t.inc_sample[order_i], t.inc_gram[order_i]
+    idf2 = (np.log(float(n)) - np.log(np.maximum(1.0, np.arange(n + 1)))) ** 2  # by DF
+    n_h, n_r = n * MAX_N, len(t.ref_sample) * MAX_N
+    rows = np.concatenate([t.hyp_row, t.ref_row + n_h, t.num_row + n_h + n_r])
+    grams = np.concatenate([t.hyp_gram, t.ref_gram, t.num_gram])
+    weights = np.concatenate([t.hyp_w, t.ref_w, t.num_w])
+    draws = resample_weights(idx, n)  # [B, n]
     out = np.empty(len(idx))
-    n_rows_h, n_rows_r = n * MAX_N, len(t.ref_sample) * MAX_N
-    for lo in range(0, len(idx), chunk):
-        w = resample_weights(idx[lo : lo + chunk], n).T  # [n, b] draws of each sample
-        df = _grouped_sum(inc_g, w[inc_s], t.n_grams)  # [G, b]
-        u = idf2[df.astype(np.int64)]  # [G, b]
-        hn2 = _grouped_sum(t.hyp_row, t.hyp_w[:, None] * u[t.hyp_gram], n_rows_h)
-        rn2 = _grouped_sum(t.ref_row, t.ref_w[:, None] * u[t.ref_gram], n_rows_r)
-        num = _grouped_sum(t.num_row, t.num_w[:, None] * u[t.num_gram], n_rows_r)
-        scores = _sample_scores(t, hn2, rn2, num)  # [n, b]
-        out[lo : lo + chunk] = (w * scores).sum(axis=0) / n
+    for b, w in enumerate(draws):
+        df = np.bincount(t.inc_gram, w[t.inc_sample], t.n_grams).astype(np.int64)  # [G]
+        sums = np.bincount(rows, weights * idf2[df][grams], n_h + 2 * n_r)
+        hn2, rn2, num = sums[:n_h, None], sums[n_h : n_h + n_r, None], sums[n_h + n_r :, None]
+        out[b] = w @ _sample_scores(t, hn2, rn2, num)[:, 0] / n
     return out
 
 
