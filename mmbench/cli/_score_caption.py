@@ -5,7 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import click
 import typer
+
+
+class _InputFileError(click.ClickException):
+    exit_code = 2
 
 
 def register(score_app: typer.Typer) -> None:
@@ -25,8 +30,7 @@ def register(score_app: typer.Typer) -> None:
         try:
             scores = evaluate_coco_captions(annotations, results, metric, n_resamples=bootstrap)
         except CaptionFileError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from None
+            raise _InputFileError(str(exc)) from None
         if as_json:
             typer.echo(json.dumps({k: v.to_json() for k, v in scores.items()}, indent=2))
             return
