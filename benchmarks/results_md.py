@@ -14,7 +14,9 @@ def write_section(title: str, command: str, body: str) -> None:
     """Replace (or append) the ``## title`` section with the command and ``body``."""
     text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
     stamp = datetime.date.today().isoformat()
-    machine = f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}"
+    machine = (
+        f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}"
+    )
     section = f"## {title}\n\n```bash\n{command}\n```\n\n_{stamp}, {machine}_\n\n{body.strip()}\n"
     pattern = re.compile(rf"^## {re.escape(title)}\n.*?(?=^## |\Z)", re.S | re.M)
     if pattern.search(text):

@@ -1,4 +1,4 @@
-"""``mmbench score caption``: COCO caption results file -> BLEU/ROUGE-L/CIDEr-D (+ METEOR)."""
+"""``mmbench score caption``: COCO caption results file -> BLEU-1..4, ROUGE-L, CIDEr-D."""
 
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ class _InputFileError(click.ClickException):
 def register(score_app: typer.Typer) -> None:
     @score_app.command("caption")
     def caption(
-        annotations: Path = typer.Option(..., help="COCO captions JSON (captions_val2017.json)"),
-        results: Path = typer.Option(..., help='results JSON: [{"image_id", "caption"}, ...]'),
-        metric: list[str] = typer.Option(
-            ["bleu", "rouge_l", "cider"], help="metrics (repeatable); add meteor for METEOR"
+        annotations: Path = typer.Option(..., help="COCO captions JSON (captions_val2017.json)"),  # noqa: B008
+        results: Path = typer.Option(..., help='results JSON: [{"image_id", "caption"}, ...]'),  # noqa: B008
+        metric: list[str] = typer.Option(  # noqa: B008
+            ["bleu", "rouge_l", "cider"], help="metrics (repeatable): bleu, rouge_l, cider"
         ),
         bootstrap: int = typer.Option(1000, help="resamples for the 95% CIs (0: none)"),
         as_json: bool = typer.Option(False, "--json", help="print scores as JSON"),

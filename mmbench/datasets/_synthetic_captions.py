@@ -16,22 +16,113 @@ from __future__ import annotations
 import random
 from typing import Any
 
-_ADJ = "small large young old red blue white black brown green yellow wooden tall little".split()
-_SUBJ = (
-    "man woman boy girl dog cat horse bird giraffe elephant zebra cow sheep bear person "
-    "child skier surfer player chef couple group train bus truck car motorcycle bicycle"
-).split()
-_VERB = (
-    "riding sitting standing walking eating holding playing looking lying running flying "
-    "carrying watching crossing parked jumping"
-).split()
-_OBJ = (
-    "wave surfboard skateboard frisbee kite ball pizza sandwich bench table umbrella "
-    "laptop phone book bowl plate tree fence road field beach street snow grass water"
-).split()
-_PREP = "on in near next\u00a0to under behind beside along across over".split()
-_PLACE = "park kitchen city beach field room street yard zoo station lake forest".split()
-_NUM = "two three four several many a\u00a0few".split()
+_ADJ = [
+    "small",
+    "large",
+    "young",
+    "old",
+    "red",
+    "blue",
+    "white",
+    "black",
+    "brown",
+    "green",
+    "yellow",
+    "wooden",
+    "tall",
+    "little",
+]
+_SUBJ = [
+    "man",
+    "woman",
+    "boy",
+    "girl",
+    "dog",
+    "cat",
+    "horse",
+    "bird",
+    "giraffe",
+    "elephant",
+    "zebra",
+    "cow",
+    "sheep",
+    "bear",
+    "person",
+    "child",
+    "skier",
+    "surfer",
+    "player",
+    "chef",
+    "couple",
+    "group",
+    "train",
+    "bus",
+    "truck",
+    "car",
+    "motorcycle",
+    "bicycle",
+]
+_VERB = [
+    "riding",
+    "sitting",
+    "standing",
+    "walking",
+    "eating",
+    "holding",
+    "playing",
+    "looking",
+    "lying",
+    "running",
+    "flying",
+    "carrying",
+    "watching",
+    "crossing",
+    "parked",
+    "jumping",
+]
+_OBJ = [
+    "wave",
+    "surfboard",
+    "skateboard",
+    "frisbee",
+    "kite",
+    "ball",
+    "pizza",
+    "sandwich",
+    "bench",
+    "table",
+    "umbrella",
+    "laptop",
+    "phone",
+    "book",
+    "bowl",
+    "plate",
+    "tree",
+    "fence",
+    "road",
+    "field",
+    "beach",
+    "street",
+    "snow",
+    "grass",
+    "water",
+]
+_PREP = ["on", "in", "near", "next", "to", "under", "behind", "beside", "along", "across", "over"]
+_PLACE = [
+    "park",
+    "kitchen",
+    "city",
+    "beach",
+    "field",
+    "room",
+    "street",
+    "yard",
+    "zoo",
+    "station",
+    "lake",
+    "forest",
+]
+_NUM = ["two", "three", "four", "several", "many", "a", "few"]
 
 _EXTRAS = [
     "Dr. Smith's",

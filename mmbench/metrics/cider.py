@@ -77,7 +77,12 @@ def _terms(caps: Captions, sigma: float) -> _Terms:
     r_gram, r_cnt, r_ord = counts.gram[is_ref], counts.count[is_ref], counts.order[is_ref]
     inc = unique_inverse(ref_sample[r_cap] * g_all + r_gram)[0]
     h = ~is_ref
-    h_cap, h_gram, h_cnt, h_ord = counts.caption[h], counts.gram[h], counts.count[h], counts.order[h]
+    h_cap, h_gram, h_cnt, h_ord = (
+        counts.caption[h],
+        counts.gram[h],
+        counts.count[h],
+        counts.order[h],
+    )
     # clipped dot products: reference entries whose n-gram also occurs in the prediction
     h_key = h_cap * g_all + h_gram  # sorted (entries are sorted by caption, then gram)
     r_key = ref_sample[r_cap] * g_all + r_gram

@@ -99,10 +99,24 @@ _CHAR_MAP = str.maketrans(
 _BRACKETS = {"(": "-LRB-", ")": "-RRB-", "[": "-LSB-", "]": "-RSB-", "{": "-LCB-", "}": "-RCB-"}
 _PHONE = re.compile(r"\((\d{3})\) ?(\d{3}-\d{4})")
 _MIXED_FRACTION = re.compile(r"(?<![\w.,])(\d{1,4}) (\d{1,4}/\d{1,4})(?!\d)")
-_SENTENCE_STARTS = "the a an this that these those he she it they we i there".split()
-_SENTENCE_NEXT = re.compile(
-    r"\s*$|\s+(?:%s)\b" % "|".join(w.capitalize() + "|" + w.upper() for w in _SENTENCE_STARTS)
-)
+_SENTENCE_STARTS = [
+    "the",
+    "a",
+    "an",
+    "this",
+    "that",
+    "these",
+    "those",
+    "he",
+    "she",
+    "it",
+    "they",
+    "we",
+    "i",
+    "there",
+]
+_SENTENCE_WORDS = "|".join(w.capitalize() + "|" + w.upper() for w in _SENTENCE_STARTS)
+_SENTENCE_NEXT = re.compile(rf"\s*$|\s+(?:{_SENTENCE_WORDS})\b")
 _SPACES = re.compile(r"\s+")
 _PLAIN = re.compile(r"[a-z ]*")
 _CONTRACTION = re.compile(r"(?i)^(.+?)(n't|'s|'re|'ve|'ll|'d|'m)$")

@@ -78,12 +78,15 @@ def test_ci_contains_point_estimate():
 
 def test_signatures_are_pinned():
     v = r"mmbench:\d+\.\d+\.\d+\S*"
-    assert re.fullmatch(rf"bleu\|tok:ptb-py\|n:4\|ref-len:closest\|smooth:coco\|{v}",
-                        get_metric("bleu").signature())
-    assert re.fullmatch(rf"cider-d\|tok:ptb-py\|n:4\|sigma:6\|df:refs\|{v}",
-                        get_metric("cider").signature())
-    assert re.fullmatch(rf"rouge-l\|tok:ptb-py\|beta:1.2\|refs:max-p-r\|{v}",
-                        get_metric("rouge_l").signature())
+    assert re.fullmatch(
+        rf"bleu\|tok:ptb-py\|n:4\|ref-len:closest\|smooth:coco\|{v}", get_metric("bleu").signature()
+    )
+    assert re.fullmatch(
+        rf"cider-d\|tok:ptb-py\|n:4\|sigma:6\|df:refs\|{v}", get_metric("cider").signature()
+    )
+    assert re.fullmatch(
+        rf"rouge-l\|tok:ptb-py\|beta:1.2\|refs:max-p-r\|{v}", get_metric("rouge_l").signature()
+    )
     assert get_metric("cider", tokenizer="lower").signature().startswith("cider-d|tok:lower|")
 
 
