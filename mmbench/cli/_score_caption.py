@@ -1,0 +1,50 @@
+"""``mmbench score caption``: COCO caption results file -> BLEU-1..4, ROUGE-L, CIDEr-D."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import typer
+
+
+class _InputFileError(click.ClickException):
+    exit_code = 2
+
+
+def register(score_app: typer.Typer) -> None:
+    @score_app.command("caption")
+    def caption(
+        annotations: Path = typer.Option(..., help="COCO captions JSON (captions_val2017.json)"),  # noqa: B008
+        results: Path = typer.Option(..., help='results JSON: [{"image_id", "caption"}, ...]'),  # noqa: B008
+        metric: list[str] = typer.Option(  # noqa: B008
+            ["bleu", "rouge_l", "cider"], help="metrics (repeatable): bleu, rouge_l, cider"
+        ),
+        bootstrap: int = typer.Option(1000, help="resamples for the 95% CIs (0: none)"),
+        as_json: bool = typer.Option(False, "--json", help="print scores as JSON"),
+    ) -> None:
+        """Score a COCO caption results file (pycocoevalcap's numbers, no Java needed)."""
+        from mmbench.metrics.coco_caption import CaptionFileError, evaluate_coco_captions
+
+        try:
+            scores = evaluate_coco_captions(annotations, results, metric, n_resamples=bootstrap)
+        except CaptionFileError as exc:
+            raise _InputFileError(str(exc)) from None
+        if as_json:
+            typer.echo(json.dumps({k: v.to_json() for k, v in scores.items()}, indent=2))
+            return
+        from rich.console import Console
+        from rich.table import Table
+
+        from mmbench.cli._table import format_score
+
+        table = Table(title=f"{results.name} (95% bootstrap CI)")
+        table.add_column("metric")
+        table.add_column("score [95% CI]", justify="right")
+        for key, res in scores.items():
+            table.add_row(key, format_score(res.to_json()))
+        console = Console()
+        console.print(table)
+        for sig in dict.fromkeys(r.signature for r in scores.values()):
+            console.print(f"  {sig}", highlight=False)

@@ -1,0 +1,197 @@
+"""CIDEr-D exactly as pycocoevalcap's ``CiderScorer`` (COCO caption evaluation).
+
+TF-IDF vectors of 1..4-grams, with document frequencies counted over the references of the
+evaluated samples (a sample drawn twice counts twice, as if listed twice); per n-gram order
+the cosine of the prediction with each reference, clipped (``min(hyp, ref) * ref``), times
+a Gaussian penalty on the length difference (sigma 6; pycocoevalcap measures length as the
+number of bigrams); mean over orders, mean over references, x10; mean over samples.
+
+Because document frequencies depend on which samples are scored, a sample's statistic is
+its tokens (a :class:`~mmbench.metrics._captions.CaptionRef`), and ``score`` recomputes
+everything for the given subset. :meth:`CiderD.resample` scores many bootstrap resamples
+at once: every quantity is linear in the squared IDF of each n-gram, so a resample only
+recomputes document frequencies and a few weighted sums.
+
+>>> m = CiderD()
+>>> st = m.stats(["a man riding a horse", "a cat on a mat"],
+...              [["a man rides a horse", "a man on a horse"], ["a cat sits on a mat"]])
+>>> round(m.score(st)["CIDEr"], 6)
+3.674465
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from mmbench.metrics._captions import (
+    MAX_N,
+    CaptionRef,
+    Captions,
+    gather,
+    ngram_counts,
+    resample_weights,
+    tokenize_captions,
+    unique_inverse,
+)
+from mmbench.metrics.base import Metric, versioned
+from mmbench.registry import METRICS
+
+SIGMA = 6.0
+
+
+@dataclass(frozen=True)
+class _Terms:
+    """Everything CIDEr-D needs, as weighted sums over n-grams of ``idf(g)**2``.
+
+    Rows: ``hyp_row = sample*4 + order`` and ``ref_row = reference*4 + order``. Each
+    ``*_w`` entry multiplies ``idf[gram]**2`` in its row's sum.
+    """
+
+    n: int
+    n_grams: int
+    inc_sample: np.ndarray  # [I] (sample, gram) pairs: gram occurs in the sample's refs
+    inc_gram: np.ndarray  # [I]
+    hyp_row: np.ndarray  # [Eh] squared-norm terms of predictions
+    hyp_gram: np.ndarray
+    hyp_w: np.ndarray
+    ref_row: np.ndarray  # [Er] squared-norm terms of references
+    ref_gram: np.ndarray
+    ref_w: np.ndarray
+    num_row: np.ndarray  # [Em] clipped dot-product terms (reference rows)
+    num_gram: np.ndarray
+    num_w: np.ndarray
+    ref_sample: np.ndarray  # [R]
+    penalty: np.ndarray  # [R] Gaussian length penalty of each reference
+    n_refs: np.ndarray  # [n]
+
+
+def _terms(caps: Captions, sigma: float) -> _Terms:
+    counts = ngram_counts(caps, MAX_N)
+    n, g_all = caps.n, counts.n_grams
+    is_ref = counts.caption >= n
+    ref_sample = caps.ref_sample()
+    r_cap = counts.caption[is_ref] - n
+    r_gram, r_cnt, r_ord = counts.gram[is_ref], counts.count[is_ref], counts.order[is_ref]
+    inc = unique_inverse(ref_sample[r_cap] * g_all + r_gram)[0]
+    h = ~is_ref
+    h_cap, h_gram, h_cnt, h_ord = (
+        counts.caption[h],
+        counts.gram[h],
+        counts.count[h],
+        counts.order[h],
+    )
+    # clipped dot products: reference entries whose n-gram also occurs in the prediction
+    h_key = h_cap * g_all + h_gram  # sorted (entries are sorted by caption, then gram)
+    r_key = ref_sample[r_cap] * g_all + r_gram
+    at = np.searchsorted(h_key, r_key).clip(max=max(len(h_key) - 1, 0))
+    hit = (h_key[at] == r_key) if len(h_key) else np.zeros(len(r_key), bool)
+    lengths = caps.lengths
+    bigrams = np.maximum(lengths - 1, 0)  # pycocoevalcap's "length" counts bigrams
+    delta = (bigrams[:n][ref_sample] - bigrams[n:]).astype(np.float64)
+    return _Terms(
+        n=n,
+        n_grams=g_all,
+        inc_sample=inc // g_all,
+        inc_gram=inc % g_all,
+        hyp_row=h_cap * MAX_N + h_ord,
+        hyp_gram=h_gram,
+        hyp_w=(h_cnt**2).astype(np.float64),
+        ref_row=r_cap * MAX_N + r_ord,
+        ref_gram=r_gram,
+        ref_w=(r_cnt**2).astype(np.float64),
+        num_row=r_cap[hit] * MAX_N + r_ord[hit],
+        num_gram=r_gram[hit],
+        num_w=(np.minimum(h_cnt[at[hit]], r_cnt[hit]) * r_cnt[hit]).astype(np.float64),
+        ref_sample=ref_sample,
+        penalty=np.e ** (-(delta**2) / (2 * sigma**2)),
+        n_refs=caps.n_refs,
+    )
+
+
+def _sample_scores(t: _Terms, hn2: np.ndarray, rn2: np.ndarray, num: np.ndarray) -> np.ndarray:
+    """[n, ...] CIDEr-D per sample from squared norms ``[n*4, ...]``/``[R*4, ...]`` and dots."""
+    tail = hn2.shape[1:]
+    hn = np.sqrt(hn2).reshape(t.n, MAX_N, *tail)[t.ref_sample]  # [R, 4, ...]
+    rn = np.sqrt(rn2).reshape(-1, MAX_N, *tail)
+    num = num.reshape(-1, MAX_N, *tail)
+    denom = hn * rn
+    with np.errstate(divide="ignore", invalid="ignore"):
+        val = np.where(denom != 0, num / denom, num)
+    val = val * t.penalty.reshape(-1, 1, *[1] * len(tail))
+    per_ref = val.mean(axis=1)  # [R, ...] mean over orders
+    summed = np.add.reduceat(per_ref, np.r_[0, np.cumsum(t.n_refs)[:-1]], axis=0)  # [n, ...]
+    return summed / t.n_refs.reshape(-1, *[1] * len(tail)) * 10.0
+
+
+def cider_scores(caps: Captions, sigma: float = SIGMA) -> np.ndarray:
+    """float64 [n]: CIDEr-D of each sample, document frequencies over ``caps``' references."""
+    if caps.n == 0:
+        return np.zeros(0)
+    t = _terms(caps, sigma)
+    df = np.bincount(t.inc_gram, minlength=t.n_grams)
+    u = (np.log(float(t.n)) - np.log(np.maximum(1.0, df))) ** 2  # [G] idf squared
+    n_rows_h, n_rows_r = t.n * MAX_N, len(t.ref_sample) * MAX_N
+    hn2 = np.bincount(t.hyp_row, t.hyp_w * u[t.hyp_gram], n_rows_h)[:, None]
+    rn2 = np.bincount(t.ref_row, t.ref_w * u[t.ref_gram], n_rows_r)[:, None]
+    num = np.bincount(t.num_row, t.num_w * u[t.num_gram], n_rows_r)[:, None]
+    return _sample_scores(t, hn2, rn2, num)[:, 0]
+
+
+def cider_resample(t: _Terms, idx: np.ndarray) -> np.ndarray:
+    """float64 [B]: corpus CIDEr-D of each resample ``idx`` [B, n], DF recomputed for each.
+
+    A resample is its draw counts ``w`` [n]: document frequencies become ``w``-weighted
+    counts, ``log(n)`` stays (a resample has n samples), and the per-sample scores are
+    averaged with weights ``w``; the same arithmetic as scoring the resampled list.
+    """
+    n = t.n
+    idf2 = (np.log(float(n)) - np.log(np.maximum(1.0, np.arange(n + 1)))) ** 2  # by DF
+    n_h, n_r = n * MAX_N, len(t.ref_sample) * MAX_N
+    rows = np.concatenate([t.hyp_row, t.ref_row + n_h, t.num_row + n_h + n_r])
+    grams = np.concatenate([t.hyp_gram, t.ref_gram, t.num_gram])
+    weights = np.concatenate([t.hyp_w, t.ref_w, t.num_w])
+    draws = resample_weights(idx, n)  # [B, n]
+    out = np.empty(len(idx))
+    for b, w in enumerate(draws):
+        df = np.bincount(t.inc_gram, w[t.inc_sample], t.n_grams).astype(np.int64)  # [G]
+        sums = np.bincount(rows, weights * idf2[df][grams], n_h + 2 * n_r)
+        hn2, rn2, num = sums[:n_h, None], sums[n_h : n_h + n_r, None], sums[n_h + n_r :, None]
+        out[b] = w @ _sample_scores(t, hn2, rn2, num)[:, 0] / n
+    return out
+
+
+@METRICS.register("cider")
+class CiderD(Metric):
+    """CIDEr-D as pycocoevalcap (key ``CIDEr``); ``tokenizer`` preset (default ``ptb``)."""
+
+    name = "cider"
+    keys = ("CIDEr",)
+
+    def __init__(self, tokenizer: str = "ptb", sigma: float = SIGMA) -> None:
+        self.tokenizer = tokenizer
+        self.sigma = float(sigma)
+
+    def stats(
+        self, predictions: Sequence[str], references: Sequence[Sequence[str]]
+    ) -> list[CaptionRef]:
+        return self.stats_tokenized(tokenize_captions(predictions, references, self.tokenizer))
+
+    def stats_tokenized(self, caps: Captions) -> list[CaptionRef]:
+        """Per-sample statistics (views of ``caps``) from captions tokenized once."""
+        return [CaptionRef(caps, i) for i in range(caps.n)]
+
+    def score(self, stats: Sequence[CaptionRef]) -> dict[str, float]:
+        if len(stats) == 0:
+            return {"CIDEr": 0.0}
+        return {"CIDEr": float(np.mean(cider_scores(gather(stats), self.sigma)))}
+
+    def resample(self, stats: Sequence[CaptionRef], idx: np.ndarray) -> dict[str, np.ndarray]:
+        """Scores of the resamples ``idx`` [B, n]: {"CIDEr": [B]}, DF recomputed per resample."""
+        return {"CIDEr": cider_resample(_terms(gather(stats), self.sigma), idx)}
+
+    def signature(self) -> str:
+        tok = "ptb-py" if self.tokenizer == "ptb" else self.tokenizer
+        return versioned("cider-d", f"tok:{tok}", f"n:{MAX_N}", f"sigma:{self.sigma:g}", "df:refs")

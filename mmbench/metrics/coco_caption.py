@@ -1,0 +1,108 @@
+"""Score official COCO caption results files: BLEU-1..4, ROUGE-L, CIDEr-D (with CIs).
+
+Reads the COCO captions annotation JSON (``captions_val2017.json``) and the official
+results format ``[{"image_id": int, "caption": str}, ...]`` and returns pycocoevalcap's
+keys, each with a 95% bootstrap CI and the scorer signature. The images scored are those
+of the annotations; a results file must cover exactly them, one caption each.
+
+>>> import json, tempfile, pathlib
+>>> from mmbench.datasets._synthetic_captions import coco_caption_files
+>>> ann, res = coco_caption_files(20, seed=3)
+>>> d = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (d / "a.json").write_text(json.dumps(ann)); _ = (d / "r.json").write_text(json.dumps(res))
+>>> out = evaluate_coco_captions(d / "a.json", d / "r.json", n_resamples=50)
+>>> sorted(out)
+['Bleu_1', 'Bleu_2', 'Bleu_3', 'Bleu_4', 'CIDEr', 'ROUGE_L']
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from mmbench.metrics._captions import tokenize_captions
+from mmbench.metrics.base import MetricResult, get_metric
+from mmbench.metrics.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED, confidence_intervals
+
+DEFAULT_METRICS = ("bleu", "rouge_l", "cider")
+
+
+class CaptionFileError(ValueError):
+    """A captions file that cannot be scored; the message names the file and the problem."""
+
+
+def _load_json(path: Path) -> Any:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CaptionFileError(f"{path}: no such file") from None
+    except json.JSONDecodeError as exc:
+        raise CaptionFileError(f"{path}: not valid JSON ({exc})") from None
+
+
+def load_coco_captions(
+    annotations_path: str | Path, results_path: str | Path
+) -> tuple[list[int], list[str], list[list[str]]]:
+    """(image ids, one predicted caption per image, reference captions per image)."""
+    ann = _load_json(Path(annotations_path))
+    if not isinstance(ann, dict) or not isinstance(ann.get("annotations"), list):
+        raise CaptionFileError(f"{annotations_path}: expected a COCO captions JSON object")
+    refs: dict[int, list[str]] = {}
+    for i, a in enumerate(ann["annotations"]):
+        if not isinstance(a, dict) or "image_id" not in a or not isinstance(a.get("caption"), str):
+            raise CaptionFileError(f"{annotations_path}: annotation {i} lacks image_id/caption")
+        refs.setdefault(a["image_id"], []).append(a["caption"])
+    res = _load_json(Path(results_path))
+    if not isinstance(res, list):
+        raise CaptionFileError(f'{results_path}: expected a list of {{"image_id", "caption"}}')
+    preds: dict[int, str] = {}
+    for i, r in enumerate(res):
+        if not isinstance(r, dict) or "image_id" not in r or not isinstance(r.get("caption"), str):
+            raise CaptionFileError(f"{results_path}: entry {i} lacks image_id/caption (string)")
+        if r["image_id"] in preds:
+            raise CaptionFileError(
+                f"{results_path}: image_id {r['image_id']} has more than one caption"
+            )
+        preds[r["image_id"]] = r["caption"]
+    missing = sorted(set(refs) - set(preds), key=str)
+    extra = sorted(set(preds) - set(refs), key=str)
+    if missing or extra:
+        raise CaptionFileError(
+            f"{results_path}: image ids differ from {annotations_path}: {len(missing)} missing "
+            f"(e.g. {missing[:3]}), {len(extra)} extra (e.g. {extra[:3]}); "
+            "give exactly one caption per annotated image"
+        )
+    ids = list(refs)
+    return ids, [preds[i] for i in ids], [refs[i] for i in ids]
+
+
+def evaluate_coco_captions(
+    annotations_path: str | Path,
+    results_path: str | Path,
+    metrics: Sequence[str] = DEFAULT_METRICS,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    tokenizer: str = "ptb",
+    seed: int = DEFAULT_SEED,
+) -> dict[str, MetricResult]:
+    """Scores keyed as pycocoevalcap names them, each with a 95% CI and a signature.
+
+    ``metrics`` are registry names (``bleu``, ``rouge_l``, ``cider``);
+    ``n_resamples=0`` skips the CIs.
+    """
+    _, preds, refs = load_coco_captions(annotations_path, results_path)
+    caps = tokenize_captions(preds, refs, tokenizer)
+    out: dict[str, MetricResult] = {}
+    for name in metrics:
+        metric = get_metric(name, tokenizer=tokenizer)
+        if hasattr(metric, "stats_tokenized"):
+            stats = metric.stats_tokenized(caps)
+        else:
+            stats = metric.stats(preds, refs)
+        values = metric.score(stats)
+        cis = confidence_intervals(metric, stats, n_resamples, seed) if n_resamples else {}
+        sig = metric.signature()
+        for key, value in values.items():
+            out[key] = MetricResult(key, value, sig, cis.get(key))
+    return out

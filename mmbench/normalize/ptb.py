@@ -1,0 +1,213 @@
+"""Preset ``ptb``: COCO caption tokenization without Java.
+
+A pure-Python re-implementation of what pycocoevalcap's ``COCOEvalCap`` does to every
+caption: the Stanford PTBTokenizer (CoreNLP 3.4.1, ``-preserveLines -lowerCase``), then
+removal of the tokens in pycocoevalcap's ``PUNCTUATIONS`` list. Its quirks are kept on
+purpose, because they change scores: lower-casing turns ``-LRB-`` into ``-lrb-``, which
+the list (written in upper case) no longer removes; a fraction like ``2 1/2`` becomes one
+token with a no-break space inside (``str.split`` later splits it, ``split(" ")`` does
+not); ``cannot`` becomes ``can not``. Agreement with the Java tokenizer is measured by
+``benchmarks/bench_ptb_agreement.py`` (see ``benchmarks/RESULTS.md``).
+
+>>> ptb("A man's dog (brown), isn't it?")
+"a man 's dog -lrb- brown -rrb- is n't it"
+>>> ptb_tokens("Dr. Smith paid $5.50 in the U.S.")
+['dr.', 'smith', 'paid', '$', '5.50', 'in', 'the', 'u.s.']
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from mmbench.registry import NORMALIZERS
+
+#: Tokens pycocoevalcap removes after PTB tokenization (its ``PUNCTUATIONS``), verbatim.
+PUNCTUATIONS = frozenset(
+    ["''", "'", "``", "`", "-LRB-", "-RRB-", "-LCB-", "-RCB-"]
+    + [".", "?", "!", ",", ":", "-", "--", "...", ";"]
+)
+
+#: Words that keep a following period (PTB abbreviation classes: titles, months, days,
+#: companies, places). ``no.`` only keeps it before a number (below).
+_ABBREVIATIONS = (
+    "mr|mrs|ms|messrs|mme|mlle|dr|prof|gen|gov|rep|sen|lt|col|maj|sgt|capt|cmdr|adm|rev|hon|"
+    "sr|jr|st|fr|rt|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|mon|tue|tues|wed|thu|"
+    "thurs|fri|inc|co|cos|corp|pty|ltd|plc|bancorp|dept|bhd|assn|univ|intl|sys|ave|blvd|rd|"
+    "ft|mt|hwy|vs|etc|ala|ariz|ark|calif|colo|conn|dak|del|fla|ga|ill|ind|kan|kans|ky|la|md|"
+    "mass|mich|minn|miss|mo|mont|neb|nev|okla|ore|pa|penn|tenn|tex|va|vt|wash|wis|wisc|wyo"
+)
+
+_LETTER = r"[^\W\d_]"
+_CAPS_AMP = r"(?<=(?-i:[A-Z]))&(?=(?-i:[A-Z]))"  # AT&T stays one token, q&a does not
+_ALNUM = r"[^\W_]"
+
+_TOKEN = re.compile(
+    rf"""
+    (?P<url>(?:https?|ftp)://\S+|www\.\S+|[\w.+-]+@\w[\w-]*(?:\.\w[\w-]*)+)
+  | (?P<acronym>{_LETTER}(?:\.{_LETTER})+\.?(?!{_ALNUM}))
+  | (?P<abbrev>(?:{_ABBREVIATIONS})\.(?!{_ALNUM}))
+  | (?P<numabbrev>(?:nos?|tel|est|ext|art|nr|pp)\.(?=\s*\d))
+  | (?P<initial>{_LETTER}\.(?!{_ALNUM}|\.(?!\.\.)))
+  | (?P<phone>\(\d{{3}}\)\xa0?\d{{3}}-\d{{4}})
+  | (?P<number>\d{{1,4}}\xa0\d{{1,4}}/\d{{1,4}}
+              |(?<![^\s(\[{{])[-+]?(?:\d+(?:[.,:/]\d+)*|\.\d+)(?![\w-])
+              |\d+(?:[.,:/]\d+)*(?![\w-]))
+  | (?P<word>{_ALNUM}+(?:(?:[-.!?/]|{_CAPS_AMP}|'(?={_LETTER}))+{_ALNUM}+)*(?:\.(?=,))?)
+  | (?P<tag>[#@]{_LETTER}\w*)
+  | (?P<apos>'(?:n'|\d0s|em\b|tis\b|twas\b|{_LETTER}+))
+  | (?P<ellipsis>\.\.\.+|\.(?:\ \.)+(?!\S))
+  | (?P<dashes>--+)
+  | (?P<repeat>[!?]+)
+  | (?P<quote>``|''|["`'])
+  | (?P<currency>(?:US|C|A|HK|NZ|S)\$)
+  | (?P<other>\S)
+    """,
+    re.VERBOSE | re.IGNORECASE,
+)
+
+_CHAR_MAP = str.maketrans(
+    {
+        "\u2013": " -- ",
+        "\u2014": " -- ",
+        "\u2026": " ... ",
+        "\u00bc": " 1/4 ",
+        "\u00bd": " 1/2 ",
+        "\u00be": " 3/4 ",
+        "\u2153": " 1/3 ",
+        "\u2154": " 2/3 ",
+        "\u201c": ' " ',
+        "\u201d": ' " ',
+        "\u2018": " ` ",
+        "\u2019": "'",
+        "\u00ab": ' " ',
+        "\u00bb": ' " ',
+        "\u2039": " ` ",
+        "\u203a": " ' ",
+        "\u00a3": " # ",
+        "\u20ac": " $ ",
+        "\u00a4": " $ ",
+        "\u00a2": " cents ",
+        "(": " ( ",
+        ")": " ) ",
+        "[": " [ ",
+        "]": " ] ",
+        "{": " { ",
+        "}": " } ",
+    }
+)
+_BRACKETS = {"(": "-LRB-", ")": "-RRB-", "[": "-LSB-", "]": "-RSB-", "{": "-LCB-", "}": "-RCB-"}
+_PHONE = re.compile(r"\((\d{3})\) ?(\d{3}-\d{4})")
+_MIXED_FRACTION = re.compile(r"(?<![\w.,])(\d{1,4}) (\d{1,4}/\d{1,4})(?!\d)")
+_SENTENCE_STARTS = [
+    "the",
+    "a",
+    "an",
+    "this",
+    "that",
+    "these",
+    "those",
+    "he",
+    "she",
+    "it",
+    "they",
+    "we",
+    "i",
+    "there",
+]
+_SENTENCE_WORDS = "|".join(w.capitalize() + "|" + w.upper() for w in _SENTENCE_STARTS)
+_SENTENCE_NEXT = re.compile(rf"\s*$|\s+(?:{_SENTENCE_WORDS})\b")
+_SPACES = re.compile(r"\s+")
+_PLAIN = re.compile(r"[a-z ]*")
+_CONTRACTION = re.compile(r"(?i)^(.+?)(n't|'s|'re|'ve|'ll|'d|'m)$")
+_SPLIT_WORDS = re.compile(r"(?i)^(can)(not)$|^(gon|got|wan)(na|ta)$|^(lem|gim)(me)$")
+_ABBREVIATION = re.compile(_ABBREVIATIONS)
+_HAS_SPLIT_WORD = re.compile(r"\b(?:cannot|gonna|gotta|wanna|lemme|gimme)\b")
+
+
+def _deleted(ch: str) -> bool:
+    """Characters the Java lexer drops as untokenizable (emoji, most currency signs)."""
+    return ord(ch) > 0xFFFF or (unicodedata.category(ch) == "Sc" and ch not in "$\u00a5")
+
+
+def _split_word(word: str) -> list[str]:
+    split = _SPLIT_WORDS.match(word)
+    if split:
+        return [g for g in split.groups() if g]
+    contraction = _CONTRACTION.match(word)
+    if contraction and contraction.group(1)[-1] != "'":
+        stem, suffix = contraction.groups()
+        if suffix.lower() == "n't" or not stem.lower().endswith("n"):
+            return [*_split_word(stem), suffix]
+        return [stem, suffix]
+    if "'" in word:
+        head, _, tail = word.partition("'")
+        if len(head) == 1 and head.lower() not in "y" and len(tail) >= 2:
+            return [word]
+        if head.lower() == "rock" or tail.lower().startswith("n'"):
+            parts = re.split(r"('n')", word, flags=re.IGNORECASE)
+            return [p for p in parts if p]
+        return [head + "'", *_split_word(tail)]
+    return [word]
+
+
+def _lex(text: str) -> list[str]:
+    """PTB tokens of one line, original case, nothing removed."""
+    text = _PHONE.sub("(\\1)\xa0\\2", text.translate(_CHAR_MAP))
+    text = _MIXED_FRACTION.sub("\\1\xa0\\2", text)
+    tokens: list[str] = []
+    for m in _TOKEN.finditer(text):
+        kind, tok = m.lastgroup, m.group()
+        if kind == "word":
+            tokens.extend(_split_word(tok))
+        elif kind == "phone":
+            tokens.append(tok.replace("(", "-LRB-").replace(")", "-RRB-"))
+        elif kind == "apos":
+            low = tok.lower()
+            if low in ("'tis", "'twas"):
+                tokens.extend(["'t", tok[2:]])
+            elif low in ("'s", "'re", "'ve", "'ll", "'d", "'m", "'n'", "'em") or low[1:2].isdigit():
+                tokens.append(tok)
+            else:
+                tokens.extend(["`", *_split_word(tok[1:])])
+        elif kind == "initial" and "A" <= tok[0] <= "Z" and _SENTENCE_NEXT.match(text, m.end()):
+            tokens.extend([tok[0], "."])  # a capital initial read as the end of a sentence
+        elif kind == "quote":
+            tokens.append("''" if tok == '"' else tok)
+        elif kind == "ellipsis":
+            tokens.append("...")
+        elif kind == "dashes":
+            tokens.append("--")
+        elif kind == "other":
+            if tok in _BRACKETS:
+                tokens.append(_BRACKETS[tok])
+            elif not _deleted(tok):
+                tokens.append(tok)
+        else:
+            tokens.append(tok)
+    return tokens
+
+
+def ptb_tokens(text: str) -> list[str]:
+    """Lower-cased PTB tokens of ``text`` without pycocoevalcap's punctuation tokens.
+
+    >>> ptb_tokens("Two dogs -- one brown, one white -- don't play.")
+    ['two', 'dogs', 'one', 'brown', 'one', 'white', 'do', "n't", 'play']
+    """
+    low = text.lower()
+    # fast paths: letters and spaces only, maybe a final period; no word PTB splits
+    if _PLAIN.fullmatch(low) and not _HAS_SPLIT_WORD.search(low):
+        return low.split()
+    if low.endswith(".") and _PLAIN.fullmatch(low, 0, len(low) - 1):
+        words = low[:-1].split()
+        last = words[-1] if words else ""
+        if len(last) > 1 and not _ABBREVIATION.fullmatch(last) and not _HAS_SPLIT_WORD.search(low):
+            return words
+    lowered = (tok.lower() for tok in _lex(_SPACES.sub(" ", text)))
+    return [tok for tok in lowered if tok not in PUNCTUATIONS]
+
+
+@NORMALIZERS.register("ptb")
+def ptb(text: str) -> str:
+    """Tokens of :func:`ptb_tokens` joined by single spaces (what COCOEvalCap scores)."""
+    return " ".join(ptb_tokens(text))

@@ -1,0 +1,60 @@
+"""``mmbench score caption``: JSON output, refusal of mismatched ids, no torch import."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mmbench.cli import main
+from mmbench.datasets._synthetic_captions import coco_caption_files
+from mmbench.metrics.coco_caption import evaluate_coco_captions
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def files(tmp_path):
+    ann, res = coco_caption_files(40, seed=11, style="varied")
+    (tmp_path / "ann.json").write_text(json.dumps(ann))
+    (tmp_path / "res.json").write_text(json.dumps(res))
+    (tmp_path / "short.json").write_text(json.dumps(res[:-2] + [{"image_id": 999, "caption": "x"}]))
+    return tmp_path
+
+
+def test_json_output_has_keys_cis_signatures(files, capsys):
+    argv = ["score", "caption", "--annotations", str(files / "ann.json")]
+    argv += ["--results", str(files / "res.json"), "--json", "--bootstrap", "100"]
+    assert main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert list(out) == ["Bleu_1", "Bleu_2", "Bleu_3", "Bleu_4", "ROUGE_L", "CIDEr"]
+    direct = evaluate_coco_captions(files / "ann.json", files / "res.json", n_resamples=0)
+    for key, entry in out.items():
+        assert entry["value"] == direct[key].value
+        lo, hi = entry["ci95"]
+        assert lo <= entry["value"] <= hi
+    assert out["CIDEr"]["signature"].startswith("cider-d|tok:ptb-py|n:4|sigma:6|df:refs|mmbench:")
+
+
+def test_mismatched_ids_are_refused_with_counts(files, capsys):
+    argv = ["score", "caption", "--annotations", str(files / "ann.json")]
+    argv += ["--results", str(files / "short.json")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "2 missing" in err and "1 extra" in err and "short.json" in err
+
+
+def test_score_caption_does_not_import_torch(files):
+    code = (
+        "import sys\nfrom mmbench.cli import main\n"
+        f"rc = main(['score', 'caption', '--annotations', {str(files / 'ann.json')!r}, "
+        f"'--results', {str(files / 'res.json')!r}, '--bootstrap', '20'])\n"
+        "assert rc == 0, rc\nassert 'torch' not in sys.modules, 'torch was imported'\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr

@@ -1,0 +1,97 @@
+"""Caption metrics: ranges, batched == one-shot, shard merge == whole, CIs, signatures."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mmbench.metrics.base import get_metric
+from mmbench.metrics.bootstrap import confidence_intervals, resample_indices
+
+WORDS = st.sampled_from(["a", "man", "dog", "on", "the", "red", "bus", "is", "riding", ","])
+CAPTION = st.lists(WORDS, min_size=0, max_size=12).map(" ".join)
+SAMPLE = st.tuples(CAPTION, st.lists(CAPTION, min_size=1, max_size=4))
+SAMPLES = st.lists(SAMPLE, min_size=1, max_size=12)
+NAMES = ("bleu", "rouge_l", "cider")
+
+
+def _split(samples):
+    return [p for p, _ in samples], [r for _, r in samples]
+
+
+@settings(max_examples=25, deadline=None)
+@given(samples=SAMPLES, cut=st.integers(0, 12))
+def test_range_batched_and_shards(samples, cut):
+    preds, refs = _split(samples)
+    cut = min(cut, len(preds))
+    for name in NAMES:
+        m = get_metric(name)
+        whole = m.stats(preds, refs)
+        values = m.score(whole)
+        for key, v in values.items():
+            upper = 10.0 if key == "CIDEr" else 1.0 + 1e-12
+            assert 0.0 <= v <= upper, (key, v)
+        # two batches (shards) concatenated score exactly like one call
+        merged = m.stats(preds[:cut], refs[:cut]) + m.stats(preds[cut:], refs[cut:])
+        assert m.score(merged) == pytest.approx(values, abs=1e-12)
+
+
+@settings(max_examples=15, deadline=None)
+@given(samples=SAMPLES, seed=st.integers(0, 100))
+def test_resample_equals_scoring_the_resampled_list(samples, seed):
+    preds, refs = _split(samples)
+    idx = resample_indices(len(preds), 4, seed)
+    for name in NAMES:
+        m = get_metric(name)
+        stats = m.stats(preds, refs)
+        fast = m.resample(stats, idx)
+        for b, row in enumerate(idx):
+            slow = m.score([stats[i] for i in row])
+            for key, value in slow.items():
+                assert fast[key][b] == pytest.approx(value, abs=1e-9), (name, key)
+
+
+def test_ci_contains_point_estimate():
+    from mmbench.datasets._synthetic_captions import coco_caption_files
+
+    ann, res = coco_caption_files(60, seed=2)
+    refs: dict[int, list[str]] = {}
+    for a in ann["annotations"]:
+        refs.setdefault(a["image_id"], []).append(a["caption"])
+    preds = [r["caption"] for r in res]
+    refl = [refs[r["image_id"]] for r in res]
+    for name in NAMES:
+        m = get_metric(name)
+        stats = m.stats(preds, refl)
+        values = m.score(stats)
+        cis = confidence_intervals(m, stats, n_resamples=200, seed=1)
+        assert set(cis) == set(values)
+        for key, v in values.items():
+            lo, hi = cis[key]
+            assert lo < v < hi, (key, lo, v, hi)
+        assert cis == confidence_intervals(m, stats, n_resamples=200, seed=1)
+
+
+def test_signatures_are_pinned():
+    v = r"mmbench:\d+\.\d+\.\d+\S*"
+    assert re.fullmatch(
+        rf"bleu\|tok:ptb-py\|n:4\|ref-len:closest\|smooth:coco\|{v}", get_metric("bleu").signature()
+    )
+    assert re.fullmatch(
+        rf"cider-d\|tok:ptb-py\|n:4\|sigma:6\|df:refs\|{v}", get_metric("cider").signature()
+    )
+    assert re.fullmatch(
+        rf"rouge-l\|tok:ptb-py\|beta:1.2\|refs:max-p-r\|{v}", get_metric("rouge_l").signature()
+    )
+    assert get_metric("cider", tokenizer="lower").signature().startswith("cider-d|tok:lower|")
+
+
+def test_bad_input_names_the_sample():
+    m = get_metric("bleu")
+    with pytest.raises(ValueError, match="sample 1"):
+        m.stats(["a", "b"], [["a"], []])
+    assert np.isfinite(m.score(m.stats([""], [[""]]))["Bleu_1"])
