@@ -1,0 +1,117 @@
+"""Official VQAv2 evaluation files: questions, annotations and a results file.
+
+Formats (visualqa.org): ``v2_OpenEnded_mscoco_<split>_questions.json`` holds
+``{"questions": [{"question_id", "image_id", "question"}]}``;
+``v2_mscoco_<split>_annotations.json`` holds ``{"annotations": [{"question_id",
+"question_type", "answer_type", "answers": [{"answer", "answer_id", ...}] x 10, ...}]}``;
+a results file is ``[{"question_id": int, "answer": str}]`` covering exactly the annotated
+questions (the official ``loadRes`` asserts the same; here the message says what differs).
+
+>>> import json, tempfile, os
+>>> d = tempfile.mkdtemp()
+>>> q = {"questions": [{"question_id": 1, "image_id": 9, "question": "Color?"}]}
+>>> a = {"annotations": [{"question_id": 1, "image_id": 9, "question_type": "what color",
+...      "answer_type": "other", "answers": [{"answer": "red", "answer_id": 1}]}]}
+>>> for name, obj in [("q.json", q), ("a.json", a), ("r.json", [{"question_id": 1, "answer": "red"}])]:
+...     _ = open(os.path.join(d, name), "w").write(json.dumps(obj))
+>>> ev = load_vqa_eval(*(os.path.join(d, n) for n in ("q.json", "a.json", "r.json")))
+>>> ev.predictions, ev.references
+(['red'], [['red']])
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+class VQAFileError(ValueError):
+    """A VQA file is malformed or does not match the others; the message names the file."""
+
+
+@dataclass(frozen=True)
+class VQAEvalSet:
+    """Aligned per-question data, in the annotations' order."""
+
+    question_ids: list[int]
+    predictions: list[str]
+    references: list[list[str]]
+    question_types: list[str]
+    answer_types: list[str]
+
+
+def _load_json(path: str | Path, what: str) -> Any:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except FileNotFoundError:
+        raise VQAFileError(f"{what} file not found: {path}") from None
+    except json.JSONDecodeError as exc:
+        raise VQAFileError(f"{what} file {path} is not valid JSON: {exc}") from None
+
+
+def _sample(ids: list[int], k: int = 5) -> str:
+    shown = ", ".join(str(i) for i in sorted(ids)[:k])
+    return shown + (", ..." if len(ids) > k else "")
+
+
+def _id_set_error(results: Path, missing: set[int], extra: set[int]) -> VQAFileError:
+    parts = []
+    if missing:
+        parts.append(f"{len(missing)} annotated question ids are missing (e.g. {_sample(list(missing))})")
+    if extra:
+        parts.append(f"{len(extra)} question ids are not in the annotations (e.g. {_sample(list(extra))})")
+    return VQAFileError(
+        f"results {results} do not match the annotations: " + "; ".join(parts)
+        + ". A results file must answer every annotated question exactly once."
+    )
+
+
+def load_vqa_eval(
+    questions: str | Path, annotations: str | Path, results: str | Path
+) -> VQAEvalSet:
+    """Read the three official files and align them by ``question_id``."""
+    q_data = _load_json(questions, "questions")
+    a_data = _load_json(annotations, "annotations")
+    r_data = _load_json(results, "results")
+    if not isinstance(q_data, dict) or not isinstance(q_data.get("questions"), list):
+        raise VQAFileError(f"questions file {questions} has no 'questions' list")
+    if not isinstance(a_data, dict) or not isinstance(a_data.get("annotations"), list):
+        raise VQAFileError(f"annotations file {annotations} has no 'annotations' list")
+    if not isinstance(r_data, list):
+        raise VQAFileError(
+            f"results file {results} must be a JSON array of {{\"question_id\", \"answer\"}} objects"
+        )
+    question_ids = {q["question_id"] for q in q_data["questions"]}
+
+    answers: dict[int, str] = {}
+    for i, item in enumerate(r_data):
+        if not isinstance(item, dict) or "question_id" not in item or "answer" not in item:
+            raise VQAFileError(f"results {results}[{i}]: needs keys 'question_id' and 'answer', got {item!r}")
+        qid, ans = item["question_id"], item["answer"]
+        if not isinstance(ans, str):
+            raise VQAFileError(f"results {results}[{i}] (question_id {qid}): answer must be a string, got {ans!r}")
+        if qid in answers:
+            raise VQAFileError(f"results {results}[{i}]: question_id {qid} is answered twice")
+        answers[qid] = ans
+
+    ids, refs, qtypes, atypes = [], [], [], []
+    for i, ann in enumerate(a_data["annotations"]):
+        try:
+            qid = ann["question_id"]
+            refs.append([a["answer"] for a in ann["answers"]])
+            qtypes.append(str(ann["question_type"]))
+            atypes.append(str(ann["answer_type"]))
+        except (KeyError, TypeError) as exc:
+            raise VQAFileError(f"annotations {annotations}['annotations'][{i}]: missing key {exc}") from None
+        if qid not in question_ids:
+            raise VQAFileError(
+                f"annotations {annotations}: question_id {qid} is not in questions file {questions}"
+            )
+        ids.append(qid)
+    annotated = set(ids)
+    if annotated != answers.keys():
+        raise _id_set_error(Path(results), annotated - answers.keys(), answers.keys() - annotated)
+    return VQAEvalSet(ids, [answers[q] for q in ids], refs, qtypes, atypes)
