@@ -52,24 +52,77 @@ def question_accuracy(prediction: str, references: Sequence[str], rules: str = "
     >>> question_accuracy("cat", ["cat"] + ["dog"] * 9)  # 9 subsets see the match, 1 does not
     0.3
     """
-    n = len(references)
+    return VQAAccuracy(rules).stats([prediction], [references])[0]
+
+
+class _Vocab:
+    """Distinct strings -> ids, with each string's cleaned / normalized forms as id arrays.
+
+    Answers repeat heavily, so every rule runs once per distinct string and the per-question
+    work is integer comparisons in numpy.
+    """
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+        self.strings: list[str] = []
+
+    def add(self, text: str) -> int:
+        i = self.ids.get(text)
+        if i is None:
+            i = self.ids[text] = len(self.strings)
+            self.strings.append(text)
+        return i
+
+    def mapped(self, fn) -> np.ndarray:  # fn: str -> str, over the strings known *now*
+        add = self.add
+        return np.array([add(fn(t)) for t in list(self.strings)], dtype=np.int64)
+
+
+def _row_accuracy(hits: np.ndarray) -> np.ndarray:
+    """``hits`` ``[N, n]`` bool -> ``[N]`` leave-one-out accuracies, summed in annotator order
+    like the official loop so values match it bit for bit."""
+    n = hits.shape[1]
+    m = hits.sum(axis=1, keepdims=True)  # [N, 1]
+    per = np.minimum(1.0, (m - hits) / 3)  # [N, n]
+    total = np.zeros(hits.shape[0])
+    for j in range(n):
+        total = total + per[:, j]
+    return total / n
+
+
+def _accuracies(predictions: Sequence[str], references: Sequence[Sequence[str]], rules: str) -> np.ndarray:
+    vocab = _Vocab()
+    pred = np.array([vocab.add(p) for p in predictions], dtype=np.int64)  # [N]
+    by_len: dict[int, list[int]] = defaultdict(list)
+    for k, refs in enumerate(references):
+        by_len[len(refs)].append(k)
+    groups = {
+        n: (np.array(rows), np.array([[vocab.add(a) for a in references[k]] for k in rows], dtype=np.int64))
+        for n, rows in by_len.items()
+        if n
+    }  # n -> (rows [G], raw reference ids [G, n])
+    clean = vocab.mapped(clean_whitespace)
     if rules == "2021":
-        refs = [clean_whitespace(a) for a in references]
-        res = clean_whitespace(prediction)
-        if len(set(refs)) > 1:
-            refs = [normalize_answer(a) for a in refs]
-            res = normalize_answer(res)
+        full = vocab.mapped(normalize_answer)
+        pred_c = clean[pred]
+        pred_n = full[pred_c]
     else:
-        res = normalize_answer(clean_whitespace(prediction))
-        refs = list(references)
-        if len(set(refs)) > 1:
-            refs = [normalize_punctuation_only(a) for a in refs]
-    if n == 0:
-        return 0.0
-    hits = [a == res for a in refs]
-    m = sum(hits)
-    # summed in annotator order like the official loop, so values match it bit for bit
-    return sum(min(1.0, (m - h) / 3) for h in hits) / n
+        full = vocab.mapped(normalize_answer)
+        punct = vocab.mapped(normalize_punctuation_only)
+        pred_n = full[clean[pred]]
+    out = np.zeros(len(pred))
+    for rows, raw in groups.values():
+        if rules == "2021":
+            refs = clean[raw]  # [G, n]
+            unanimous = (refs == refs[:, :1]).all(axis=1)  # [G]
+            refs = np.where(unanimous[:, None], refs, full[refs])
+            res = np.where(unanimous, pred_c[rows], pred_n[rows])  # [G]
+        else:
+            unanimous = (raw == raw[:, :1]).all(axis=1)
+            refs = np.where(unanimous[:, None], raw, punct[raw])
+            res = pred_n[rows]
+        out[rows] = _row_accuracy(refs == res[:, None])
+    return out
 
 
 def breakdown(stats: Sequence[float], groups: Sequence[str]) -> dict[str, float]:
@@ -100,11 +153,9 @@ class VQAAccuracy(Metric):
         self.rules = rules
 
     def stats(self, predictions: Sequence[str], references: Sequence[Sequence[str]]) -> list[float]:
-        rules = self.rules
-        return [
-            question_accuracy(p, refs, rules)
-            for p, refs in zip(predictions, references, strict=True)
-        ]
+        if len(predictions) != len(references):
+            raise ValueError(f"{len(predictions)} predictions for {len(references)} reference lists")
+        return _accuracies(predictions, references, self.rules).tolist()
 
     def score(self, stats: Sequence[float]) -> dict[str, float]:
         return {"vqa_accuracy": float(np.mean(stats)) if len(stats) else 0.0}
