@@ -23,7 +23,14 @@ VARIANTS = [
     ["5:30", "5 30", "half past 5", "5:30 pm", "e.g. noon", "a.m."],
 ]
 ANSWER_TYPES = ["yes/no", "number", "other"]
-QUESTION_TYPES = ["is the", "how many", "what color", "what is the", "what time", "none of the above"]
+QUESTION_TYPES = [
+    "is the",
+    "how many",
+    "what color",
+    "what is the",
+    "what time",
+    "none of the above",
+]
 
 
 def generate(n: int, seed: int = 0) -> tuple[dict, dict, list]:
@@ -39,21 +46,29 @@ def generate(n: int, seed: int = 0) -> tuple[dict, dict, list]:
             weights = [rng.random() for _ in pool]
             answers = rng.choices(pool, weights=weights, k=10)
         questions.append({"question_id": qid, "image_id": k, "question": f"question {k}?"})
-        annotations.append({
-            "question_id": qid, "image_id": k,
-            "question_type": rng.choice(QUESTION_TYPES),
-            "answer_type": rng.choice(ANSWER_TYPES),
-            "multiple_choice_answer": answers[0],
-            "answers": [
-                {"answer": a, "answer_confidence": "yes", "answer_id": i + 1}
-                for i, a in enumerate(answers)
-            ],
-        })
+        annotations.append(
+            {
+                "question_id": qid,
+                "image_id": k,
+                "question_type": rng.choice(QUESTION_TYPES),
+                "answer_type": rng.choice(ANSWER_TYPES),
+                "multiple_choice_answer": answers[0],
+                "answers": [
+                    {"answer": a, "answer_confidence": "yes", "answer_id": i + 1}
+                    for i, a in enumerate(answers)
+                ],
+            }
+        )
         pred_pool = pool if rng.random() < 0.8 else rng.choice(VARIANTS)
         results.append({"question_id": qid, "answer": rng.choice(pred_pool)})
     rng.shuffle(results)
-    meta = {"info": {}, "task_type": "Open-Ended", "data_type": "mscoco",
-            "data_subtype": "gen", "license": {}}
+    meta = {
+        "info": {},
+        "task_type": "Open-Ended",
+        "data_type": "mscoco",
+        "data_subtype": "gen",
+        "license": {},
+    }
     return {**meta, "questions": questions}, {**meta, "annotations": annotations}, results
 
 
@@ -61,8 +76,11 @@ def write(folder: Path, n: int, seed: int = 0) -> tuple[Path, Path, Path]:
     """Write the three files under ``folder``; returns their paths."""
     folder.mkdir(parents=True, exist_ok=True)
     q, a, r = generate(n, seed)
-    paths = (folder / "v2_OpenEnded_mscoco_gen_questions.json",
-             folder / "v2_mscoco_gen_annotations.json", folder / "results.json")
+    paths = (
+        folder / "v2_OpenEnded_mscoco_gen_questions.json",
+        folder / "v2_mscoco_gen_annotations.json",
+        folder / "results.json",
+    )
     for path, obj in zip(paths, (q, a, r), strict=True):
         path.write_text(json.dumps(obj))
     return paths

@@ -8,17 +8,28 @@ import typer
 
 
 def score_asr(
-    references: Path = typer.Option(..., "--references", help="a *.trans.txt file or a folder searched for them"),
+    references: Path = typer.Option(
+        ..., "--references", help="a *.trans.txt file or a folder searched for them"
+    ),
     hypotheses: Path = typer.Option(..., "--hypotheses", help="'<utt-id> <text>' lines"),
-    normalizer: str = typer.Option("librispeech", "--normalizer", help="librispeech, english (Whisper's) or none"),
-    resamples: int = typer.Option(1000, "--bootstrap", min=0, help="bootstrap resamples for CIs (0: none)"),
+    normalizer: str = typer.Option(
+        "librispeech", "--normalizer", help="librispeech, english (Whisper's) or none"
+    ),
+    resamples: int = typer.Option(
+        1000, "--bootstrap", min=0, help="bootstrap resamples for CIs (0: none)"
+    ),
     as_json: bool = typer.Option(False, "--json", help="print scores, CIs and signatures as JSON"),
 ) -> None:
     """Word and character error rates (corpus level) with error counts."""
     import click
 
     from mmbench.cli._metric_output import emit
-    from mmbench.datasets.trans_files import TranscriptFileError, align, read_references, read_transcripts
+    from mmbench.datasets.trans_files import (
+        TranscriptFileError,
+        align,
+        read_references,
+        read_transcripts,
+    )
     from mmbench.metrics.base import MetricResult, get_metric
     from mmbench.metrics.bootstrap import confidence_intervals
 
@@ -33,7 +44,13 @@ def score_asr(
         stats = metric.stats(data.hypotheses, data.references)
         cis = confidence_intervals(metric, stats, n_resamples=resamples) if resamples else {}
         out.append(
-            MetricResult(name, metric.score(stats)[name], metric.signature(), cis.get(name), metric.extras(stats))
+            MetricResult(
+                name,
+                metric.score(stats)[name],
+                metric.signature(),
+                cis.get(name),
+                metric.extras(stats),
+            )
         )
     emit(f"ASR ({hypotheses.name})", out, len(data.ids), as_json)
 

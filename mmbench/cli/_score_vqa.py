@@ -8,11 +8,21 @@ import typer
 
 
 def score_vqa(
-    questions: Path = typer.Option(..., "--questions", help="v2_OpenEnded_mscoco_<split>_questions.json"),
-    annotations: Path = typer.Option(..., "--annotations", help="v2_mscoco_<split>_annotations.json"),
-    results: Path = typer.Option(..., "--results", help='results JSON: [{"question_id", "answer"}]'),
-    rules: str = typer.Option("2021", "--rules", help="2021 (current vqaEval.py) or legacy (pre-2021)"),
-    resamples: int = typer.Option(1000, "--bootstrap", min=0, help="bootstrap resamples for CIs (0: none)"),
+    questions: Path = typer.Option(
+        ..., "--questions", help="v2_OpenEnded_mscoco_<split>_questions.json"
+    ),
+    annotations: Path = typer.Option(
+        ..., "--annotations", help="v2_mscoco_<split>_annotations.json"
+    ),
+    results: Path = typer.Option(
+        ..., "--results", help='results JSON: [{"question_id", "answer"}]'
+    ),
+    rules: str = typer.Option(
+        "2021", "--rules", help="2021 (current vqaEval.py) or legacy (pre-2021)"
+    ),
+    resamples: int = typer.Option(
+        1000, "--bootstrap", min=0, help="bootstrap resamples for CIs (0: none)"
+    ),
     as_json: bool = typer.Option(False, "--json", help="print scores, CIs and signatures as JSON"),
 ) -> None:
     """VQA accuracy overall, per answer type and per question type."""
@@ -37,11 +47,17 @@ def score_vqa(
     per_answer = breakdown(stats, data.answer_types)
     per_question = breakdown(stats, data.question_types)
     result = MetricResult(
-        "vqa_accuracy", value, metric.signature(), cis.get("vqa_accuracy"),
+        "vqa_accuracy",
+        value,
+        metric.signature(),
+        cis.get("vqa_accuracy"),
         {"per_answer_type": per_answer, "per_question_type": per_question},
     )
     emit(
-        f"VQA accuracy ({results.name})", [result], len(stats), as_json,
+        f"VQA accuracy ({results.name})",
+        [result],
+        len(stats),
+        as_json,
         {"per answer type": per_answer, "per question type": per_question} if not as_json else None,
     )
 

@@ -70,16 +70,22 @@ def _sample(ids: set[str], k: int = 3) -> str:
     return shown + (", ..." if len(ids) > k else "")
 
 
-def align(references: dict[str, str], hypotheses: dict[str, str], hyp_path: str | Path) -> AlignedTranscripts:
+def align(
+    references: dict[str, str], hypotheses: dict[str, str], hyp_path: str | Path
+) -> AlignedTranscripts:
     """Pair by id; differing id sets are refused with how many are missing or extra."""
     missing = references.keys() - hypotheses.keys()
     extra = hypotheses.keys() - references.keys()
     if missing or extra:
         parts = []
         if missing:
-            parts.append(f"{len(missing)} reference utterances have no hypothesis (e.g. {_sample(missing)})")
+            parts.append(
+                f"{len(missing)} reference utterances have no hypothesis (e.g. {_sample(missing)})"
+            )
         if extra:
-            parts.append(f"{len(extra)} hypothesis ids are not in the references (e.g. {_sample(extra)})")
+            parts.append(
+                f"{len(extra)} hypothesis ids are not in the references (e.g. {_sample(extra)})"
+            )
         raise TranscriptFileError(f"hypotheses {hyp_path}: " + "; ".join(parts))
     ids = sorted(references)
     return AlignedTranscripts(ids, [references[i] for i in ids], [hypotheses[i] for i in ids])

@@ -12,7 +12,8 @@ questions (the official ``loadRes`` asserts the same; here the message says what
 >>> q = {"questions": [{"question_id": 1, "image_id": 9, "question": "Color?"}]}
 >>> a = {"annotations": [{"question_id": 1, "image_id": 9, "question_type": "what color",
 ...      "answer_type": "other", "answers": [{"answer": "red", "answer_id": 1}]}]}
->>> for name, obj in [("q.json", q), ("a.json", a), ("r.json", [{"question_id": 1, "answer": "red"}])]:
+>>> r = [{"question_id": 1, "answer": "red"}]
+>>> for name, obj in [("q.json", q), ("a.json", a), ("r.json", r)]:
 ...     _ = open(os.path.join(d, name), "w").write(json.dumps(obj))
 >>> ev = load_vqa_eval(*(os.path.join(d, n) for n in ("q.json", "a.json", "r.json")))
 >>> ev.predictions, ev.references
@@ -60,11 +61,16 @@ def _sample(ids: list[int], k: int = 5) -> str:
 def _id_set_error(results: Path, missing: set[int], extra: set[int]) -> VQAFileError:
     parts = []
     if missing:
-        parts.append(f"{len(missing)} annotated question ids are missing (e.g. {_sample(list(missing))})")
+        parts.append(
+            f"{len(missing)} annotated question ids are missing (e.g. {_sample(list(missing))})"
+        )
     if extra:
-        parts.append(f"{len(extra)} question ids are not in the annotations (e.g. {_sample(list(extra))})")
+        parts.append(
+            f"{len(extra)} question ids are not in the annotations (e.g. {_sample(list(extra))})"
+        )
     return VQAFileError(
-        f"results {results} do not match the annotations: " + "; ".join(parts)
+        f"results {results} do not match the annotations: "
+        + "; ".join(parts)
         + ". A results file must answer every annotated question exactly once."
     )
 
@@ -103,17 +109,21 @@ def load_vqa_eval(
         raise VQAFileError(f"annotations file {annotations} has no 'annotations' list")
     if not isinstance(r_data, list):
         raise VQAFileError(
-            f"results file {results} must be a JSON array of {{\"question_id\", \"answer\"}} objects"
+            f'results file {results} must be a JSON array of {{"question_id", "answer"}} objects'
         )
     question_ids = {q["question_id"] for q in q_data["questions"]}
 
     answers: dict[int, str] = {}
     for i, item in enumerate(r_data):
         if not isinstance(item, dict) or "question_id" not in item or "answer" not in item:
-            raise VQAFileError(f"results {results}[{i}]: needs keys 'question_id' and 'answer', got {item!r}")
+            raise VQAFileError(
+                f"results {results}[{i}]: needs keys 'question_id' and 'answer', got {item!r}"
+            )
         qid, ans = item["question_id"], item["answer"]
         if not isinstance(ans, str):
-            raise VQAFileError(f"results {results}[{i}] (question_id {qid}): answer must be a string, got {ans!r}")
+            raise VQAFileError(
+                f"results {results}[{i}] (question_id {qid}): answer must be a string, got {ans!r}"
+            )
         if qid in answers:
             raise VQAFileError(f"results {results}[{i}]: question_id {qid} is answered twice")
         answers[qid] = ans
@@ -132,7 +142,10 @@ def load_vqa_eval(
         else:
             bad = [ann_answers]
         if bad:
-            raise VQAFileError(f"{where} (question_id {qid}): answers must be {{'answer': str, 'answer_id'}} objects, got {bad[0]!r}")
+            raise VQAFileError(
+                f"{where} (question_id {qid}): answers must be "
+                f"{{'answer': str, 'answer_id'}} objects, got {bad[0]!r}"
+            )
         if qid not in question_ids:
             raise VQAFileError(f"{where}: question_id {qid} is not in questions file {questions}")
         ids.append(qid)

@@ -126,7 +126,9 @@ def paired_bootstrap(
     """
     n = len(stats_a)
     if n != len(stats_b):
-        raise ValueError(f"paired bootstrap needs the same samples: {n} vs {len(stats_b)} statistics")
+        raise ValueError(
+            f"paired bootstrap needs the same samples: {n} vs {len(stats_b)} statistics"
+        )
     if n == 0:
         raise ValueError("paired bootstrap needs at least one sample")
     key = key or metric.keys[0]

@@ -90,14 +90,19 @@ def _row_accuracy(hits: np.ndarray) -> np.ndarray:
     return total / n
 
 
-def _accuracies(predictions: Sequence[str], references: Sequence[Sequence[str]], rules: str) -> np.ndarray:
+def _accuracies(
+    predictions: Sequence[str], references: Sequence[Sequence[str]], rules: str
+) -> np.ndarray:
     vocab = _Vocab()
     pred = np.array([vocab.add(p) for p in predictions], dtype=np.int64)  # [N]
     by_len: dict[int, list[int]] = defaultdict(list)
     for k, refs in enumerate(references):
         by_len[len(refs)].append(k)
     groups = {
-        n: (np.array(rows), np.array([[vocab.add(a) for a in references[k]] for k in rows], dtype=np.int64))
+        n: (
+            np.array(rows),
+            np.array([[vocab.add(a) for a in references[k]] for k in rows], dtype=np.int64),
+        )
         for n, rows in by_len.items()
         if n
     }  # n -> (rows [G], raw reference ids [G, n])
@@ -154,7 +159,9 @@ class VQAAccuracy(Metric):
 
     def stats(self, predictions: Sequence[str], references: Sequence[Sequence[str]]) -> list[float]:
         if len(predictions) != len(references):
-            raise ValueError(f"{len(predictions)} predictions for {len(references)} reference lists")
+            raise ValueError(
+                f"{len(predictions)} predictions for {len(references)} reference lists"
+            )
         return _accuracies(predictions, references, self.rules).tolist()
 
     def score(self, stats: Sequence[float]) -> dict[str, float]:

@@ -84,7 +84,8 @@ class _ErrorRate(Metric):
     def extras(self, stats: Sequence[Counts]) -> dict[str, int]:
         """Total substitutions, deletions, insertions and hits."""
         totals = np.asarray(stats, dtype=np.int64).reshape(-1, 4).sum(axis=0)
-        return dict(zip(("substitutions", "deletions", "insertions", "hits"), map(int, totals)))
+        names = ("substitutions", "deletions", "insertions", "hits")
+        return {k: int(v) for k, v in zip(names, totals, strict=True)}
 
     def resample(self, stats: Sequence[Counts], idx: np.ndarray) -> dict[str, np.ndarray]:
         """Scores of many resamples at once: ``idx`` ``[R, n]`` -> ``[R]``."""
@@ -98,12 +99,20 @@ class _ErrorRate(Metric):
             norm = f"english(whisper-normalizer {whisper_normalizer_version()})"
         else:
             norm = self.normalizer_name
-        return versioned(self.name, f"norm:{norm}", f"unit:{self.unit}", "agg:corpus", f"jiwer:{_jiwer_version()}")
+        return versioned(
+            self.name,
+            f"norm:{norm}",
+            f"unit:{self.unit}",
+            "agg:corpus",
+            f"jiwer:{_jiwer_version()}",
+        )
 
 
 def _single(refs: Sequence[str], k: int) -> str:
     if len(refs) != 1:
-        raise ValueError(f"sample {k}: WER/CER take exactly one reference transcript, got {len(refs)}")
+        raise ValueError(
+            f"sample {k}: WER/CER take exactly one reference transcript, got {len(refs)}"
+        )
     return refs[0]
 
 

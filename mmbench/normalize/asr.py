@@ -17,7 +17,7 @@ original ones. The package version is part of the metric signature.
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 from importlib import metadata
 
 from mmbench.registry import NORMALIZERS
@@ -27,13 +27,24 @@ NOT_IN_OPENAI_WHISPER = (r"\bkinda\b", r"\bsorta\b", r"\bdunno\b", r"\bcause\b")
 
 _NON_WORD = re.compile(r"[^\w']+|_")
 _STRAY_APOSTROPHE = re.compile(r"(?<!\w)'|'(?!\w)")
+_PUNCT = b'!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\x7f' + bytes(range(32))
+#: ASCII punctuation, symbols and controls except the apostrophe -> space (ASCII fast path).
+_ASCII_PUNCT = bytes.maketrans(_PUNCT, b" " * len(_PUNCT))
 
 
 @NORMALIZERS.register("librispeech")
 def librispeech(text: str) -> str:
     """Lower-case, punctuation to spaces (in-word apostrophes kept), spaces collapsed."""
-    text = _NON_WORD.sub(" ", text.lower())
-    return " ".join(_STRAY_APOSTROPHE.sub(" ", text).split())
+    text = text.lower()
+    if text.isascii():
+        text = text.encode("ascii").translate(_ASCII_PUNCT).decode("ascii")
+    else:
+        text = _NON_WORD.sub(" ", text)
+    if "'" in text and (
+        " '" in text or "' " in text or "''" in text or text[0] == "'" or text[-1] == "'"
+    ):  # an apostrophe not between word characters (cheap test before the regex)
+        text = _STRAY_APOSTROPHE.sub(" ", text)
+    return " ".join(text.split())
 
 
 def whisper_normalizer_version() -> str:
@@ -59,6 +70,7 @@ def _whisper_english():  # -> whisper_normalizer.english.EnglishTextNormalizer
 
 
 @NORMALIZERS.register("english")
+@lru_cache(maxsize=1 << 16)
 def english(text: str) -> str:
     """Whisper's English text normalizer with openai/whisper's exact rules.
 

@@ -19,19 +19,35 @@ RUN = (
 
 def _mmbench(*args):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, "-c", RUN, *args], capture_output=True, text=True, env=env, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", RUN, *args], capture_output=True, text=True, env=env, timeout=120
+    )
     status = json.loads(proc.stderr.strip().splitlines()[-1])
     return proc, status
 
 
 def _vqa_files(tmp_path, answers):
     q = {"questions": [{"question_id": i, "image_id": i, "question": "?"} for i in (1, 2)]}
-    a = {"annotations": [
-        {"question_id": 1, "image_id": 1, "question_type": "is the", "answer_type": "yes/no",
-         "answers": [{"answer": "yes", "answer_id": k + 1} for k in range(10)]},
-        {"question_id": 2, "image_id": 2, "question_type": "how many", "answer_type": "number",
-         "answers": [{"answer": x, "answer_id": k + 1} for k, x in enumerate(["2"] * 3 + ["3"] * 7)]},
-    ]}
+    a = {
+        "annotations": [
+            {
+                "question_id": 1,
+                "image_id": 1,
+                "question_type": "is the",
+                "answer_type": "yes/no",
+                "answers": [{"answer": "yes", "answer_id": k + 1} for k in range(10)],
+            },
+            {
+                "question_id": 2,
+                "image_id": 2,
+                "question_type": "how many",
+                "answer_type": "number",
+                "answers": [
+                    {"answer": x, "answer_id": k + 1} for k, x in enumerate(["2"] * 3 + ["3"] * 7)
+                ],
+            },
+        ]
+    }
     r = [{"question_id": qid, "answer": ans} for qid, ans in answers]
     paths = []
     for name, obj in (("q.json", q), ("a.json", a), ("r.json", r)):
@@ -42,8 +58,19 @@ def _vqa_files(tmp_path, answers):
 
 def test_score_vqa_json_without_torch(tmp_path):
     q, a, r = _vqa_files(tmp_path, [(1, "yes"), (2, "two")])
-    proc, status = _mmbench("score", "vqa", "--questions", q, "--annotations", a, "--results", r,
-                            "--json", "--bootstrap", "50")
+    proc, status = _mmbench(
+        "score",
+        "vqa",
+        "--questions",
+        q,
+        "--annotations",
+        a,
+        "--results",
+        r,
+        "--json",
+        "--bootstrap",
+        "50",
+    )
     assert status == {"torch": False, "code": 0}, proc.stderr
     out = json.loads(proc.stdout)
     score = out["scores"]["vqa_accuracy"]
@@ -55,8 +82,20 @@ def test_score_vqa_json_without_torch(tmp_path):
 
 def test_score_vqa_legacy_table_and_refusal(tmp_path):
     q, a, r = _vqa_files(tmp_path, [(1, "Yes"), (2, "two")])
-    proc, status = _mmbench("score", "vqa", "--questions", q, "--annotations", a, "--results", r,
-                            "--rules", "legacy", "--bootstrap", "0")
+    proc, status = _mmbench(
+        "score",
+        "vqa",
+        "--questions",
+        q,
+        "--annotations",
+        a,
+        "--results",
+        r,
+        "--rules",
+        "legacy",
+        "--bootstrap",
+        "0",
+    )
     assert status["code"] == 0, proc.stderr
     assert "vqa_accuracy" in proc.stdout and "rules:legacy" in proc.stdout
     q, a, r = _vqa_files(tmp_path, [(1, "yes")])
@@ -68,16 +107,32 @@ def test_score_vqa_legacy_table_and_refusal(tmp_path):
 def test_score_asr_dir_json(tmp_path):
     chapter = tmp_path / "refs" / "19" / "198"
     chapter.mkdir(parents=True)
-    (chapter / "19-198.trans.txt").write_text("19-198-0000 HELLO WORLD\n19-198-0001 GOOD MORNING SIR\n")
+    (chapter / "19-198.trans.txt").write_text(
+        "19-198-0000 HELLO WORLD\n19-198-0001 GOOD MORNING SIR\n"
+    )
     hyp = tmp_path / "hyp.txt"
     hyp.write_text("19-198-0001 good morning\n19-198-0000 Hello, world!\n")
-    proc, status = _mmbench("score", "asr", "--references", str(tmp_path / "refs"),
-                            "--hypotheses", str(hyp), "--json", "--bootstrap", "20")
+    proc, status = _mmbench(
+        "score",
+        "asr",
+        "--references",
+        str(tmp_path / "refs"),
+        "--hypotheses",
+        str(hyp),
+        "--json",
+        "--bootstrap",
+        "20",
+    )
     assert status == {"torch": False, "code": 0}, proc.stderr
     out = json.loads(proc.stdout)
     assert out["n_samples"] == 2
     assert out["scores"]["wer"]["value"] == pytest.approx(1 / 5)
-    assert out["scores"]["wer"]["extra"] == {"substitutions": 0, "deletions": 1, "insertions": 0, "hits": 4}
+    assert out["scores"]["wer"]["extra"] == {
+        "substitutions": 0,
+        "deletions": 1,
+        "insertions": 0,
+        "hits": 4,
+    }
     assert out["scores"]["cer"]["signature"].startswith("cer|norm:librispeech|unit:char|")
 
 

@@ -25,41 +25,84 @@ def _load(name):
 
 # (prediction, references, expected 2021, expected legacy, official logic)
 CASES = [
-    ("cat", ["cat"] + ["dog"] * 9, 0.3, 0.3,
-     "leave-one-out: 9 subsets hold the one match (1/3), 1 subset none -> 9/3/10"),
+    (
+        "cat",
+        ["cat"] + ["dog"] * 9,
+        0.3,
+        0.3,
+        "leave-one-out: 9 subsets hold the one match (1/3), 1 subset none -> 9/3/10",
+    ),
     ("cat", ["cat"] * 2 + ["dog"] * 8, 0.6, 0.6, "m=2: (2*min(1,1/3) + 8*min(1,2/3))/10"),
     ("cat", ["cat"] * 3 + ["dog"] * 7, 0.9, 0.9, "m=3: (3*2/3 + 7*1)/10"),
     ("cat", ["cat"] * 4 + ["dog"] * 6, 1.0, 1.0, "m>=4: every subset has >=3 matches"),
     ("cow", ["cat"] * 4 + ["dog"] * 6, 0.0, 0.0, "no match"),
     ("cat", ["cat"] * 3, 2 / 3, 2 / 3, "n=3 annotators: each subset of 2 holds 2 matches -> 2/3"),
-    ("Yes", ["yes"] * 10, 0.0, 1.0,
-     "2021: unanimous answers -> no normalization, exact match; legacy always normalizes resAns"),
+    (
+        "Yes",
+        ["yes"] * 10,
+        0.0,
+        1.0,
+        "2021: unanimous answers -> no normalization, exact match; legacy always normalizes resAns",
+    ),
     (" yes\n", ["yes"] * 10, 1.0, 1.0, "both: resAns newline/tab cleanup + strip"),
-    ("the cat", ["the cat"] * 10, 1.0, 0.0,
-     "legacy: resAns loses its article but unanimous GT is never processed"),
-    ("two", ["two"] * 8 + ["2"] * 2, 1.0, 0.6,
-     "2021: non-unanimous GT gets processDigitArticle; legacy: GT gets processPunctuation only"),
+    (
+        "the cat",
+        ["the cat"] * 10,
+        1.0,
+        0.0,
+        "legacy: resAns loses its article but unanimous GT is never processed",
+    ),
+    (
+        "two",
+        ["two"] * 8 + ["2"] * 2,
+        1.0,
+        0.6,
+        "2021: non-unanimous GT gets processDigitArticle; legacy: GT gets processPunctuation only",
+    ),
     ("dog", ["the dog"] * 9 + ["dog"], 1.0, 0.3, "legacy: articles stay in non-unanimous GT"),
     ("yes", ["yes\n"] * 5 + ["no"] * 5, 1.0, 0.0, "legacy: GT answers are never stripped"),
-    ("yes", ["yes\n"] + ["yes"] * 9, 1.0, 1.0,
-     "2021: GT stripped before the unanimity test (unanimous); legacy: raw GT differ"),
+    (
+        "yes",
+        ["yes\n"] + ["yes"] * 9,
+        1.0,
+        1.0,
+        "2021: GT stripped before the unanimity test (unanimous); legacy: raw GT differ",
+    ),
     ("Yes", ["yes\n"] + ["yes"] * 9, 0.0, 1.0, "2021: unanimous after strip -> case-sensitive"),
-    ("YES", ["Yes"] * 5 + ["yes"] * 5, 1.0, 1.0,
-     "2021: both sides lower-cased; legacy: resAns lower-cased matches the 5 'yes'"),
-    ("hot-dog", ["hot dog"] * 6 + ["hot-dog"] * 4, 1.0, 1.0,
-     "both: '-' replaced by ' ' (GT punctuation processed when not unanimous)"),
+    (
+        "YES",
+        ["Yes"] * 5 + ["yes"] * 5,
+        1.0,
+        1.0,
+        "2021: both sides lower-cased; legacy: resAns lower-cased matches the 5 'yes'",
+    ),
+    (
+        "hot-dog",
+        ["hot dog"] * 6 + ["hot-dog"] * 4,
+        1.0,
+        1.0,
+        "both: '-' replaced by ' ' (GT punctuation processed when not unanimous)",
+    ),
     ("1,000", ["1000"] * 5 + ["1,000"] * 5, 1.0, 1.0, "digit,digit -> commas deleted"),
     ("none", ["0"] * 5 + ["1"] * 5, 1.0, 1.0, "'none' -> '0' (manualMap)"),
     ("none", ["none"] * 10, 1.0, 0.0, "legacy: resAns 'none' -> '0' against unprocessed 'none'"),
     ("dont", ["don't"] * 5 + ["no"] * 5, 1.0, 1.0, "contractions restore the apostrophe"),
-    ("Yes.", ["yes"] * 10, 0.0, 1.0, "2021: 'Black.' vs unanimous 'black' scores 0 (lmms-eval #794)"),
+    (
+        "Yes.",
+        ["yes"] * 10,
+        0.0,
+        1.0,
+        "2021: 'Black.' vs unanimous 'black' scores 0 (lmms-eval #794)",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("pred", "refs", "exp2021", "explegacy", "why"), CASES)
 def test_rules_table(pred, refs, exp2021, explegacy, why):
     assert VQAAccuracy("2021").stats([pred], [refs])[0] == pytest.approx(exp2021, abs=1e-12), why
-    assert VQAAccuracy("legacy").stats([pred], [refs])[0] == pytest.approx(explegacy, abs=1e-12), why
+    assert VQAAccuracy("legacy").stats([pred], [refs])[0] == pytest.approx(explegacy, abs=1e-12), (
+        why
+    )
 
 
 def test_unknown_rules_refused():
@@ -80,8 +123,10 @@ def test_parity_with_official_port(tmp_path, rules):
     official = ev.accuracy_raw
     assert stats == [official["perQuestion"][q] for q in ours.question_ids]  # bit for bit
     assert metric.score(stats)["vqa_accuracy"] == pytest.approx(official["overall"], abs=1e-12)
-    for mine, theirs in ((breakdown(stats, ours.answer_types), official["perAnswerType"]),
-                         (breakdown(stats, ours.question_types), official["perQuestionType"])):
+    for mine, theirs in (
+        (breakdown(stats, ours.answer_types), official["perAnswerType"]),
+        (breakdown(stats, ours.question_types), official["perQuestionType"]),
+    ):
         assert mine.keys() == theirs.keys()
         for k in mine:
             assert mine[k] == pytest.approx(theirs[k], abs=1e-12)
@@ -91,15 +136,28 @@ def test_parity_with_official_port(tmp_path, rules):
 
 def test_signature_format():
     sig = VQAAccuracy().signature()
-    assert sig.startswith("vqa-acc|rules:2021|src:vqaEval.py@a013f00|norm:vqa|agg:loo-min1-m/3|mmbench:")
-    assert VQAAccuracy("legacy").signature().startswith("vqa-acc|rules:legacy|src:vqaEval.py@c4e6a0e|")
+    assert sig.startswith(
+        "vqa-acc|rules:2021|src:vqaEval.py@a013f00|norm:vqa|agg:loo-min1-m/3|mmbench:"
+    )
+    assert (
+        VQAAccuracy("legacy").signature().startswith("vqa-acc|rules:legacy|src:vqaEval.py@c4e6a0e|")
+    )
 
 
 def _files(tmp_path, results):
     q = {"questions": [{"question_id": i, "image_id": i, "question": "?"} for i in (1, 2, 3)]}
-    a = {"annotations": [
-        {"question_id": i, "image_id": i, "question_type": "what", "answer_type": "other",
-         "answers": [{"answer": "x", "answer_id": 1}]} for i in (1, 2, 3)]}
+    a = {
+        "annotations": [
+            {
+                "question_id": i,
+                "image_id": i,
+                "question_type": "what",
+                "answer_type": "other",
+                "answers": [{"answer": "x", "answer_id": 1}],
+            }
+            for i in (1, 2, 3)
+        ]
+    }
     paths = []
     for name, obj in (("q.json", q), ("a.json", a), ("r.json", results)):
         (tmp_path / name).write_text(json.dumps(obj))
@@ -108,9 +166,17 @@ def _files(tmp_path, results):
 
 
 def test_loader_refuses_missing_and_extra_ids(tmp_path):
-    paths = _files(tmp_path, [{"question_id": 1, "answer": "x"}, {"question_id": 9, "answer": "y"},
-                              {"question_id": 8, "answer": "y"}])
-    with pytest.raises(VQAFileError, match=r"2 annotated question ids are missing.*2 question ids are not"):
+    paths = _files(
+        tmp_path,
+        [
+            {"question_id": 1, "answer": "x"},
+            {"question_id": 9, "answer": "y"},
+            {"question_id": 8, "answer": "y"},
+        ],
+    )
+    with pytest.raises(
+        VQAFileError, match=r"2 annotated question ids are missing.*2 question ids are not"
+    ):
         load_vqa_eval(*paths)
 
 

@@ -34,8 +34,12 @@ def test_wer_and_counts_equal_jiwer():
     stats = m.stats(hyps, refs)
     out = jiwer.process_words(refs, hyps)
     assert m.score(stats)["wer"] == pytest.approx(out.wer, abs=1e-12)
-    assert m.extras(stats) == {"substitutions": out.substitutions, "deletions": out.deletions,
-                              "insertions": out.insertions, "hits": out.hits}
+    assert m.extras(stats) == {
+        "substitutions": out.substitutions,
+        "deletions": out.deletions,
+        "insertions": out.insertions,
+        "hits": out.hits,
+    }
 
 
 def test_cer_equals_jiwer():
@@ -80,7 +84,11 @@ def test_one_reference_per_sample():
 
 
 def test_signatures():
-    assert get_metric("wer").signature().startswith("wer|norm:librispeech|unit:word|agg:corpus|jiwer:4")
+    assert (
+        get_metric("wer")
+        .signature()
+        .startswith("wer|norm:librispeech|unit:word|agg:corpus|jiwer:4")
+    )
     sig = get_metric("wer", normalizer="english").signature()
     assert sig.startswith("wer|norm:english(whisper-normalizer 0.1.")
     assert get_metric("cer", normalizer="none").signature().startswith("cer|norm:none|unit:char|")

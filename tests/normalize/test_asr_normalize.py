@@ -1,6 +1,8 @@
 """Transcript normalizers: librispeech rules and Whisper's English normalizer (openai rules)."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mmbench.normalize import get_normalizer
 
@@ -37,3 +39,13 @@ ENGLISH = [
 def test_english_follows_openai_rules(text, expected):
     pytest.importorskip("whisper_normalizer")
     assert get_normalizer("english")(text).strip() == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("abAB09'' .,-_!\x01\té’—")), max_size=16))
+def test_librispeech_fast_path_equals_regex_rules(text):
+    """The ASCII fast path (bytes.translate) gives what the plain regex rules give."""
+    from mmbench.normalize.asr import _NON_WORD, _STRAY_APOSTROPHE
+
+    slow = " ".join(_STRAY_APOSTROPHE.sub(" ", _NON_WORD.sub(" ", text.lower())).split())
+    assert get_normalizer("librispeech")(text) == slow

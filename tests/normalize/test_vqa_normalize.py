@@ -15,7 +15,11 @@ PUNCTUATION_CASES = [
     ("1,000!", "1000", "commaStrip match deletes '!' too, even though '!' touches nothing"),
     ("red,white", "red white", "',' without digits around and no space -> replaced by ' '"),
     ("red, white", "red white", "', ' in inText -> ',' deleted"),
-    ("hello?", "hello ", "'?' at the end touches no space -> replaced by ' ' (trailing space kept)"),
+    (
+        "hello?",
+        "hello ",
+        "'?' at the end touches no space -> replaced by ' ' (trailing space kept)",
+    ),
     ("t-shirt", "t shirt", "'-' is in the punct list"),
     ("it's", "it's", "apostrophe is not in the punct list"),
     ("5:30", "5:30", "':' is not in the punct list"),
