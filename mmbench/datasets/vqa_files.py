@@ -27,6 +27,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+try:  # optional: typed, fast decoding of the (large) annotations file
+    import msgspec
+except ImportError:  # pragma: no cover - exercised by monkeypatching in tests
+    msgspec = None
+
+if msgspec is not None:
+
+    class _Answer(msgspec.Struct, gc=False):
+        answer: str
+
+    class _AnnotationRecord(msgspec.Struct, gc=False):
+        question_id: int
+        question_type: str
+        answer_type: str
+        answers: list[_Answer]
+
+    class _AnnotationsFile(msgspec.Struct):
+        annotations: list[_AnnotationRecord]
+
 
 class VQAFileError(ValueError):
     """A VQA file is malformed or does not match the others; the message names the file."""
@@ -96,17 +115,71 @@ def _compact_annotations() -> Any:
     return hook
 
 
+Row = tuple[int, list[str], str, str]  # question_id, answers, question_type, answer_type
+
+
+def _annotations_stdlib(path: str | Path) -> list[Row]:
+    data = _load_json(path, "annotations", _compact_annotations())
+    if not isinstance(data, dict) or not isinstance(data.get("annotations"), list):
+        raise VQAFileError(f"annotations file {path} has no 'annotations' list")
+    rows = []
+    for i, ann in enumerate(data["annotations"]):
+        where = f"annotations {path}: $.annotations[{i}]"
+        if not isinstance(ann, _Annotation):
+            raise VQAFileError(f"{where}: not an annotation object with 'answers'")
+        for value in ann:
+            if isinstance(value, KeyError):
+                raise VQAFileError(f"{where}: missing key {value}")
+        qid, answers, qtype, atype = ann
+        bad = (
+            [a for a in answers if not isinstance(a, str)]
+            if isinstance(answers, list)
+            else [answers]
+        )
+        if bad:
+            raise VQAFileError(
+                f"{where} (question_id {qid}): answers must be "
+                f"{{'answer': str, 'answer_id'}} objects, got {bad[0]!r}"
+            )
+        rows.append((qid, answers, str(qtype), str(atype)))
+    return rows
+
+
+def _annotations_msgspec(path: str | Path) -> list[Row]:
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise VQAFileError(f"annotations file not found: {path}") from None
+    try:
+        parsed = msgspec.json.decode(data, type=_AnnotationsFile)
+    except msgspec.DecodeError as exc:  # ValidationError included; says where: $.annotations[i]
+        raise VQAFileError(f"annotations {path}: {exc}") from None
+    del data
+    return [
+        (a.question_id, [x.answer for x in a.answers], a.question_type, a.answer_type)
+        for a in parsed.annotations
+    ]
+
+
+def read_annotations(path: str | Path) -> list[Row]:
+    """``(question_id, answers, question_type, answer_type)`` per annotation, in file order.
+
+    Uses msgspec when installed (typed decoding: ~4x faster and lighter than ``json``),
+    else the standard library with an object hook that drops unused fields while parsing.
+    """
+    if msgspec is not None:
+        return _annotations_msgspec(path)
+    return _annotations_stdlib(path)
+
+
 def load_vqa_eval(
     questions: str | Path, annotations: str | Path, results: str | Path
 ) -> VQAEvalSet:
     """Read the three official files and align them by ``question_id``."""
     q_data = _load_json(questions, "questions")
-    a_data = _load_json(annotations, "annotations", _compact_annotations())
     r_data = _load_json(results, "results")
     if not isinstance(q_data, dict) or not isinstance(q_data.get("questions"), list):
         raise VQAFileError(f"questions file {questions} has no 'questions' list")
-    if not isinstance(a_data, dict) or not isinstance(a_data.get("annotations"), list):
-        raise VQAFileError(f"annotations file {annotations} has no 'annotations' list")
     if not isinstance(r_data, list):
         raise VQAFileError(
             f'results file {results} must be a JSON array of {{"question_id", "answer"}} objects'
@@ -129,29 +202,15 @@ def load_vqa_eval(
         answers[qid] = ans
 
     ids, refs, qtypes, atypes = [], [], [], []
-    for i, ann in enumerate(a_data["annotations"]):
-        where = f"annotations {annotations}['annotations'][{i}]"
-        if not isinstance(ann, _Annotation):
-            raise VQAFileError(f"{where}: not an annotation object with 'answers'")
-        qid, ann_answers, qtype, atype = ann
-        for value in ann:
-            if isinstance(value, KeyError):
-                raise VQAFileError(f"{where}: missing key {value}")
-        if isinstance(ann_answers, list):
-            bad = [a for a in ann_answers if not isinstance(a, str)]
-        else:
-            bad = [ann_answers]
-        if bad:
-            raise VQAFileError(
-                f"{where} (question_id {qid}): answers must be "
-                f"{{'answer': str, 'answer_id'}} objects, got {bad[0]!r}"
-            )
+    for qid, answers_, qtype, atype in read_annotations(annotations):
         if qid not in question_ids:
-            raise VQAFileError(f"{where}: question_id {qid} is not in questions file {questions}")
+            raise VQAFileError(
+                f"annotations {annotations}: question_id {qid} is not in questions file {questions}"
+            )
         ids.append(qid)
-        refs.append(ann_answers)
-        qtypes.append(str(qtype))
-        atypes.append(str(atype))
+        refs.append(answers_)
+        qtypes.append(qtype)
+        atypes.append(atype)
     annotated = set(ids)
     if annotated != answers.keys():
         raise _id_set_error(Path(results), annotated - answers.keys(), answers.keys() - annotated)

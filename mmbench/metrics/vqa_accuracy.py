@@ -29,7 +29,7 @@ Values are fractions in [0, 1] at full precision (the official prints ``round(10
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -63,19 +63,16 @@ class _Vocab:
     """
 
     def __init__(self) -> None:
-        self.ids: dict[str, int] = {}
-        self.strings: list[str] = []
+        self.ids: dict[str, int] = {}  # insertion order == id order
 
-    def add(self, text: str) -> int:
-        i = self.ids.get(text)
-        if i is None:
-            i = self.ids[text] = len(self.strings)
-            self.strings.append(text)
-        return i
+    def encode(self, texts: Iterable[str]) -> list[int]:
+        ids = self.ids
+        add = ids.setdefault  # one C call per string; a new string gets the next id
+        return [add(t, len(ids)) for t in texts]
 
-    def mapped(self, fn) -> np.ndarray:  # fn: str -> str, over the strings known *now*
-        add = self.add
-        return np.array([add(fn(t)) for t in list(self.strings)], dtype=np.int64)
+    def mapped(self, fn: Callable[[str], str]) -> np.ndarray:
+        """``[V]`` ids of ``fn(s)`` for every string ``s`` known now (new ones get added)."""
+        return np.array(self.encode([fn(t) for t in list(self.ids)]), dtype=np.int64)
 
 
 def _row_accuracy(hits: np.ndarray) -> np.ndarray:
@@ -94,14 +91,16 @@ def _accuracies(
     predictions: Sequence[str], references: Sequence[Sequence[str]], rules: str
 ) -> np.ndarray:
     vocab = _Vocab()
-    pred = np.array([vocab.add(p) for p in predictions], dtype=np.int64)  # [N]
+    pred = np.array(vocab.encode(predictions), dtype=np.int64)  # [N]
     by_len: dict[int, list[int]] = defaultdict(list)
     for k, refs in enumerate(references):
         by_len[len(refs)].append(k)
     groups = {
         n: (
             np.array(rows),
-            np.array([[vocab.add(a) for a in references[k]] for k in rows], dtype=np.int64),
+            np.array(vocab.encode(a for k in rows for a in references[k]), dtype=np.int64).reshape(
+                len(rows), n
+            ),
         )
         for n, rows in by_len.items()
         if n

@@ -187,3 +187,43 @@ def test_loader_refuses_duplicates_and_bad_answers(tmp_path):
         load_vqa_eval(*_files(tmp_path, [{"question_id": 1, "answer": 3}]))
     with pytest.raises(VQAFileError, match="JSON array"):
         load_vqa_eval(*_files(tmp_path, {"question_id": 1}))
+
+
+@pytest.fixture(params=["msgspec", "stdlib"])
+def json_backend(request, monkeypatch):
+    """Run a loader test with msgspec (when installed) and with the standard library."""
+    import mmbench.datasets.vqa_files as vf
+
+    if request.param == "msgspec":
+        pytest.importorskip("msgspec")
+    else:
+        monkeypatch.setattr(vf, "msgspec", None)
+    return request.param
+
+
+def test_loader_backends_agree(tmp_path, monkeypatch):
+    import mmbench.datasets.vqa_files as vf
+
+    pytest.importorskip("msgspec")
+    paths = _load("vqa_data").write(tmp_path, 300, seed=2)
+    fast = load_vqa_eval(*paths)
+    monkeypatch.setattr(vf, "msgspec", None)
+    assert load_vqa_eval(*paths) == fast
+
+
+def test_loader_names_malformed_annotation(tmp_path, json_backend):
+    q, a, r = _files(tmp_path, [{"question_id": i, "answer": "x"} for i in (1, 2, 3)])
+    data = json.loads(a.read_text())
+    del data["annotations"][1]["answer_type"]
+    a.write_text(json.dumps(data))
+    with pytest.raises(VQAFileError) as err:
+        load_vqa_eval(q, a, r)
+    for part in ("a.json", "$.annotations[1]", "answer_type"):
+        assert part in str(err.value)
+    data["annotations"][1]["answer_type"] = "other"
+    data["annotations"][1]["answers"] = [{"answer_id": 1}]
+    a.write_text(json.dumps(data))
+    with pytest.raises(VQAFileError) as err:
+        load_vqa_eval(q, a, r)
+    for part in ("a.json", "$.annotations[1]", "answer"):
+        assert part in str(err.value)
