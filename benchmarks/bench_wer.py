@@ -3,7 +3,7 @@ vs mmbench's WER with normalization (``librispeech`` and Whisper ``english`` pre
 
 Run: PYTHONPATH=$PWD python benchmarks/bench_wer.py
 References are upper-case LibriSpeech-style; hypotheses look like model output (mixed case,
-punctuation, substitutions, deletions, insertions). Times are the best of 9 runs (the machine is shared).
+punctuation, substitutions, deletions, insertions). Times: best of 9 runs (shared machine).
 """
 
 from __future__ import annotations

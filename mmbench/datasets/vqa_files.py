@@ -155,8 +155,15 @@ def _annotations_msgspec(path: str | Path) -> list[Row]:
     except msgspec.DecodeError as exc:  # ValidationError included; says where: $.annotations[i]
         raise VQAFileError(f"annotations {path}: {exc}") from None
     del data
+    memo: dict[str, str] = {}
+    dedup = memo.setdefault  # one string object per distinct answer once structs are freed
     return [
-        (a.question_id, [x.answer for x in a.answers], a.question_type, a.answer_type)
+        (
+            a.question_id,
+            [dedup(x.answer, x.answer) for x in a.answers],
+            a.question_type,
+            a.answer_type,
+        )
         for a in parsed.annotations
     ]
 
@@ -175,16 +182,22 @@ def read_annotations(path: str | Path) -> list[Row]:
 def load_vqa_eval(
     questions: str | Path, annotations: str | Path, results: str | Path
 ) -> VQAEvalSet:
-    """Read the three official files and align them by ``question_id``."""
+    """Read the three official files and align them by ``question_id``.
+
+    The annotations (the large file) are read first and each file is reduced to what
+    scoring needs before the next is read, which keeps peak memory near that one decode.
+    """
+    rows = read_annotations(annotations)
     q_data = _load_json(questions, "questions")
-    r_data = _load_json(results, "results")
     if not isinstance(q_data, dict) or not isinstance(q_data.get("questions"), list):
         raise VQAFileError(f"questions file {questions} has no 'questions' list")
+    question_ids = {q["question_id"] for q in q_data["questions"]}
+    del q_data
+    r_data = _load_json(results, "results")
     if not isinstance(r_data, list):
         raise VQAFileError(
             f'results file {results} must be a JSON array of {{"question_id", "answer"}} objects'
         )
-    question_ids = {q["question_id"] for q in q_data["questions"]}
 
     answers: dict[int, str] = {}
     for i, item in enumerate(r_data):
@@ -202,7 +215,7 @@ def load_vqa_eval(
         answers[qid] = ans
 
     ids, refs, qtypes, atypes = [], [], [], []
-    for qid, answers_, qtype, atype in read_annotations(annotations):
+    for qid, answers_, qtype, atype in rows:
         if qid not in question_ids:
             raise VQAFileError(
                 f"annotations {annotations}: question_id {qid} is not in questions file {questions}"
