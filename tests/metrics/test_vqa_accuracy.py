@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mmbench.datasets.vqa_files import VQAFileError, load_vqa_eval
 from mmbench.metrics.base import get_metric
@@ -227,3 +229,30 @@ def test_loader_names_malformed_annotation(tmp_path, json_backend):
         load_vqa_eval(q, a, r)
     for part in ("a.json", "$.annotations[1]", "answer"):
         assert part in str(err.value)
+
+
+ANSWERS = ["yes", "Yes", "yes.", "2", "two", "the dog", "dog", "1,000", "1000", "red/white", ""]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(ANSWERS),
+            st.lists(st.sampled_from(ANSWERS), min_size=1, max_size=10),
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    st.integers(0, 12),
+    st.sampled_from(["2021", "legacy"]),
+)
+def test_batched_equals_one_shot_per_question(items, cut, rules):
+    """Scores do not depend on batching: shards concatenate to the one-shot statistics,
+    each equals the single-question value, and all lie in [0, 1]."""
+    metric = VQAAccuracy(rules)
+    preds, refs = [p for p, _ in items], [r for _, r in items]
+    whole = metric.stats(preds, refs)
+    assert metric.stats(preds[:cut], refs[:cut]) + metric.stats(preds[cut:], refs[cut:]) == whole
+    assert whole == [metric.stats([p], [r])[0] for p, r in items]
+    assert all(0.0 <= v <= 1.0 for v in whole)
