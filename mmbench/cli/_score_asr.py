@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
 
 def score_asr(
-    references: Path = typer.Option(
-        ..., "--references", help="a *.trans.txt file or a folder searched for them"
-    ),
-    hypotheses: Path = typer.Option(..., "--hypotheses", help="'<utt-id> <text>' lines"),
-    normalizer: str = typer.Option(
-        "librispeech", "--normalizer", help="librispeech, english (Whisper's) or none"
-    ),
-    resamples: int = typer.Option(
-        1000, "--bootstrap", min=0, help="bootstrap resamples for CIs (0: none)"
-    ),
-    as_json: bool = typer.Option(False, "--json", help="print scores, CIs and signatures as JSON"),
+    references: Annotated[
+        Path, typer.Option("--references", help="a *.trans.txt file or a folder searched for them")
+    ],
+    hypotheses: Annotated[Path, typer.Option("--hypotheses", help="'<utt-id> <text>' lines")],
+    normalizer: Annotated[
+        str, typer.Option("--normalizer", help="librispeech, english (Whisper's) or none")
+    ] = "librispeech",
+    resamples: Annotated[
+        int, typer.Option("--bootstrap", min=0, help="bootstrap resamples for CIs (0: none)")
+    ] = 1000,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print scores, CIs and signatures as JSON")
+    ] = False,
 ) -> None:
     """Word and character error rates (corpus level) with error counts."""
     import click

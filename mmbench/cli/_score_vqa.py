@@ -3,27 +3,30 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
 
 def score_vqa(
-    questions: Path = typer.Option(
-        ..., "--questions", help="v2_OpenEnded_mscoco_<split>_questions.json"
-    ),
-    annotations: Path = typer.Option(
-        ..., "--annotations", help="v2_mscoco_<split>_annotations.json"
-    ),
-    results: Path = typer.Option(
-        ..., "--results", help='results JSON: [{"question_id", "answer"}]'
-    ),
-    rules: str = typer.Option(
-        "2021", "--rules", help="2021 (current vqaEval.py) or legacy (pre-2021)"
-    ),
-    resamples: int = typer.Option(
-        1000, "--bootstrap", min=0, help="bootstrap resamples for CIs (0: none)"
-    ),
-    as_json: bool = typer.Option(False, "--json", help="print scores, CIs and signatures as JSON"),
+    questions: Annotated[
+        Path, typer.Option("--questions", help="v2_OpenEnded_mscoco_<split>_questions.json")
+    ],
+    annotations: Annotated[
+        Path, typer.Option("--annotations", help="v2_mscoco_<split>_annotations.json")
+    ],
+    results: Annotated[
+        Path, typer.Option("--results", help='results JSON: [{"question_id", "answer"}]')
+    ],
+    rules: Annotated[
+        str, typer.Option("--rules", help="2021 (current vqaEval.py) or legacy (pre-2021)")
+    ] = "2021",
+    resamples: Annotated[
+        int, typer.Option("--bootstrap", min=0, help="bootstrap resamples for CIs (0: none)")
+    ] = 1000,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print scores, CIs and signatures as JSON")
+    ] = False,
 ) -> None:
     """VQA accuracy overall, per answer type and per question type."""
     import click
