@@ -175,8 +175,9 @@ def score_task(
         values = metric.score(stats)
         cis = confidence_intervals(metric, stats, n_resamples=n_resamples) if n_resamples else {}
         sig = metric.signature()
-        for key, value in values.items():
-            out.append(MetricResult(key, float(value), sig, cis.get(key)))
+        extra = metric.extras(stats)
+        for i, (key, value) in enumerate(values.items()):
+            out.append(MetricResult(key, float(value), sig, cis.get(key), extra if i == 0 else {}))
     return out
 
 

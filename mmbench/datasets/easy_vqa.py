@@ -1,7 +1,8 @@
 """easy-VQA, read from the files the PyPI package ``easy-vqa`` ships.
 
 Test split: 9,673 questions over 1,000 64x64 PNG images, 13 answers. Each question has one
-answer; the reader repeats it as the reference.
+answer; the reader gives it as 10 identical annotator answers, the VQAv2 format that the
+official ``vqa_accuracy`` expects (so a match scores 1 and a miss 0).
 
 >>> reader = EasyVQAReader(split="test")
 >>> len(reader)
@@ -18,6 +19,8 @@ from mmbench.registry import READERS
 from mmbench.tasks import DataMissingError
 from mmbench.types import Sample, TaskKind
 
+#: VQAv2 has 10 annotator answers per question.
+ANNOTATORS = 10
 HOW_TO_GET = "pip install easy-vqa  (the package ships the dataset; no download at run time)"
 
 
@@ -60,6 +63,6 @@ class EasyVQAReader:
                 kind=TaskKind.VQA,
                 image_path=Path(self._images[image_id]),
                 text=question,
-                references=(answer,),
+                references=(answer,) * ANNOTATORS,
                 meta={"image_id": int(image_id)},
             )

@@ -63,6 +63,10 @@ class Metric(ABC):
     def signature(self) -> str:
         """A sacrebleu-style string naming every choice that changes the number."""
 
+    def extras(self, stats: Sequence[Any]) -> dict[str, Any]:
+        """Extra values stored next to the first key's score (e.g. WER's error counts)."""
+        return {}
+
 
 def versioned(*parts: str) -> str:
     """Join signature parts and append the mmbench version: ``a|b|mmbench:X``."""
@@ -96,6 +100,12 @@ class ExactMatch(Metric):
 
     def score(self, stats: Sequence[float]) -> dict[str, float]:
         return {"exact_match": float(sum(stats) / len(stats)) if stats else 0.0}
+
+    def resample(self, stats: Sequence[float], idx: Any) -> dict[str, Any]:
+        """Scores of many resamples at once: ``idx`` ``[R, n]`` -> ``[R]`` (numpy)."""
+        import numpy as np
+
+        return {"exact_match": np.asarray(stats, dtype=np.float64)[idx].mean(axis=1)}
 
     def signature(self) -> str:
         return versioned("exact-match", f"norm:{self.normalizer_name}", "refs:any")

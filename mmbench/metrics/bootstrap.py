@@ -1,18 +1,26 @@
-"""Seeded percentile bootstrap over samples: a 95% CI for every metric value.
+"""Seeded percentile bootstrap over samples: a 95% CI for every metric value, and a paired test.
 
 Resamples sample indices with replacement and recomputes the corpus score from the
-resampled per-sample statistics (so corpus metrics are recomputed, not averaged).
+resampled per-sample statistics (so corpus metrics are recomputed, not averaged). A metric
+with a ``resample(stats, idx) -> {key: [R] array}`` method scores all resamples of an index
+matrix ``idx`` ``[R, n]`` at once (mean-type metrics and WER do, vectorized with numpy);
+others are re-scored one resample at a time. Index rows are drawn in chunks from one seeded
+generator (same numbers as one ``[R, n]`` draw), so memory stays bounded for large sets.
 
 >>> from mmbench.metrics.base import get_metric
 >>> m = get_metric("exact_match")
 >>> ci = confidence_intervals(m, [1.0, 0.0, 1.0, 1.0], n_resamples=200)
 >>> 0.0 <= ci["exact_match"][0] <= 0.75 <= ci["exact_match"][1] <= 1.0
 True
+>>> r = paired_bootstrap(m, [1.0, 0.0, 1.0, 1.0], [1.0, 0.0, 1.0, 1.0], n_resamples=200)
+>>> r.delta, r.p_value
+(0.0, 1.0)
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,12 +29,40 @@ from mmbench.metrics.base import Metric
 
 DEFAULT_RESAMPLES = 1000
 DEFAULT_SEED = 12345
+#: Index entries drawn per chunk (``rows * n``): bounds the index matrix at ~32 MB.
+CHUNK_ELEMENTS = 4_000_000
 
 
 def resample_indices(n: int, n_resamples: int, seed: int) -> np.ndarray:
     """``[n_resamples, n]`` indices drawn with replacement from a seeded generator."""
     rng = np.random.default_rng(seed)
     return rng.integers(0, n, size=(n_resamples, n))
+
+
+def index_chunks(n: int, n_resamples: int, seed: int) -> Iterator[np.ndarray]:
+    """The rows of :func:`resample_indices` in chunks ``[rows, n]`` (identical numbers)."""
+    rng = np.random.default_rng(seed)
+    rows = max(1, CHUNK_ELEMENTS // max(n, 1))
+    for start in range(0, n_resamples, rows):
+        yield rng.integers(0, n, size=(min(rows, n_resamples - start), n))
+
+
+def bootstrap_scores(
+    metric: Metric, stats: Sequence[Any], n_resamples: int, seed: int
+) -> dict[str, np.ndarray]:
+    """``{key: [n_resamples] scores}`` of the metric on seeded resamples of ``stats``."""
+    n = len(stats)
+    fast = getattr(metric, "resample", None)
+    parts: dict[str, list[np.ndarray]] = {}
+    for idx in index_chunks(n, n_resamples, seed):
+        if fast is not None:
+            chunk = fast(stats, idx)
+        else:
+            rows = [metric.score([stats[i] for i in row]) for row in idx]
+            chunk = {k: np.array([r[k] for r in rows], dtype=np.float64) for k in rows[0]}
+        for key, values in chunk.items():
+            parts.setdefault(key, []).append(np.asarray(values, dtype=np.float64))
+    return {key: np.concatenate(values) for key, values in parts.items()}
 
 
 def confidence_intervals(
@@ -37,17 +73,9 @@ def confidence_intervals(
     alpha: float = 0.05,
 ) -> dict[str, tuple[float, float]]:
     """Percentile bootstrap CI for each of ``metric``'s keys; empty stats give no CI."""
-    n = len(stats)
-    if n == 0:
+    if len(stats) == 0:
         return {}
-    idx = resample_indices(n, n_resamples, seed)
-    draws: dict[str, Any] = {}
-    if hasattr(metric, "resample"):  # vectorized path: {key: [n_resamples]} in one call
-        draws = metric.resample(stats, idx)
-    else:
-        for row in idx:
-            for key, value in metric.score([stats[i] for i in row]).items():
-                draws.setdefault(key, []).append(value)
+    draws = bootstrap_scores(metric, stats, n_resamples, seed)
     return {
         key: (
             float(np.quantile(values, alpha / 2)),
@@ -55,3 +83,70 @@ def confidence_intervals(
         )
         for key, values in draws.items()
     }
+
+
+@dataclass(frozen=True)
+class PairedBootstrapResult:
+    """Paired bootstrap comparison of system B against system A on the same samples.
+
+    ``delta`` is ``score(B) - score(A)`` on all samples (for WER a negative delta means B is
+    better); ``ci95`` its percentile interval; ``p_value`` the two-sided probability of a
+    difference at least this large if the systems were equally good (the bootstrap deltas
+    centred on the observed one, ``(1 + #{|d* - delta| >= |delta|}) / (R + 1)``).
+    """
+
+    key: str
+    score_a: float
+    score_b: float
+    delta: float
+    ci95: tuple[float, float]
+    p_value: float
+    n_samples: int
+    n_resamples: int
+    seed: int
+
+    def to_json(self) -> dict[str, Any]:
+        out = dict(self.__dict__)
+        out["ci95"] = list(self.ci95)
+        return out
+
+
+def paired_bootstrap(
+    metric: Metric,
+    stats_a: Sequence[Any],
+    stats_b: Sequence[Any],
+    key: str | None = None,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    seed: int = DEFAULT_SEED,
+    alpha: float = 0.05,
+) -> PairedBootstrapResult:
+    """Paired bootstrap test: both systems are rescored on the *same* resampled samples.
+
+    ``key`` picks one of the metric's values (default: its first key).
+    """
+    n = len(stats_a)
+    if n != len(stats_b):
+        raise ValueError(
+            f"paired bootstrap needs the same samples: {n} vs {len(stats_b)} statistics"
+        )
+    if n == 0:
+        raise ValueError("paired bootstrap needs at least one sample")
+    key = key or metric.keys[0]
+    score_a = float(metric.score(stats_a)[key])
+    score_b = float(metric.score(stats_b)[key])
+    delta = score_b - score_a
+    draws_a = bootstrap_scores(metric, stats_a, n_resamples, seed)[key]
+    draws_b = bootstrap_scores(metric, stats_b, n_resamples, seed)[key]
+    deltas = draws_b - draws_a  # [R], same index rows for both systems
+    extreme = np.count_nonzero(np.abs(deltas - delta) >= abs(delta) - 1e-12)
+    return PairedBootstrapResult(
+        key=key,
+        score_a=score_a,
+        score_b=score_b,
+        delta=delta,
+        ci95=(float(np.quantile(deltas, alpha / 2)), float(np.quantile(deltas, 1 - alpha / 2))),
+        p_value=float((1 + extreme) / (n_resamples + 1)),
+        n_samples=n,
+        n_resamples=n_resamples,
+        seed=seed,
+    )

@@ -1,0 +1,50 @@
+"""Printing of ``mmbench score`` results: a rich table, or JSON with ``--json``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from mmbench.cli._table import format_score
+from mmbench.metrics.base import MetricResult
+
+
+def emit(
+    title: str,
+    results: Sequence[MetricResult],
+    n_samples: int,
+    as_json: bool,
+    breakdowns: dict[str, dict[str, float]] | None = None,
+) -> None:
+    """Print scores with CIs and signatures; ``breakdowns`` are extra tables (e.g. per type)."""
+    if as_json:
+        payload: dict[str, Any] = {
+            "n_samples": n_samples,
+            "scores": {r.name: r.to_json() for r in results},
+        }
+        if breakdowns:
+            payload["breakdowns"] = breakdowns
+        print(json.dumps(payload, indent=2, ensure_ascii=False))
+        return
+    console = Console()
+    table = Table(title=f"{title} ({n_samples} samples, 95% bootstrap CI)")
+    table.add_column("metric")
+    table.add_column("score [95% CI]", justify="right")
+    table.add_column("details")
+    for r in results:
+        details = ", ".join(f"{k}={v}" for k, v in r.extra.items() if not isinstance(v, dict))
+        table.add_row(r.name, format_score(r.to_json()), details)
+    console.print(table)
+    for name, groups in (breakdowns or {}).items():
+        sub = Table(title=name)
+        sub.add_column("group")
+        sub.add_column("value", justify="right")
+        for group, value in groups.items():
+            sub.add_row(group, f"{value:.4f}")
+        console.print(sub)
+    for sig in sorted({r.signature for r in results}):
+        console.print(f"  {sig}", highlight=False)

@@ -1,0 +1,89 @@
+"""Bootstrap CIs (vectorized path == per-resample path), paired bootstrap test sanity."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mmbench.metrics import bootstrap
+from mmbench.metrics.base import get_metric
+from mmbench.metrics.bootstrap import (
+    bootstrap_scores,
+    confidence_intervals,
+    paired_bootstrap,
+    resample_indices,
+)
+
+
+class _NoFastPath:
+    """Wraps a metric and hides its ``resample`` so the generic loop is used."""
+
+    def __init__(self, metric):
+        self.metric = metric
+        self.keys = metric.keys
+
+    def score(self, stats):
+        return self.metric.score(stats)
+
+
+@pytest.mark.parametrize(("name", "opts"), [("vqa_accuracy", {}), ("wer", {"normalizer": "none"})])
+def test_vectorized_equals_generic_loop(name, opts, monkeypatch):
+    metric = get_metric(name, **opts)
+    rng = np.random.default_rng(0)
+    if name == "wer":
+        stats = [tuple(int(x) for x in rng.integers(0, 6, size=4)) for _ in range(97)]
+    else:
+        stats = list(rng.choice([0.0, 0.3, 0.6, 0.9, 1.0], size=97))
+    monkeypatch.setattr(bootstrap, "CHUNK_ELEMENTS", 500)  # several chunks
+    fast = bootstrap_scores(metric, stats, 120, seed=7)
+    slow = bootstrap_scores(_NoFastPath(metric), stats, 120, seed=7)
+    np.testing.assert_allclose(fast[name], slow[name], rtol=0, atol=1e-12)
+
+
+def test_chunks_reproduce_one_index_matrix(monkeypatch):
+    monkeypatch.setattr(bootstrap, "CHUNK_ELEMENTS", 70)
+    chunks = np.concatenate(list(bootstrap.index_chunks(30, 25, seed=3)))
+    np.testing.assert_array_equal(chunks, resample_indices(30, 25, seed=3))
+
+
+def test_seeded_and_reproducible():
+    m = get_metric("vqa_accuracy")
+    stats = list(np.linspace(0, 1, 50))
+    assert confidence_intervals(m, stats, seed=1) == confidence_intervals(m, stats, seed=1)
+    assert confidence_intervals(m, stats, seed=1) != confidence_intervals(m, stats, seed=2)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.sampled_from([0.0, 0.3, 0.6, 0.9, 1.0]), min_size=2, max_size=40))
+def test_vqa_scores_in_range_and_ci_contains_estimate(values):
+    m = get_metric("vqa_accuracy")
+    score = m.score(values)["vqa_accuracy"]
+    lo, hi = confidence_intervals(m, values, n_resamples=200)["vqa_accuracy"]
+    assert 0.0 <= lo <= score <= hi <= 1.0
+
+
+def test_paired_identical_systems():
+    m = get_metric("vqa_accuracy")
+    stats = list(np.random.default_rng(1).choice([0.0, 1.0], size=300))
+    r = paired_bootstrap(m, stats, stats)
+    assert r.delta == 0.0 and r.ci95 == (0.0, 0.0) and r.p_value == 1.0
+
+
+def test_paired_detects_a_real_difference():
+    rng = np.random.default_rng(2)
+    a = rng.choice([0.0, 1.0], size=500, p=[0.5, 0.5])
+    b = np.where(rng.random(500) < 0.3, 1.0, a)  # B fixes ~30% of A's items
+    r = paired_bootstrap(get_metric("vqa_accuracy"), list(a), list(b), n_resamples=500)
+    assert r.delta > 0.1
+    assert r.ci95[0] > 0 and r.p_value < 0.01
+    assert r.to_json()["ci95"] == list(r.ci95)
+
+
+def test_paired_wer_and_mismatch():
+    m = get_metric("wer", normalizer="none")
+    a = m.stats(["a b c"] * 20, ["a b d"] * 20)
+    b = m.stats(["a b d"] * 20, ["a b d"] * 20)
+    r = paired_bootstrap(m, a, b, n_resamples=100)
+    assert r.delta == pytest.approx(-1 / 3) and r.ci95[1] < 0  # B has lower WER
+    with pytest.raises(ValueError, match="same samples"):
+        paired_bootstrap(m, a, b[:3])
