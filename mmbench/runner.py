@@ -23,11 +23,11 @@ from typing import Any
 from mmbench.adapters.base import ModelContext, ModelError, build_model, fingerprint, model_info
 from mmbench.metrics.base import MetricResult, get_metric
 from mmbench.metrics.bootstrap import DEFAULT_RESAMPLES, confidence_intervals
-from mmbench.profiling import Profiler
+from mmbench.profiling import DEFAULT_WARMUP, Profiler
 from mmbench.results import environment, now_iso, results_path, validate, write_json_atomic
 from mmbench.store import PredictionStore
 from mmbench.tasks import Task
-from mmbench.types import MediaError, Modality, Prediction, Sample
+from mmbench.types import AUDIO_SAMPLE_RATE, MediaError, Modality, Prediction, Sample
 
 
 class RunAborted(RuntimeError):
@@ -47,7 +47,8 @@ class RunConfig:
     fail_fast: bool = False
     progress: bool = True
     n_resamples: int = DEFAULT_RESAMPLES
-    warmup: int = 0
+    warmup: int = DEFAULT_WARMUP
+    flops: bool = True
 
 
 @dataclass
@@ -148,6 +149,25 @@ def _progress(enabled: bool, label: str, total: int):
     )
 
 
+def _audio_seconds(batch: Sequence[Sample]) -> float:
+    return sum(len(s.audio) for s in batch if s.audio is not None) / AUDIO_SAMPLE_RATE
+
+
+def _profiled_predict(
+    profiler: Profiler, model: Any, batch: list[Sample], fail_fast: bool, count_flops: bool
+) -> list[Prediction]:
+    """One timed model call. FLOPs are counted on the first batch: during it when it is a
+    warm-up batch, else by one extra untimed call whose outputs are discarded."""
+    call = lambda: predict_batch(model, batch, fail_fast)  # noqa: E731
+    if count_flops and profiler.next_is_measured():
+        profiler.count_flops_with(model, call, len(batch))
+        count_flops = False
+    with profiler.batch(len(batch), _audio_seconds(batch)) as rec:
+        preds = profiler.count_flops_with(model, call, len(batch)) if count_flops else call()
+    rec.count_outputs([p.text for p in preds])
+    return preds
+
+
 def score_task(
     task: Task, samples: Sequence[Sample], store: PredictionStore, n_resamples: int
 ) -> list[MetricResult]:
@@ -177,7 +197,7 @@ def run_task(
 ) -> RunResult:
     """Evaluate one model on one task; returns the (already written) results record."""
     started_at, t0 = now_iso(), time.perf_counter()
-    profiler = Profiler(warmup=cfg.warmup)
+    profiler = Profiler(warmup=cfg.warmup, device=cfg.device)
     if model is None:
         model = build_model(model_spec, ModelContext(task, cfg.data_root, cfg.device))
     if hasattr(model, "to") and cfg.device != "cpu":
@@ -201,6 +221,8 @@ def run_task(
     dataset = _Decode(pending, modalities)
     if not (modalities & {Modality.IMAGE, Modality.AUDIO}):
         workers = 0  # nothing to decode: workers would only add start-up cost
+    profiler.plan(-(-len(pending) // batch_size))
+    count_flops = cfg.flops and profiler.wants_flops(model)
 
     with _progress(cfg.progress, f"{model.name} · {task.name}", len(samples)) as bar:
         bar_id = bar.add_task("predict", total=len(samples), completed=len(samples) - len(pending))
@@ -219,9 +241,10 @@ def run_task(
                 raise RunAborted(failed[0].error)
             preds: list[Prediction] = []
             if good:
-                with profiler.batch(len(good)):
-                    preds = predict_batch(model, good, cfg.fail_fast)
-            store.append(failed + preds)
+                preds = _profiled_predict(profiler, model, good, cfg.fail_fast, count_flops)
+                count_flops = False
+            with profiler.phase("store"):
+                store.append(failed + preds)
             bar.advance(bar_id, len(batch))
             if on_batch is not None:
                 on_batch(len(batch))
@@ -262,7 +285,7 @@ def run_task(
         "errors": errors,
         "scored_on": "all samples; a sample whose prediction failed is scored as an empty prediction",
         "wall_time_s": time.perf_counter() - t0,
-        "profile": profiler.summary(),
+        "profile": profiler.summary(model),
         "environment": environment(cfg.device),
         "predictions_file": str(store.path),
         "outputs": outputs,

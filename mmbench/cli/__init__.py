@@ -40,6 +40,9 @@ def user_errors() -> tuple[type[BaseException], ...]:
     runner = sys.modules.get("mmbench.runner")
     if runner is not None:
         errors.append(runner.RunAborted)
+    hardware = sys.modules.get("mmbench.profiling.hardware")
+    if hardware is not None:
+        errors.append(hardware.DeviceUnavailable)
     return tuple(errors)
 
 

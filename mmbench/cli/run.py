@@ -20,6 +20,9 @@ def run(
     fail_fast: bool = typer.Option(False, "--fail-fast", help="stop at the first sample error"),
     resamples: int = typer.Option(1000, "--bootstrap", min=0, help="bootstrap resamples for CIs (0: none)"),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="show a progress bar"),
+    warmup: int = typer.Option(
+        10, "--warmup", min=0, help="batches excluded from timing and peak memory (still scored)"
+    ),
 ) -> None:
     """Evaluate MODEL on tasks; predictions are stored as they come and a rerun resumes."""
     from mmbench.cli._table import print_results
@@ -32,6 +35,7 @@ def run(
     cfg = RunConfig(
         out_dir=out, data_root=data_root, batch_size=batch_size, limit=limit, device=device,
         workers=workers, fail_fast=fail_fast, progress=progress, n_resamples=resamples,
+        warmup=warmup,
     )
     results = [run_task(model, t, cfg) for t in tasks]
     print_results([r.record for r in results], [r.path for r in results])
