@@ -149,21 +149,17 @@ def _progress(enabled: bool, label: str, total: int):
     )
 
 
-def _audio_seconds(batch: Sequence[Sample]) -> float:
+def audio_seconds(batch: Sequence[Sample]) -> float:
+    """Seconds of decoded audio in a batch (what RTFx divides)."""
     return sum(len(s.audio) for s in batch if s.audio is not None) / AUDIO_SAMPLE_RATE
 
 
 def _profiled_predict(
-    profiler: Profiler, model: Any, batch: list[Sample], fail_fast: bool, count_flops: bool
+    profiler: Profiler, model: Any, batch: list[Sample], fail_fast: bool, flops: bool
 ) -> list[Prediction]:
-    """One timed model call. FLOPs are counted on the first batch: during it when it is a
-    warm-up batch, else by one extra untimed call whose outputs are discarded."""
+    """One timed model call (FLOPs counted on the first batch, see ``Profiler.timed_call``)."""
     call = lambda: predict_batch(model, batch, fail_fast)  # noqa: E731
-    if count_flops and profiler.next_is_measured():
-        profiler.count_flops_with(model, call, len(batch))
-        count_flops = False
-    with profiler.batch(len(batch), _audio_seconds(batch)) as rec:
-        preds = profiler.count_flops_with(model, call, len(batch)) if count_flops else call()
+    preds, rec = profiler.timed_call(model, call, len(batch), audio_seconds(batch), flops)
     rec.count_outputs([p.text for p in preds])
     return preds
 
@@ -222,7 +218,6 @@ def run_task(
     if not (modalities & {Modality.IMAGE, Modality.AUDIO}):
         workers = 0  # nothing to decode: workers would only add start-up cost
     profiler.plan(-(-len(pending) // batch_size))
-    count_flops = cfg.flops and profiler.wants_flops(model)
 
     with _progress(cfg.progress, f"{model.name} · {task.name}", len(samples)) as bar:
         bar_id = bar.add_task("predict", total=len(samples), completed=len(samples) - len(pending))
@@ -241,8 +236,7 @@ def run_task(
                 raise RunAborted(failed[0].error)
             preds: list[Prediction] = []
             if good:
-                preds = _profiled_predict(profiler, model, good, cfg.fail_fast, count_flops)
-                count_flops = False
+                preds = _profiled_predict(profiler, model, good, cfg.fail_fast, cfg.flops)
             with profiler.phase("store"):
                 store.append(failed + preds)
             bar.advance(bar_id, len(batch))

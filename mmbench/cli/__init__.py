@@ -46,6 +46,20 @@ def user_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
+def _click_exceptions() -> tuple[type[BaseException], ...]:
+    """click's ClickException, and typer's vendored copy (typer >= 0.20 ships its own click,
+    so ``typer.BadParameter`` is not a ``click.ClickException``)."""
+    import importlib
+
+    found: list[type[BaseException]] = []
+    for module in ("click.exceptions", "typer._click.exceptions"):
+        try:
+            found.append(importlib.import_module(module).ClickException)
+        except (ImportError, AttributeError):
+            continue
+    return tuple(found)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; user errors exit with status 2 and one message."""
     from rich.console import Console
@@ -57,9 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Abort:
         return 130
     except Exception as exc:  # click.UsageError and our user errors
-        import click
-
-        if isinstance(exc, click.ClickException):
+        if isinstance(exc, _click_exceptions()):
             exc.show()
             return exc.exit_code
         if isinstance(exc, user_errors()):

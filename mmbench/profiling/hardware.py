@@ -61,11 +61,16 @@ def _driver_version() -> str | None:
     try:
         out = subprocess.run(
             ["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
-            capture_output=True, text=True, timeout=10, check=False,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
         )
     except (OSError, subprocess.SubprocessError):
         return None
-    return out.stdout.strip().splitlines()[0] if out.returncode == 0 and out.stdout.strip() else None
+    return (
+        out.stdout.strip().splitlines()[0] if out.returncode == 0 and out.stdout.strip() else None
+    )
 
 
 def _torch_version() -> str | None:
@@ -102,7 +107,9 @@ def _gpu(device: str) -> dict[str, Any]:
     }
 
 
-def fingerprint(device: str = "cpu", dtype: str | None = None, compiled: bool = False) -> dict[str, Any]:
+def fingerprint(
+    device: str = "cpu", dtype: str | None = None, compiled: bool = False
+) -> dict[str, Any]:
     """What the numbers were measured on: GPU(s), driver, CUDA, CPU, threads, versions."""
     torch = sys.modules.get("torch")
     try:

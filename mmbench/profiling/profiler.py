@@ -144,13 +144,35 @@ class Profiler:
             self._memory.sample()
         self.batches.append(rec)
 
-    def count_flops_with(self, model: Any, call: Callable[[], Any], batch_size: int) -> Any:
-        """Count FLOPs once: ``call()`` is one ``predict`` on a batch; returns its result."""
-        result, self.flops = count_flops(model, call, batch_size)
-        return result
-
     def wants_flops(self, model: Any) -> bool:
+        """True while FLOPs are still to be counted and ``model`` is a torch model."""
         return self.flops is None and torch_module(model) is not None
+
+    def timed_call(
+        self,
+        model: Any,
+        call: Callable[[], Any],
+        n_samples: int,
+        audio_s: float = 0.0,
+        flops: bool = True,
+    ) -> tuple[Any, BatchRecord]:
+        """Run ``call()`` (one ``predict`` of ``n_samples``) as a timed batch.
+
+        While FLOPs are wanted (``flops`` and a torch model), they are counted on this call
+        under FlopCounterMode when it is a warm-up batch; when it is measured, one extra
+        untimed call is made first (its outputs discarded), so the counter never slows a
+        measured batch.
+        """
+        counting = flops and self.wants_flops(model)
+        if counting and self.next_is_measured():
+            _, self.flops = count_flops(model, call, n_samples)
+            counting = False
+        with self.batch(n_samples, audio_s) as rec:
+            if counting:
+                result, self.flops = count_flops(model, call, n_samples)
+            else:
+                result = call()
+        return result, rec
 
     # --- model-side hooks (via the context variable) --------------------------------
     def _model_phase(self, name: str) -> Iterator[None]:
@@ -164,7 +186,9 @@ class Profiler:
             self.phases[key] = self.phases.get(key, 0.0) + (self.clock() - start)
 
     # --- results --------------------------------------------------------------------
-    def summary(self, model: Any = None, compiled: bool = False, dtype: str | None = None) -> dict[str, Any]:
+    def summary(
+        self, model: Any = None, compiled: bool = False, dtype: str | None = None
+    ) -> dict[str, Any]:
         """JSON-ready profile (the ``profile`` object of a results record)."""
         measured = [b for b in self.batches if b.measured]
         lat = np.asarray([b.latency_s for b in measured], dtype=np.float64)
@@ -198,9 +222,13 @@ class Profiler:
             "audio": {"seconds": audio_s, "rtfx": rate(audio_s)} if audio_s > 0 else None,
             "phases_s": dict(self.phases),
             "memory": self._memory.result() if self._window_open else None,
-            "flops": self.flops if self.flops is not None else flops_na(model, self._flops_reason(model)),
+            "flops": self.flops
+            if self.flops is not None
+            else flops_na(model, self._flops_reason(model)),
             "hardware": fingerprint(
-                self.device, dtype or (module_dtype(module) if module is not None else None), compiled
+                self.device,
+                dtype or (module_dtype(module) if module is not None else None),
+                compiled,
             ),
         }
         if self._cuda:
