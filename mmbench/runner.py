@@ -78,7 +78,7 @@ class _Decode:
             audio = s.load_audio() if self.audio and s.audio_path is not None else None
         except MediaError as exc:
             return exc
-        if image is None and audio is None:
+        if image is s.image and audio is s.audio:  # nothing decoded here (none, or already)
             return s
         import dataclasses
 

@@ -79,6 +79,17 @@ class Sample:
         object.__setattr__(self, "meta", _frozen(self.meta))
         object.__setattr__(self, "references", tuple(self.references))
 
+    def __getstate__(self) -> dict[str, Any]:
+        # ``meta`` is a mappingproxy, which pickle refuses: DataLoader workers need this.
+        state = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        state["meta"] = dict(self.meta)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for key, value in state.items():
+            object.__setattr__(self, key, value)
+        object.__setattr__(self, "meta", _frozen(self.meta))
+
     @property
     def modalities(self) -> tuple[Modality, ...]:
         """Modalities present as model *inputs* (references are not inputs)."""

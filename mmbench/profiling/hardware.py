@@ -14,6 +14,7 @@ import os
 import platform
 import subprocess
 import sys
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ def require_device(device: str) -> None:
         )
 
 
+@cache
 def cpu_model() -> str:
     """The CPU's marketing name from /proc/cpuinfo, else what ``platform`` knows."""
     try:
@@ -50,6 +52,7 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+@cache
 def _driver_version() -> str | None:
     try:
         text = Path("/proc/driver/nvidia/version").read_text()
@@ -76,6 +79,11 @@ def _driver_version() -> str | None:
 def _torch_version() -> str | None:
     if "torch" in sys.modules:
         return sys.modules["torch"].__version__
+    return _installed_torch()
+
+
+@cache
+def _installed_torch() -> str | None:
     try:
         return metadata.version("torch")
     except metadata.PackageNotFoundError:
