@@ -1,6 +1,7 @@
 """(a) The profiler's samples/s against torch.utils.benchmark.Timer on the same forward.
 
-Same module, same pre-built batch (32 easy-VQA samples, 64x64 images), same thread count.
+Same module, same pre-built batch on ``--device`` (32 easy-VQA samples, 64x64 images),
+same thread count.
 Timer chunks (``Timer.timeit``) and Profiler chunks (``Profiler.batch``) alternate tightly so
 that load from other processes hits both alike. Target: within 5%.
 """
@@ -29,13 +30,14 @@ def main() -> None:
     ap.add_argument(
         "--threads", type=int, default=1, help="torch threads (1: steadier on shared CPUs)"
     )
+    ap.add_argument("--device", default="cpu", help="cpu or cuda (Timer and Profiler both sync)")
     ap.add_argument("--append", action="store_true", help="append to benchmarks/RESULTS.md")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
-    model = make_model().module
+    model = make_model().module.to(args.device)
     samples = list(itertools.islice(load_task("easyvqa").samples(), args.batch_size))
-    images, words = encode(samples)
+    images, words = (t.to(args.device) for t in encode(samples))
 
     def forward() -> torch.Tensor:
         with torch.inference_mode():
@@ -45,7 +47,7 @@ def main() -> None:
     for _ in range(args.rounds):
         # Tightly interleaved chunks: machine load (shared cores) hits both alike.
         timer = tb.Timer("forward()", globals={"forward": forward}, num_threads=args.threads)
-        prof = Profiler(warmup=10)
+        prof = Profiler(warmup=10, device=args.device)
         for _ in range(10):
             with prof.batch(args.batch_size):
                 forward()
@@ -79,7 +81,8 @@ def main() -> None:
         f"\nProfiler / Timer samples/s: median over rounds **{med:.4f}** of totals, "
         f"**{med_paired:.4f}** of paired chunks (target: within 5% of 1). Each round: "
         f"{args.chunks} interleaved chunks of {args.per_chunk} calls per side, "
-        f"{args.threads} torch thread(s); a paired ratio compares a Timer chunk with the "
+        f"{args.threads} torch thread(s), device {args.device}; a paired ratio compares a "
+        "Timer chunk with the "
         "Profiler chunk right after it, which cancels load from other processes."
     )
     print(table)

@@ -54,7 +54,8 @@ def encode(samples: Sequence[Sample]) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 class CnnGruVQA:
-    """Adapter: exposes ``module``; attributes its phases with ``model_phase``."""
+    """Adapter: exposes ``module``, casts with ``to(device, dtype=...)``, attributes its
+    phases with ``model_phase``."""
 
     name = "cnn-gru-ref"
     modalities: tuple[Modality, ...] = (Modality.IMAGE, Modality.TEXT)
@@ -62,11 +63,18 @@ class CnnGruVQA:
     def __init__(self) -> None:
         torch.manual_seed(0)
         self.module = CnnGru().eval()
+        self.device, self.dtype = torch.device("cpu"), torch.float32
+
+    def to(self, device: str, dtype: torch.dtype | None = None) -> None:
+        self.device, self.dtype = torch.device(device), dtype or self.dtype
+        self.module.to(self.device, self.dtype)
 
     @torch.inference_mode()
     def predict(self, samples: Sequence[Sample]) -> list[str]:
         with model_phase("preprocess"):
             images, words = encode(samples)
+            images = images.to(self.device, self.dtype, non_blocking=True)
+            words = words.to(self.device, non_blocking=True)
         with model_phase("forward"):
             logits = self.module(images, words)
         with model_phase("postprocess"):

@@ -23,6 +23,9 @@ def run(
     warmup: int = typer.Option(
         10, "--warmup", min=0, help="batches excluded from timing and peak memory (still scored)"
     ),
+    flops: bool = typer.Option(
+        True, "--flops/--no-flops", help="count FLOPs of torch models on the first batch"
+    ),
 ) -> None:
     """Evaluate MODEL on tasks; predictions are stored as they come and a rerun resumes."""
     from mmbench.cli._table import print_results
@@ -35,7 +38,7 @@ def run(
     cfg = RunConfig(
         out_dir=out, data_root=data_root, batch_size=batch_size, limit=limit, device=device,
         workers=workers, fail_fast=fail_fast, progress=progress, n_resamples=resamples,
-        warmup=warmup,
+        warmup=warmup, flops=flops,
     )
     results = [run_task(model, t, cfg) for t in tasks]
     print_results([r.record for r in results], [r.path for r in results])

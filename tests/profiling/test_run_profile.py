@@ -76,3 +76,13 @@ def test_summary_table_shows_cost(record, capsys, monkeypatch):
     cells = cost_cells({**record["profile"], "audio": {"seconds": 10.0, "rtfx": 25.0}})
     assert cells["RTFx"] == "25.0"
     assert cells["p90 ms"] == f"{record['profile']['latency_s']['p90'] * 1000:,.1f}"
+
+
+def test_run_on_cuda_without_cuda_is_a_clear_error(tmp_path, capsys):
+    from mmbench.cli import main
+
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device is present")
+    args = ["run", "--model", "constant:yes", "--task", "easyvqa", "--device", "cuda"]
+    assert main([*args, "--out", str(tmp_path), "--no-progress"]) == 2
+    assert "torch.cuda.is_available() is False" in capsys.readouterr().err
