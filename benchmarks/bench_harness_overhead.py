@@ -117,7 +117,7 @@ def main() -> None:
         f"| **{1 - best_pre[0] / best_bare:+.2%}** |\n"
         f"| run_task, PNG decoding in DataLoader workers | {best_dec[0]:,.1f} "
         f"| {1 - best_dec[0] / best_bare:+.2%} |\n"
-        f"\nHarness's own time in the pre-decoded runs (elapsed - predict phase, median): "
+        f"\nHarness's own time in the pre-decoded runs (elapsed - model phases, median): "
         f"**{own_pre:.2%}** of the model's time.\n"
         f"\n{args.samples} samples, batch {args.batch_size}, {args.threads} torch thread(s), "
         f"bootstrap {args.bootstrap}, {args.rounds} rounds. Target: harness overhead <= 3%.\n"

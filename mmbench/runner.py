@@ -242,6 +242,7 @@ def run_task(
             bar.advance(bar_id, len(batch))
             if on_batch is not None:
                 on_batch(len(batch))
+    profiler.close()
 
     with profiler.phase("score"):
         scores = score_task(task, samples, store, cfg.n_resamples)

@@ -71,6 +71,10 @@ def _table(points: list[dict[str, Any]], title: str) -> Any:
     return table
 
 
+_OUT = typer.Option(Path("mmbench-out"), "--out", "-o", help="writes profile/<task>__<model>...")
+_DATA_ROOT = typer.Option(None, "--data-root", help="datasets root [default: $MMBENCH_DATA]")
+
+
 def profile(
     model: str = typer.Option(
         ..., "--model", "-m", help="registered name, name:arg, or pkg.mod:factory"
@@ -84,14 +88,10 @@ def profile(
         False, "--compile", help="torch.compile the model (torch models)"
     ),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:1, ..."),
-    out: Path = typer.Option(
-        Path("mmbench-out"), "--out", "-o", help="writes profile/<task>__<model>.{json,png}"
-    ),
+    out: Path = _OUT,
     limit: int = typer.Option(256, "--limit", "-n", min=1, help="size of the sample pool"),
     warmup: int = typer.Option(10, "--warmup", min=0, help="warm-up batches per batch size"),
-    data_root: Path = typer.Option(
-        None, "--data-root", help="datasets root [default: $MMBENCH_DATA]"
-    ),
+    data_root: Path = _DATA_ROOT,
 ) -> None:
     """Throughput, latency percentiles, memory and FLOPs of MODEL across batch sizes.
 

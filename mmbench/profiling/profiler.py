@@ -79,7 +79,7 @@ class Profiler:
         require_device(self.device)
         self._cuda = is_cuda(self.device)
         self._memory = MemoryWindow(self.device)
-        self._window_open = False
+        self._window_open = self._window_closed = False
 
     # --- planning -----------------------------------------------------------------
     def plan(self, n_batches: int) -> int:
@@ -140,9 +140,17 @@ class Profiler:
             rec.cuda_s = events[0].elapsed_time(events[1]) / 1000.0  # ms -> s
         rec.latency_s = self.clock() - start
         self.phases["predict"] = self.phases.get("predict", 0.0) + rec.latency_s
-        if rec.measured:
-            self._memory.sample()
         self.batches.append(rec)
+
+    def close(self) -> None:
+        """End the measured window: read the peak-memory counters (once, not per batch).
+
+        Call it right after the last batch so later work (scoring) is not counted;
+        :meth:`summary` calls it if nobody did.
+        """
+        if self._window_open and not self._window_closed:
+            self._memory.sample()
+            self._window_closed = True
 
     def wants_flops(self, model: Any) -> bool:
         """True while FLOPs are still to be counted and ``model`` is a torch model."""
@@ -190,6 +198,7 @@ class Profiler:
         self, model: Any = None, compiled: bool = False, dtype: str | None = None
     ) -> dict[str, Any]:
         """JSON-ready profile (the ``profile`` object of a results record)."""
+        self.close()
         measured = [b for b in self.batches if b.measured]
         lat = np.asarray([b.latency_s for b in measured], dtype=np.float64)
         n = int(sum(b.n_samples for b in measured))

@@ -89,6 +89,7 @@ def profile_batch_size(
                 audio_seconds(batch),
             )
         rec.count_outputs([p.text for p in preds])
+    profiler.close()
     out = profiler.summary(model, compiled=compiled, dtype=dtype)
     return {"batch_size": batch_size, **out}
 
