@@ -95,7 +95,7 @@ def profile(
 ) -> None:
     """Throughput, latency percentiles, memory and FLOPs of MODEL across batch sizes.
 
-    Writes OUT/profile/<task>__<model>__<device>-<dtype>.json and .png (predictions not scored).
+    Writes OUT/profile/<task>__<model>__<device>-<dtype>[-compiled].json and .png (not scored).
     """
     from rich.console import Console
 

@@ -8,7 +8,9 @@ reason in ``na``.
 FLOPs are counted by ``torch.utils.flop_counter.FlopCounterMode`` while the adapter's
 ``predict`` runs on one real batch, so preprocessing, ``generate`` loops and heads are all
 included; a multiply-add counts 2. It counts matmul, convolution and attention kernels
-(elementwise ops, norms and activations are not counted), which is what dominates.
+(elementwise ops, norms and activations are not counted), which is what dominates. On a
+``torch.compile``'d model, counting resets dynamo afterwards (a compiled module first run
+under the counter would otherwise stay eager), so the next call compiles again.
 
 >>> class NoTorch: name = "m"
 >>> flops_na(NoTorch())["na"]
@@ -18,6 +20,7 @@ included; a multiply-add counts 2. It counts matmul, convolution and attention k
 from __future__ import annotations
 
 import inspect
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -75,11 +78,17 @@ def count_flops(model: Any, call: Callable[[], Any], batch_size: int) -> tuple[A
     module = torch_module(model)
     if module is None:
         return call(), flops_na(model)
+    import torch
     from torch.utils.flop_counter import FlopCounterMode
 
+    compiled_before = "torch._dynamo" in sys.modules
     counter = FlopCounterMode(display=False)
     with counter:
         result = call()
+    if compiled_before:
+        # A torch.compile'd module first called under a dispatch mode is never compiled
+        # afterwards (dynamo skips its frames); a reset lets the next call compile it.
+        torch.compiler.reset()
     total = int(counter.get_total_flops())
     return result, {
         "parameters": parameter_count(module),

@@ -38,6 +38,11 @@ def require_device(device: str) -> None:
             f"--device {device}: torch.cuda.is_available() is False "
             f"(torch {torch.__version__}, built with CUDA {build}); use --device cpu"
         )
+    index = torch.device(device).index
+    if index is not None and index >= torch.cuda.device_count():
+        raise DeviceUnavailable(
+            f"--device {device}: only {torch.cuda.device_count()} CUDA device(s) visible"
+        )
 
 
 @cache

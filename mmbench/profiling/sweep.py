@@ -21,7 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mmbench.profiling.compute import DTYPES, apply_compile, apply_dtype
+from mmbench.profiling.compute import (
+    DTYPES,
+    apply_compile,
+    apply_dtype,
+    count_flops,
+    torch_module,
+)
 from mmbench.profiling.hardware import require_device
 from mmbench.profiling.memory import is_cuda
 from mmbench.profiling.profiler import Profiler
@@ -72,13 +78,16 @@ def profile_batch_size(
     autocast: str | None = None,
     dtype: str | None = None,
     compiled: bool = False,
+    flops: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Profile of ``model`` at one batch size; ``autocast`` (bf16 | fp16) wraps predict."""
+    """Profile of ``model`` at one batch size; ``autocast`` (bf16 | fp16) wraps predict.
+
+    ``flops``: counted beforehand (compiled models); else counted on the first batch."""
     from mmbench.runner import audio_seconds, predict_batch
 
     if not pool:
         raise ValueError("the sample pool is empty: nothing to profile")
-    profiler = Profiler(warmup=warmup, device=device)
+    profiler = Profiler(warmup=warmup, device=device, flops=dict(flops) if flops else None)
     n_measured = max(1, len(pool) // batch_size)
     for batch in full_batches(pool, batch_size, warmup + n_measured):
         with _autocast(device, autocast) if autocast else contextlib.nullcontext():
@@ -103,10 +112,11 @@ def sweep(
     autocast: str | None = None,
     dtype: str | None = None,
     compiled: bool = False,
+    flops: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """One profile per batch size, in the order given."""
     return [
-        profile_batch_size(model, pool, bs, warmup, device, autocast, dtype, compiled)
+        profile_batch_size(model, pool, bs, warmup, device, autocast, dtype, compiled, flops)
         for bs in batch_sizes
     ]
 
@@ -187,18 +197,28 @@ def run_profile(
         model = build_model(model_spec, ModelContext(task, data_root, device))
     if hasattr(model, "to") and device != "cpu":
         model.to(device)
+    started = time.perf_counter()
+    samples = list(itertools.islice(task.samples(data_root), limit))
+    pool, media_errors = decode_pool(samples, set(getattr(model, "modalities", ())))
+    decode_s = time.perf_counter() - started
+    if not pool:
+        raise ValueError(f"no sample of task {task.name!r} could be decoded: nothing to profile")
+
     dtype_mode = apply_dtype(model, device, dtype)
+    flops = None
+    if compile_model and torch_module(model) is not None:
+        # FLOPs of the eager model, once: counting a compiled one would force a recompile.
+        from mmbench.runner import predict_batch
+
+        first = next(full_batches(pool, batch_sizes[0], 1))
+        with _autocast(device, dtype) if dtype_mode == "autocast" else contextlib.nullcontext():
+            _, flops = count_flops(model, lambda: predict_batch(model, first, True), len(first))
     compile_mode = apply_compile(model) if compile_model else "off"
     notes = [
         f"{flag}: {mode}"
         for flag, mode in (("--dtype", dtype_mode), ("--compile", compile_mode))
         if mode.startswith("n/a")
     ]
-
-    started = time.perf_counter()
-    samples = list(itertools.islice(task.samples(data_root), limit))
-    pool, media_errors = decode_pool(samples, set(getattr(model, "modalities", ())))
-    decode_s = time.perf_counter() - started
     compiled = compile_mode in ("hook", "module")
     points = sweep(
         model,
@@ -209,6 +229,7 @@ def run_profile(
         autocast=dtype if dtype_mode == "autocast" else None,
         dtype=None if dtype_mode.startswith("n/a") else DTYPES[dtype],
         compiled=compiled,
+        flops=flops,
     )
     hardware = points[0]["hardware"]
     for p in points:
@@ -233,11 +254,8 @@ def run_profile(
         "hardware": hardware,
         "created_at": now_iso(),
     }
-    stem = (
-        Path(out_dir)
-        / "profile"
-        / f"{_slug(task.name)}__{_slug(model.name)}__{_slug(device)}-{dtype}"
-    )
+    variant = f"{_slug(device)}-{dtype}{'-compiled' if compiled else ''}"
+    stem = Path(out_dir) / "profile" / f"{_slug(task.name)}__{_slug(model.name)}__{variant}"
     json_path = write_json_atomic(stem.with_suffix(".json"), record)
     run = ProfileRun(record, json_path, stem.with_suffix(".png"), notes)
     plot_sweep(points, run.png_path, run.title)

@@ -112,3 +112,46 @@ def test_compile_hooks():
         name = "plain"
 
     assert apply_compile(Plain()).startswith("n/a")
+
+
+def test_counting_resets_dynamo_once_it_is_loaded(samples, monkeypatch):
+    import types
+
+    from mmbench.profiling import compute
+
+    resets = []
+    monkeypatch.setattr(torch.compiler, "reset", lambda: resets.append(1))
+    model = LinearText()
+    monkeypatch.setattr(compute, "sys", types.SimpleNamespace(modules={}))
+    count_flops(model, lambda: model.predict(samples[:1]), 1)
+    assert resets == []  # dynamo not loaded before: nothing could have been compiled
+    monkeypatch.setattr(compute, "sys", types.SimpleNamespace(modules={"torch._dynamo": None}))
+    count_flops(model, lambda: model.predict(samples[:1]), 1)
+    assert resets == [1]
+
+
+def test_profile_with_compile_counts_flops_on_the_eager_model(tmp_path):
+    from mmbench.profiling.sweep import run_profile
+
+    class CompiledLinear(LinearText):
+        def __init__(self):
+            super().__init__()
+            self.events = []
+
+        def compile(self):
+            self.events.append("compile")
+
+        def predict(self, samples):
+            self.events.append("predict")
+            return super().predict(samples)
+
+    model = CompiledLinear()
+    run = run_profile(
+        "x", load_task("easyvqa"), [2, 4], tmp_path, compile_model=True, limit=8, warmup=1,
+        model=model,
+    )  # fmt: skip
+    assert model.events[:3] == ["predict", "compile", "predict"]  # FLOPs counted before
+    assert model.events.count("predict") == 1 + (1 + 4) + (1 + 2)  # count + two sweeps
+    assert run.record["compile"] == "hook" and run.record["hardware"]["compiled"] is True
+    assert [p["flops"]["per_sample"] for p in run.record["points"]] == [1024.0, 1024.0]
+    assert run.json_path.name == "easyvqa__linear-64x8__cpu-fp32-compiled.json"
