@@ -11,10 +11,10 @@ Model: the CNN+GRU reference-sized adapter (~2.1 M parameters, random weights) o
 - **run, decoding**: the same on the real task: PNG decoding in DataLoader workers is
   included, which the bare loop was spared; it is hidden only where a spare core exists.
 
-Samples/s of a run is samples / the whole ``run_task`` call timed from outside. Best (max)
-of ``--rounds`` interleaved rounds, which discounts load from other processes on shared
-machines. Because that stays noisy at the few-% level, the harness's own time is also read
-off the run itself: ``elapsed`` minus the adapter's own ``model_phase`` blocks (preprocess,
+Samples/s of a run is samples / the whole ``run_task`` call timed from outside, compared
+with bare loops run right before and after it (medians over ``--rounds``). Because that
+stays noisy at the few-% level on shared machines, the harness's own time is also read off
+the run itself: ``elapsed`` minus the adapter's own ``model_phase`` blocks (preprocess,
 forward, postprocess: the code the bare loop runs), relative to those blocks.
 """
 
@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import itertools
+import statistics
 import tempfile
 import time
 
@@ -30,6 +31,7 @@ import torch
 
 from benchmarks._common import append_results
 from benchmarks.reference_cnn_gru import make_model
+from mmbench.profiling.compute import count_flops
 from mmbench.registry import READERS
 from mmbench.runner import RunConfig, run_task
 from mmbench.tasks import load_task
@@ -88,41 +90,65 @@ def main() -> None:
     _POOL[:] = [s.decoded() for s in itertools.islice(task.samples(), args.samples)]
     predecoded = dataclasses.replace(task, reader="bench_predecoded", reader_args={})
     bare_loop(model, _POOL[: args.batch_size * 3], args.batch_size)  # warm the allocator
+    first = _POOL[: args.batch_size]
+    cold = time.perf_counter()
+    count_flops(model, lambda: model.predict(first), len(first))  # imports torch._dynamo
+    cold = time.perf_counter() - cold
+    warm = time.perf_counter()
+    count_flops(model, lambda: model.predict(first), len(first))
+    warm = time.perf_counter() - warm
     run_rate(model, predecoded, args, workers=0, limit=args.batch_size)  # first-call imports
-
-    bare, pre, dec = [], [], []
-    for r in range(args.rounds):
-        bare.append(bare_loop(model, _POOL, args.batch_size))
-        pre.append(run_rate(model, predecoded, args, workers=0))
-        dec.append(run_rate(model, task, args, workers=None))
-        print(f"round {r + 1}: bare {bare[-1]:.1f}  pre-decoded run {pre[-1][0]:.1f}  "
-              f"decoding run {dec[-1][0]:.1f} samples/s")  # fmt: skip
-    best_bare = max(bare)
-    best_pre = max(pre, key=lambda x: x[0])
-    best_dec = max(dec, key=lambda x: x[0])
-
-    def phases(profile: dict) -> str:
-        return ", ".join(f"{k} {v:.3f}" for k, v in profile["phases_s"].items())
 
     def own(profile: dict) -> float:
         model_s = sum(v for k, v in profile["phases_s"].items() if k.startswith("predict."))
         return (profile["elapsed_s"] - model_s) / model_s
 
-    own_pre = sorted(own(p) for _, p in pre)[len(pre) // 2]
+    rows = []
+    for r in range(args.rounds):
+        bare = bare_loop(model, _POOL, args.batch_size)
+        pre = run_rate(model, predecoded, args, workers=0)
+        bare_after = bare_loop(model, _POOL, args.batch_size)
+        dec = run_rate(model, task, args, workers=None)
+        rows.append((bare, bare_after, pre, dec))
+        print(f"round {r + 1}: bare {bare:.1f}/{bare_after:.1f}  pre-decoded run {pre[0]:.1f}  "
+              f"decoding run {dec[0]:.1f} samples/s  own {own(pre[1]):.2%}")  # fmt: skip
 
-    table = (
-        "| variant | samples/s (best of rounds) | overhead vs bare |\n|---|---|---|\n"
-        f"| bare predict loop, pre-decoded batches | {best_bare:,.1f} | - |\n"
-        f"| run_task, pre-decoded reader (harness only) | {best_pre[0]:,.1f} "
-        f"| **{1 - best_pre[0] / best_bare:+.2%}** |\n"
-        f"| run_task, PNG decoding in DataLoader workers | {best_dec[0]:,.1f} "
-        f"| {1 - best_dec[0] / best_bare:+.2%} |\n"
-        f"\nHarness's own time in the pre-decoded runs (elapsed - model phases, median): "
-        f"**{own_pre:.2%}** of the model's time.\n"
-        f"\n{args.samples} samples, batch {args.batch_size}, {args.threads} torch thread(s), "
-        f"bootstrap {args.bootstrap}, {args.rounds} rounds. Target: harness overhead <= 3%.\n"
-        f"Phases of the best pre-decoded run (s): {phases(best_pre[1])}.\n"
-        f"Phases of the best decoding run (s): {phases(best_dec[1])}.\n"
+    def med(values) -> float:
+        return statistics.median(values)
+
+    # each run is compared with the mean of the bare loops right before and after it
+    pre_ovh = [1 - pre[0] / ((b + a) / 2) for b, a, pre, _ in rows]
+    dec_ovh = [1 - dec[0] / a for _, a, _, dec in rows]
+    own_pre = [own(pre[1]) for _, _, pre, _ in rows]
+    lines = [
+        "| round | bare samples/s (before / after) | run, pre-decoded | overhead | "
+        "harness own time | run, decoding PNGs | overhead |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for i, ((b, a, pre, dec), po, do, ow) in enumerate(
+        zip(rows, pre_ovh, dec_ovh, own_pre, strict=True)
+    ):
+        lines.append(
+            f"| {i + 1} | {b:,.1f} / {a:,.1f} | {pre[0]:,.1f} | {po:+.2%} | {ow:.2%} "
+            f"| {dec[0]:,.1f} | {do:+.2%} |"
+        )
+    lines.append(
+        f"| **median** | | | **{med(pre_ovh):+.2%}** | **{med(own_pre):.2%}** | "
+        f"| {med(dec_ovh):+.2%} |"
+    )
+    phases = ", ".join(f"{k} {v:.3f}" for k, v in rows[-1][2][1]["phases_s"].items())
+    dec_phases = ", ".join(f"{k} {v:.3f}" for k, v in rows[-1][3][1]["phases_s"].items())
+    table = "\n".join(lines) + (
+        f"\n\n{args.samples} samples, batch {args.batch_size}, {args.threads} torch "
+        f"thread(s), bootstrap {args.bootstrap}, {args.rounds} rounds. Target: harness "
+        "overhead <= 3%. *Overhead*: 1 - run samples/s over the mean of the bare loops just "
+        "before and after it. *Harness own time*: the run's elapsed time minus the adapter's "
+        "own model phases, relative to them (read off one run, so insensitive to load).\n"
+        f"Not in the runs above (warmed up first): the first FLOP count in a process costs "
+        f"{cold:.2f} s (FlopCounterMode imports torch._dynamo) against {warm:.3f} s warm; "
+        "a one-off per process, skipped by `--no-flops`.\n"
+        f"Phases of the last pre-decoded run (s): {phases}.\n"
+        f"Phases of the last decoding run (s): {dec_phases}.\n"
     )
     print(table)
     if args.append:

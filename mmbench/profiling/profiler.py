@@ -114,8 +114,9 @@ class Profiler:
     def batch(self, n_samples: int, audio_s: float = 0.0) -> Iterator[BatchRecord]:
         """Time one model call over ``n_samples`` (``audio_s`` seconds of audio in it).
 
-        Also accumulated in the ``predict`` phase. The first batch of a torch model is run
-        under FlopCounterMode when it is a warm-up batch (see :meth:`count_flops_with`).
+        Also accumulated in the ``predict`` phase. On CUDA the block is bracketed by
+        ``torch.cuda.synchronize()`` and two CUDA events. If the block raises, nothing is
+        recorded. :meth:`timed_call` adds FLOP counting on top.
         """
         rec = BatchRecord(n_samples, float(audio_s), measured=self.next_is_measured())
         if rec.measured and not self._window_open:
