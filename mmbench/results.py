@@ -35,11 +35,24 @@ def schema() -> dict[str, Any]:
     return json.loads(text)
 
 
+@cache
+def _validator() -> Any:
+    """The schema checked once against its metaschema, then reused (``jsonschema.validate``
+    re-checks the schema on every call, which cost more than a small run's bookkeeping)."""
+    import jsonschema
+
+    cls = jsonschema.validators.validator_for(schema())
+    cls.check_schema(schema())
+    return cls(schema())
+
+
 def validate(record: dict[str, Any]) -> None:
     """Raise ``jsonschema.ValidationError`` if ``record`` is not a valid results record."""
     import jsonschema
 
-    jsonschema.validate(record, schema())
+    error = jsonschema.exceptions.best_match(_validator().iter_errors(record))
+    if error is not None:
+        raise error
 
 
 def _git_commit() -> str | None:

@@ -24,11 +24,11 @@ from typing import Any
 from mmbench.adapters.base import ModelContext, ModelError, build_model, fingerprint, model_info
 from mmbench.metrics.base import MetricResult, get_metric
 from mmbench.metrics.bootstrap import DEFAULT_RESAMPLES, confidence_intervals
-from mmbench.profiling import Profiler
+from mmbench.profiling import DEFAULT_WARMUP, Profiler
 from mmbench.results import environment, now_iso, results_path, validate, write_json_atomic
 from mmbench.store import PredictionStore
 from mmbench.tasks import Task
-from mmbench.types import MediaError, Modality, Prediction, Sample
+from mmbench.types import AUDIO_SAMPLE_RATE, MediaError, Modality, Prediction, Sample
 
 WORKER_TIMEOUT_S = 600
 
@@ -50,7 +50,8 @@ class RunConfig:
     fail_fast: bool = False
     progress: bool = True
     n_resamples: int = DEFAULT_RESAMPLES
-    warmup: int = 0
+    warmup: int = DEFAULT_WARMUP
+    flops: bool = True
 
 
 @dataclass
@@ -80,7 +81,7 @@ class _Decode:
             audio = s.load_audio() if self.audio and s.audio_path is not None else None
         except MediaError as exc:
             return exc
-        if image is None and audio is None:
+        if image is s.image and audio is s.audio:  # nothing decoded here (none, or already)
             return s
         import dataclasses
 
@@ -160,6 +161,21 @@ def _progress(enabled: bool, label: str, total: int):
     )
 
 
+def audio_seconds(batch: Sequence[Sample]) -> float:
+    """Seconds of decoded audio in a batch (what RTFx divides)."""
+    return sum(len(s.audio) for s in batch if s.audio is not None) / AUDIO_SAMPLE_RATE
+
+
+def _profiled_predict(
+    profiler: Profiler, model: Any, batch: list[Sample], fail_fast: bool, flops: bool
+) -> list[Prediction]:
+    """One timed model call (FLOPs counted on the first batch, see ``Profiler.timed_call``)."""
+    call = lambda: predict_batch(model, batch, fail_fast)  # noqa: E731
+    preds, rec = profiler.timed_call(model, call, len(batch), audio_seconds(batch), flops)
+    rec.count_outputs([p.text for p in preds])
+    return preds
+
+
 def score_task(
     task: Task, samples: Sequence[Sample], store: PredictionStore, n_resamples: int
 ) -> list[MetricResult]:
@@ -190,7 +206,7 @@ def run_task(
 ) -> RunResult:
     """Evaluate one model on one task; returns the (already written) results record."""
     started_at, t0 = now_iso(), time.perf_counter()
-    profiler = Profiler(warmup=cfg.warmup)
+    profiler = Profiler(warmup=cfg.warmup, device=cfg.device)
     if model is None:
         model = build_model(model_spec, ModelContext(task, cfg.data_root, cfg.device))
     if hasattr(model, "to") and cfg.device != "cpu":
@@ -214,6 +230,7 @@ def run_task(
     dataset = _Decode(pending, modalities)
     if not (modalities & {Modality.IMAGE, Modality.AUDIO}):
         workers = 0  # nothing to decode: workers would only add start-up cost
+    profiler.plan(-(-len(pending) // batch_size))
 
     with _progress(cfg.progress, f"{model.name} · {task.name}", len(samples)) as bar:
         bar_id = bar.add_task("predict", total=len(samples), completed=len(samples) - len(pending))
@@ -234,12 +251,13 @@ def run_task(
                 raise RunAborted(failed[0].error)
             preds: list[Prediction] = []
             if good:
-                with profiler.batch(len(good)):
-                    preds = predict_batch(model, good, cfg.fail_fast)
-            store.append(failed + preds)
+                preds = _profiled_predict(profiler, model, good, cfg.fail_fast, cfg.flops)
+            with profiler.phase("store"):
+                store.append(failed + preds)
             bar.advance(bar_id, len(batch))
             if on_batch is not None:
                 on_batch(len(batch))
+    profiler.close()
 
     with profiler.phase("score"):
         scores = score_task(task, samples, store, cfg.n_resamples)
@@ -284,7 +302,7 @@ def run_task(
             "file to submit to the official evaluation server"
         ),
         "wall_time_s": time.perf_counter() - t0,
-        "profile": profiler.summary(),
+        "profile": profiler.summary(model),
         "environment": environment(cfg.device),
         "predictions_file": str(store.path),
         "outputs": outputs,

@@ -4,8 +4,8 @@ A task names its reader and the reader's arguments (paths relative to the data r
 metrics, a normalizer and run defaults. Suites are YAML files listing tasks.
 
 >>> task = load_task("easyvqa")
->>> task.kind.value, task.version
-('vqa', 1)
+>>> task.kind.value, task.reader
+('vqa', 'easy_vqa')
 """
 
 from __future__ import annotations
@@ -143,7 +143,9 @@ def parse_task(data: Any, source: str) -> Task:
     if not isinstance(reader, dict) or "name" not in reader:
         raise _fail(source, "reader", "must be a mapping with a name")
     if set(reader) - {"name", "args", "splits"}:
-        raise _fail(source, "reader", f"unknown entries {sorted(set(reader) - {'name', 'args', 'splits'})}")
+        raise _fail(
+            source, "reader", f"unknown entries {sorted(set(reader) - {'name', 'args', 'splits'})}"
+        )
     splits = reader.get("splits", {}) or {}
     if not isinstance(splits, dict) or not all(isinstance(v, dict) for v in splits.values()):
         raise _fail(source, "reader.splits", "must map split names to argument mappings")

@@ -28,7 +28,7 @@ def test_prior_run_writes_valid_results(tmp_path: Path):
     ((name, score),) = rec["scores"].items()
     lo, hi = score["ci95"]
     assert 0.4 < score["value"] < 0.9 and lo <= score["value"] <= hi
-    assert score["signature"].startswith(name.replace("_", "-"))
+    assert name == "vqa_accuracy" and score["signature"].startswith("vqa-acc|rules:2021|")
     assert rec["model"]["fingerprint"] and rec["task"]["version"] == TASK.version
     lines = Path(rec["predictions_file"]).read_text().splitlines()
     assert len(lines) == 201  # header + one line per sample

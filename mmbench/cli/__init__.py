@@ -37,12 +37,33 @@ def user_errors() -> tuple[type[BaseException], ...]:
     from mmbench.tasks import DataFormatError, DataMissingError, TaskError
 
     errors: list[type[BaseException]] = [
-        UnknownNameError, TaskError, DataMissingError, DataFormatError, ModelError,
+        UnknownNameError,
+        TaskError,
+        DataMissingError,
+        DataFormatError,
+        ModelError,
     ]
     runner = sys.modules.get("mmbench.runner")
     if runner is not None:
         errors.append(runner.RunAborted)
+    hardware = sys.modules.get("mmbench.profiling.hardware")
+    if hardware is not None:
+        errors.append(hardware.DeviceUnavailable)
     return tuple(errors)
+
+
+def _click_exceptions() -> tuple[type[BaseException], ...]:
+    """click's ClickException, and typer's vendored copy (typer >= 0.20 ships its own click,
+    so ``typer.BadParameter`` is not a ``click.ClickException``)."""
+    import importlib
+
+    found: list[type[BaseException]] = []
+    for module in ("click.exceptions", "typer._click.exceptions"):
+        try:
+            found.append(importlib.import_module(module).ClickException)
+        except (ImportError, AttributeError):
+            continue
+    return tuple(found)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Abort:
         return 130
     except Exception as exc:  # click's usage errors (typer may vendor click) and our user errors
-        if hasattr(exc, "show") and isinstance(getattr(exc, "exit_code", None), int):
+        if isinstance(exc, _click_exceptions()):
             exc.show()
             return exc.exit_code
         if isinstance(exc, user_errors()):

@@ -19,24 +19,62 @@ def format_score(score: dict[str, Any]) -> str:
     return f"{value:.4f} [{ci[0]:.4f}, {ci[1]:.4f}]" if ci else f"{value:.4f}"
 
 
+def format_bytes(n: int | None) -> str:
+    """``1.5 GiB``; ``-`` for unknown.
+
+    >>> format_bytes(3 * 2**20)
+    '3.0 MiB'
+    """
+    if n is None:
+        return "-"
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:,.1f} {unit}" if unit != "B" else f"{int(size)} B"
+        size /= 1024
+    return "-"
+
+
+def cost_cells(profile: dict[str, Any]) -> dict[str, str]:
+    """The cost columns of one run: samples/s, p90 batch latency, peak memory, RTFx.
+
+    Peak memory is CUDA's max allocated where the run was on a GPU, else host peak RSS.
+    """
+    sps = profile.get("samples_per_s")
+    latency = profile.get("latency_s") or {}
+    memory = profile.get("memory") or {}
+    peak = memory.get("cuda_max_allocated_bytes") or memory.get("host_peak_rss_bytes")
+    audio = profile.get("audio") or {}
+    return {
+        "samples/s": f"{sps:,.1f}" if sps else "-",
+        "p90 ms": f"{latency['p90'] * 1000:,.1f}" if "p90" in latency else "-",
+        "peak mem": format_bytes(peak),
+        "RTFx": f"{audio['rtfx']:,.1f}" if audio.get("rtfx") else "-",
+    }
+
+
 def print_results(records: Sequence[dict[str, Any]], paths: Sequence[Path] = ()) -> None:
-    """One row per (model, task, metric) with the 95% CI, sample/error counts and speed."""
+    """One row per (model, task, metric) with the 95% CI, counts and the run's cost
+    (samples/s, p90 batch latency, peak memory, and RTFx when any task has audio)."""
     table = Table(title="mmbench results (95% bootstrap CI)")
-    for col in ("task", "model", "metric", "score [95% CI]", "n", "errors", "samples/s"):
-        table.add_column(col, justify="right" if col in ("n", "errors", "samples/s") else "left")
+    cost_cols = ["samples/s", "p90 ms", "peak mem"]
+    if any((rec.get("profile") or {}).get("audio") for rec in records):
+        cost_cols.append("RTFx")
+    for col in ("task", "model", "metric", "score [95% CI]", "n", "errors", *cost_cols):
+        table.add_column(col, justify="left" if col in ("task", "model", "metric") else "right")
     for rec in records:
-        sps = rec.get("profile", {}).get("samples_per_s")
-        speed = f"{sps:,.1f}" if sps else "-"
+        cost = cost_cells(rec.get("profile") or {})
         scores = rec["scores"] or {"(predict only)": {"value": None}}
         for i, (name, score) in enumerate(scores.items()):
+            first = i == 0
             table.add_row(
-                rec["task"]["name"] if i == 0 else "",
-                rec["model"]["name"] if i == 0 else "",
+                rec["task"]["name"] if first else "",
+                rec["model"]["name"] if first else "",
                 name,
                 format_score(score),
-                str(rec["n_samples"]) if i == 0 else "",
-                str(rec["n_errors"]) if i == 0 else "",
-                speed if i == 0 else "",
+                str(rec["n_samples"]) if first else "",
+                str(rec["n_errors"]) if first else "",
+                *(cost[c] if first else "" for c in cost_cols),
             )
     console = Console()
     console.print(table)

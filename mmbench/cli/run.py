@@ -30,6 +30,12 @@ def run(
         1000, "--bootstrap", min=0, help="bootstrap resamples for CIs (0: none)"
     ),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="show a progress bar"),
+    warmup: int = typer.Option(
+        10, "--warmup", min=0, help="batches excluded from timing and peak memory (still scored)"
+    ),
+    flops: bool = typer.Option(
+        True, "--flops/--no-flops", help="count FLOPs of torch models on the first batch"
+    ),
 ) -> None:
     """Evaluate MODEL on tasks; predictions are stored as they come and a rerun resumes."""
     from mmbench.cli._table import print_results
@@ -49,6 +55,8 @@ def run(
         fail_fast=fail_fast,
         progress=progress,
         n_resamples=resamples,
+        warmup=warmup,
+        flops=flops,
     )
     results = [run_task(model, t, cfg) for t in tasks]
     print_results([r.record for r in results], [r.path for r in results])
