@@ -37,7 +37,7 @@ def emit(
     table.add_column("details")
     for r in results:
         details = ", ".join(f"{k}={v}" for k, v in r.extra.items() if not isinstance(v, dict))
-        table.add_row(r.name, format_score(r.to_json()), details)
+        table.add_row(r.name, " ".join(format_score(r.to_json())).strip(), details)
     console.print(table)
     for name, groups in (breakdowns or {}).items():
         sub = Table(title=name)

@@ -43,7 +43,7 @@ def register(score_app: typer.Typer) -> None:
         table.add_column("metric")
         table.add_column("score [95% CI]", justify="right")
         for key, res in scores.items():
-            table.add_row(key, format_score(res.to_json()))
+            table.add_row(key, " ".join(format_score(res.to_json())).strip())
         console = Console()
         console.print(table)
         for sig in dict.fromkeys(r.signature for r in scores.values()):

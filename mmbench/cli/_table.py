@@ -9,14 +9,27 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+#: Width used when output is not a terminal (pipes, CI logs), where rich would assume 80.
+PIPE_WIDTH = 150
 
-def format_score(score: dict[str, Any]) -> str:
-    """``0.5312 [0.5214, 0.5410]``; values in [0, 1] are shown as they are stored."""
+
+def format_score(score: dict[str, Any]) -> tuple[str, str]:
+    """``("0.5312", "0.5214–0.5410")``: the value and its 95% CI, as stored (fractions).
+
+    >>> format_score({"value": 0.5, "ci95": [0.25, 0.75]})
+    ('0.5000', '0.2500–0.7500')
+    """
     value = score["value"]
     if value is None:
-        return "n/a"
+        return "n/a", ""
     ci = score.get("ci95")
-    return f"{value:.4f} [{ci[0]:.4f}, {ci[1]:.4f}]" if ci else f"{value:.4f}"
+    return f"{value:.4f}", (f"{ci[0]:.4f}–{ci[1]:.4f}" if ci else "")
+
+
+def console() -> Console:
+    """A console that does not squeeze tables to 80 columns when writing to a pipe."""
+    out = Console()
+    return out if out.is_terminal else Console(width=PIPE_WIDTH)
 
 
 def format_bytes(n: int | None) -> str:
@@ -60,8 +73,9 @@ def print_results(records: Sequence[dict[str, Any]], paths: Sequence[Path] = ())
     cost_cols = ["samples/s", "p90 ms", "peak mem"]
     if any((rec.get("profile") or {}).get("audio") for rec in records):
         cost_cols.append("RTFx")
-    for col in ("task", "model", "metric", "score [95% CI]", "n", "errors", *cost_cols):
-        table.add_column(col, justify="left" if col in ("task", "model", "metric") else "right")
+    for col in ("task", "model", "metric", "score", "95% CI", "n", "errors", *cost_cols):
+        left = col in ("task", "model", "metric")
+        table.add_column(col, justify="left" if left else "right", no_wrap=col != "model")
     for rec in records:
         cost = cost_cells(rec.get("profile") or {})
         scores = rec["scores"] or {"(predict only)": {"value": None}}
@@ -71,16 +85,18 @@ def print_results(records: Sequence[dict[str, Any]], paths: Sequence[Path] = ())
                 rec["task"]["name"] if first else "",
                 rec["model"]["name"] if first else "",
                 name,
-                format_score(score),
+                *format_score(score),
                 str(rec["n_samples"]) if first else "",
                 str(rec["n_errors"]) if first else "",
                 *(cost[c] if first else "" for c in cost_cols),
             )
-    console = Console()
-    console.print(table)
+    out = console()
+    out.print(table)
     for rec, path in zip(records, paths, strict=False):
         for sig in sorted({s["signature"] for s in rec["scores"].values()}):
-            console.print(f"  {rec['task']['name']}: {sig}", highlight=False)
-        console.print(f"  results: {path}", highlight=False)
+            out.print(f"  {rec['task']['name']}: {sig}", highlight=False, soft_wrap=True)
+        out.print(f"  results: {path}", highlight=False, soft_wrap=True)
         for kind, exported in rec.get("outputs", {}).items():
-            console.print(f"  {rec['task']['name']}: {kind}: {exported}", highlight=False)
+            out.print(
+                f"  {rec['task']['name']}: {kind}: {exported}", highlight=False, soft_wrap=True
+            )
