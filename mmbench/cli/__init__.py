@@ -69,6 +69,7 @@ def _click_exceptions() -> tuple[type[BaseException], ...]:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; user errors exit with status 2 and one message."""
     from rich.console import Console
+    from rich.markup import escape
 
     try:
         # without standalone mode click returns (not raises) a typer.Exit's code
@@ -82,7 +83,9 @@ def main(argv: list[str] | None = None) -> int:
             exc.show()
             return exc.exit_code
         if isinstance(exc, user_errors()):
-            Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+            Console(stderr=True).print(
+                f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True
+            )
             return 2
         raise
     return status if isinstance(status, int) else 0

@@ -37,7 +37,11 @@ def run(
         True, "--flops/--no-flops", help="count FLOPs of torch models on the first batch"
     ),
 ) -> None:
-    """Evaluate MODEL on tasks; predictions are stored as they come and a rerun resumes."""
+    """Evaluate MODEL on tasks; predictions are stored as they come and a rerun resumes.
+
+    In a multi-task run a task that cannot start (missing data, say) is reported and the
+    others go on; the exit status is then 2. ``--fail-fast`` stops at the first error.
+    """
     from mmbench.cli._table import print_results
     from mmbench.runner import RunConfig, run_task
     from mmbench.tasks import load_suite, load_task
@@ -58,8 +62,25 @@ def run(
         warmup=warmup,
         flops=flops,
     )
-    results = [run_task(model, t, cfg) for t in tasks]
+
+    from mmbench.cli import user_errors
+    from mmbench.cli._table import console
+
+    results, failed = [], []
+    for t in tasks:
+        try:
+            results.append(run_task(model, t, cfg))
+        except user_errors() as exc:
+            if len(tasks) == 1 or fail_fast:
+                raise
+            failed.append(t.name)  # one task's missing data must not sink the whole suite
+            console().print(
+                f"[bold red]error:[/] task {t.name}: {exc}", highlight=False, soft_wrap=True
+            )
     print_results([r.record for r in results], [r.path for r in results])
+    if failed:
+        console().print(f"[bold red]{len(failed)} task(s) failed:[/] {', '.join(failed)}")
+        raise typer.Exit(2)
 
 
 def register(app: typer.Typer) -> None:

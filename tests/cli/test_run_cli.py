@@ -62,3 +62,33 @@ def test_python_dash_m_works_and_ls_does_not_import_torch():
         [sys.executable, "-m", "mmbench", "--help"], capture_output=True, text=True
     )
     assert proc.returncode == 0 and "run" in proc.stdout
+
+
+def test_a_task_with_missing_data_does_not_sink_the_others(tmp_path: Path, capsys):
+    code = main(
+        [
+            "run",
+            "--model",
+            "prior",
+            "--task",
+            "coco2017_val",
+            "--task",
+            "easyvqa",
+            "--limit",
+            "20",
+            "--out",
+            str(tmp_path),
+            "--data-root",
+            str(tmp_path / "empty"),
+            "--no-progress",
+            "--bootstrap",
+            "0",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 2
+    assert (
+        "task coco2017_val:" in out and "coco/annotations/captions_train2017.json" in out
+    )  # prior fits on train
+    assert "1 task(s) failed: coco2017_val" in out
+    assert (tmp_path / "results" / "easyvqa__prior.json").exists()
