@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
             return exc.exit_code
         if isinstance(exc, user_errors()):
             Console(stderr=True).print(
-                f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True
+                f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
             )
             return 2
         raise
