@@ -27,7 +27,7 @@ from mmbench.metrics.bootstrap import DEFAULT_RESAMPLES, confidence_intervals
 from mmbench.profiling import DEFAULT_WARMUP, Profiler
 from mmbench.results import environment, now_iso, results_path, validate, write_json_atomic
 from mmbench.store import PredictionStore
-from mmbench.tasks import Task
+from mmbench.tasks import MetricSpec, Task
 from mmbench.types import AUDIO_SAMPLE_RATE, MediaError, Modality, Prediction, Sample
 
 WORKER_TIMEOUT_S = 600
@@ -176,6 +176,20 @@ def _profiled_predict(
     return preds
 
 
+def task_metric_options(task: Task, spec: MetricSpec) -> dict[str, Any]:
+    """The metric's options from the task file; the task-level ``normalizer`` is the default
+    of every metric that takes a ``normalizer`` option (its own option wins)."""
+    import inspect
+
+    from mmbench.registry import METRICS
+
+    options = dict(spec.options)
+    accepts = inspect.signature(METRICS.get(spec.name)).parameters
+    if task.normalizer is not None and "normalizer" in accepts:
+        options.setdefault("normalizer", task.normalizer)
+    return options
+
+
 def score_task(
     task: Task, samples: Sequence[Sample], store: PredictionStore, n_resamples: int
 ) -> list[MetricResult]:
@@ -186,7 +200,7 @@ def score_task(
     refs = [list(s.references) for s in samples]
     out: list[MetricResult] = []
     for spec in task.metrics:
-        metric = get_metric(spec.name, **spec.options)
+        metric = get_metric(spec.name, **task_metric_options(task, spec))
         stats = metric.stats(preds, refs)
         values = metric.score(stats)
         cis = confidence_intervals(metric, stats, n_resamples=n_resamples) if n_resamples else {}

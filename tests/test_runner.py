@@ -148,3 +148,17 @@ def test_sigkill_midway_then_resume_matches_uninterrupted(tmp_path: Path):
     (a,) = (tmp_path / "out" / "results").glob("*.json")
     (b,) = (tmp_path / "whole" / "results").glob("*.json")
     assert json.loads(a.read_text())["scores"] == json.loads(b.read_text())["scores"]
+
+
+def test_task_normalizer_is_the_default_of_metrics_that_take_one():
+    from mmbench.runner import task_metric_options
+    from mmbench.tasks import MetricSpec
+
+    shapes = load_task("spoken_shapes")  # normalizer: librispeech
+    assert task_metric_options(shapes, MetricSpec("wer")) == {"normalizer": "librispeech"}
+    assert task_metric_options(shapes, MetricSpec("wer", {"normalizer": "english"})) == {
+        "normalizer": "english"
+    }
+    assert task_metric_options(TASK, MetricSpec("vqa_accuracy", {"rules": "2021"})) == {
+        "rules": "2021"
+    }
