@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -51,6 +52,11 @@ class Captions:
     @property
     def lengths(self) -> np.ndarray:  # int64 [C]
         return np.diff(self.offsets)
+
+    @cached_property
+    def ngrams(self) -> NgramCounts:
+        """1..4-gram counts of every caption, computed once and shared by BLEU and CIDEr-D."""
+        return ngram_counts(self)
 
     def ref_sample(self) -> np.ndarray:
         """int64 [R]: the sample of each reference."""
@@ -95,17 +101,20 @@ def tokenize_captions(
             raise CaptionInputError(f"sample {i}: prediction is {type(pred).__name__}, not str")
         if isinstance(refs, str) or len(refs) == 0:
             raise CaptionInputError(f"sample {i}: needs a non-empty list of reference captions")
-    strings = [norm(p) for p in predictions]
-    strings += [norm(r) for refs in references for r in refs]
-    vocab: dict[str, int] = {}
-    ids = [vocab.setdefault(t, len(vocab)) for s in strings for t in s.split()]
-    lengths = [len(s.split()) for s in strings]
+    raw = [*predictions, *(r for refs in references for r in refs)]
+    normalized = {c: norm(c) for c in dict.fromkeys(raw)}  # each distinct caption once
+    strings = [normalized[c] for c in raw]
+    n_tokens = {s: len(s.split()) for s in normalized.values()}
+    # " ".join(...).split() == the concatenated str.split() of every caption
+    flat = " ".join(strings).split()
+    vocab = {t: i for i, t in enumerate(dict.fromkeys(flat))}
+    lengths = np.fromiter(map(n_tokens.__getitem__, strings), np.int64, len(strings))
     n_refs = [len(refs) for refs in references]
     return Captions(
         strings=strings,
         vocab=list(vocab),
-        tokens=np.asarray(ids, dtype=np.int64),
-        offsets=np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)]),
+        tokens=np.fromiter(map(vocab.__getitem__, flat), np.int64, len(flat)),
+        offsets=np.concatenate([[0], np.cumsum(lengths)]),
         ref_start=np.concatenate([[0], np.cumsum(n_refs, dtype=np.int64)]),
     )
 
@@ -166,58 +175,103 @@ class CaptionRef:
 
 @dataclass(frozen=True)
 class NgramCounts:
-    """Distinct n-grams per caption with their counts; ids are dense over all orders."""
+    """Distinct n-grams of every caption with their counts; ids are dense over all orders.
+
+    Entries are sorted by n-gram, then sample, then caption (a sample's prediction before
+    its references), so the entries of one (n-gram, sample) pair are contiguous.
+    """
 
     caption: np.ndarray  # int64 [E] caption of each entry
+    sample: np.ndarray  # int64 [E] sample of that caption
+    is_hyp: np.ndarray  # bool [E] the caption is the sample's prediction
     gram: np.ndarray  # int64 [E] n-gram id
     order: np.ndarray  # int64 [E] n-gram order minus one (0..3)
     count: np.ndarray  # int64 [E] occurrences in the caption
     n_grams: int  # number of distinct n-grams
 
+    def pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """(first entry of each (n-gram, sample) pair [P], pair of each entry [E])."""
+        new = np.ones(len(self.gram), dtype=bool)
+        new[1:] = (self.gram[1:] != self.gram[:-1]) | (self.sample[1:] != self.sample[:-1])
+        return np.flatnonzero(new), np.cumsum(new) - 1
+
 
 def ngram_counts(caps: Captions, n: int = MAX_N) -> NgramCounts:
-    """Count the 1..n-grams of every caption (entries sorted by caption, then gram)."""
-    tokens, offsets = caps.tokens, caps.offsets
-    lengths = np.diff(offsets)
-    owner = np.repeat(np.arange(len(lengths)), lengths)  # [T] caption of each position
+    """Count the 1..n-grams of every caption: one integer sort per order.
+
+    Captions are laid out sample by sample (prediction, then references); sorting the
+    positions of each order by n-gram id (stable) groups equal n-grams, and within a group
+    leaves positions in sample, caption order, so counts and per-sample incidence are runs.
+    """
+    n_samples, n_caps, vocab_size = caps.n, len(caps.offsets) - 1, len(caps.vocab)
+    ref_sample = caps.ref_sample()  # [R]
+    # rank[c]: place of caption c in sample-major order (prediction s, then its references)
+    rank = np.concatenate(
+        [caps.ref_start[:-1] + np.arange(n_samples), ref_sample + 1 + np.arange(len(ref_sample))]
+    )
+    layout = np.empty(n_caps, dtype=np.int64)  # [C] caption at each sample-major place
+    layout[rank] = np.arange(n_caps)
+    lengths = np.diff(caps.offsets)[layout]
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    owner = np.repeat(np.arange(n_caps), lengths)  # [T] sample-major caption of each position
+    pos = np.arange(offsets[-1])
+    tokens = caps.tokens[pos - offsets[owner] + caps.offsets[layout][owner]]  # [T]
     end = offsets[1:][owner]  # [T] end of the position's caption
-    pos = np.arange(len(tokens))
-    grams = tokens.copy()  # id of the k-gram starting at each position (valid ones)
-    valid = pos < end
-    parts_c, parts_g, parts_o = [], [], []
+    codes = tokens  # [T] id of the k-gram starting at each position (where one does)
+    parts: list[tuple[np.ndarray, ...]] = []
     base = 0
     for k in range(n):
-        if k:
-            valid = pos + k < end
-            nxt = np.zeros_like(grams)
-            nxt[valid] = grams[valid] * (len(caps.vocab) + 1) + tokens[pos[valid] + k]
-            uniques, codes, _ = unique_inverse(nxt[valid])
-            grams = np.zeros_like(grams)
-            grams[valid] = codes
-            n_k = len(uniques)
-        else:
-            n_k = len(caps.vocab)
-        parts_c.append(owner[valid])
-        parts_g.append(grams[valid] + base)
-        parts_o.append(np.full(int(valid.sum()), k, dtype=np.int64))
-        base += n_k
-    caption = np.concatenate(parts_c)
-    gram = np.concatenate(parts_g)
-    order = np.concatenate(parts_o)
-    key = caption * base + gram
-    uniq, inverse, count = unique_inverse(key)
-    first = np.zeros(len(uniq), dtype=np.int64)
-    first[inverse] = np.arange(len(key))
-    return NgramCounts(uniq // base, uniq % base, order[first], count, base)
+        at = pos[pos + k < end]  # positions where a (k+1)-gram starts
+        keys = tokens[at] if k == 0 else codes[at] * vocab_size + tokens[at + k]
+        keys, order = stable_sort(keys)  # equal n-grams together, positions ascending
+        at = at[order]
+        cap = owner[at]
+        new_gram = np.ones(len(keys), dtype=bool)
+        new_gram[1:] = keys[1:] != keys[:-1]
+        gram = np.cumsum(new_gram) - 1  # dense id within order k
+        codes = np.zeros(len(tokens), dtype=np.int64)
+        codes[at] = gram
+        new_entry = new_gram.copy()
+        new_entry[1:] |= cap[1:] != cap[:-1]
+        first = np.flatnonzero(new_entry)
+        count = np.diff(np.append(first, len(keys)))
+        parts.append((cap[first], gram[first] + base, np.full(len(first), k), count))
+        base += int(gram[-1]) + 1 if len(gram) else 0
+    cap_sm = np.concatenate([p[0] for p in parts])
+    caption = layout[cap_sm]
+    sample_of = np.concatenate([np.arange(n_samples), ref_sample])  # [C]
+    return NgramCounts(
+        caption=caption,
+        sample=sample_of[caption],
+        is_hyp=caption < n_samples,
+        gram=np.concatenate([p[1] for p in parts]),
+        order=np.concatenate([p[2] for p in parts]),
+        count=np.concatenate([p[3] for p in parts]),
+        n_grams=base,
+    )
+
+
+def stable_sort(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted keys, stable argsort) of non-negative int64 ``keys``.
+
+    Packs ``key << b | position`` into one int64 and sorts values (SIMD, several times
+    faster than ``argsort(kind="stable")``) when the keys are small enough; else argsort.
+    """
+    size = len(keys)
+    bits = max(size - 1, 1).bit_length()
+    if size and int(keys.max()) < (1 << (62 - bits)):
+        packed = np.sort((keys << bits) | np.arange(size))
+        return packed >> bits, packed & ((1 << bits) - 1)
+    order = np.argsort(keys, kind="stable")
+    return keys[order], order
 
 
 def unique_inverse(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(sorted unique keys, inverse [len(keys)], counts): ``np.unique`` by one argsort.
+    """(sorted unique keys, inverse [len(keys)], counts): ``np.unique`` by one sort.
 
     (``np.unique`` of numpy 2.4 is an order of magnitude slower on large int64 arrays.)
     """
-    order = np.argsort(keys, kind="stable")
-    sorted_keys = keys[order]
+    sorted_keys, order = stable_sort(keys)
     first = np.r_[True, sorted_keys[1:] != sorted_keys[:-1]] if len(keys) else np.zeros(0, bool)
     group = np.cumsum(first) - 1
     inverse = np.empty(len(keys), dtype=np.int64)

@@ -31,10 +31,8 @@ from mmbench.metrics._captions import (
     CaptionRef,
     Captions,
     gather,
-    ngram_counts,
     resample_weights,
     tokenize_captions,
-    unique_inverse,
 )
 from mmbench.metrics.base import Metric, versioned
 from mmbench.registry import METRICS
@@ -69,33 +67,27 @@ class _Terms:
 
 
 def _terms(caps: Captions, sigma: float) -> _Terms:
-    counts = ngram_counts(caps, MAX_N)
-    n, g_all = caps.n, counts.n_grams
-    is_ref = counts.caption >= n
+    c = caps.ngrams
+    n = caps.n
+    starts, pair = c.pairs()  # (n-gram, sample) pairs: the prediction's entry comes first
+    is_ref = ~c.is_hyp
+    has_ref = np.add.reduceat(is_ref.astype(np.int64), starts) > 0  # [P]
+    inc = starts[has_ref]  # one entry per (sample, n-gram in its references)
+    hyp_count = np.zeros(len(starts), dtype=np.int64)  # [P] count in the prediction
+    hyp_count[pair[c.is_hyp]] = c.count[c.is_hyp]
+    h_cap, h_gram, h_cnt, h_ord = (x[c.is_hyp] for x in (c.caption, c.gram, c.count, c.order))
+    r_cap, r_gram, r_cnt, r_ord = (x[is_ref] for x in (c.caption, c.gram, c.count, c.order))
+    r_cap = r_cap - n
+    hc = hyp_count[pair[is_ref]]  # [Er] the prediction's count of each reference n-gram
+    hit = hc > 0
     ref_sample = caps.ref_sample()
-    r_cap = counts.caption[is_ref] - n
-    r_gram, r_cnt, r_ord = counts.gram[is_ref], counts.count[is_ref], counts.order[is_ref]
-    inc = unique_inverse(ref_sample[r_cap] * g_all + r_gram)[0]
-    h = ~is_ref
-    h_cap, h_gram, h_cnt, h_ord = (
-        counts.caption[h],
-        counts.gram[h],
-        counts.count[h],
-        counts.order[h],
-    )
-    # clipped dot products: reference entries whose n-gram also occurs in the prediction
-    h_key = h_cap * g_all + h_gram  # sorted (entries are sorted by caption, then gram)
-    r_key = ref_sample[r_cap] * g_all + r_gram
-    at = np.searchsorted(h_key, r_key).clip(max=max(len(h_key) - 1, 0))
-    hit = (h_key[at] == r_key) if len(h_key) else np.zeros(len(r_key), bool)
-    lengths = caps.lengths
-    bigrams = np.maximum(lengths - 1, 0)  # pycocoevalcap's "length" counts bigrams
+    bigrams = np.maximum(caps.lengths - 1, 0)  # pycocoevalcap's "length" counts bigrams
     delta = (bigrams[:n][ref_sample] - bigrams[n:]).astype(np.float64)
     return _Terms(
         n=n,
-        n_grams=g_all,
-        inc_sample=inc // g_all,
-        inc_gram=inc % g_all,
+        n_grams=c.n_grams,
+        inc_sample=c.sample[inc],
+        inc_gram=c.gram[inc],
         hyp_row=h_cap * MAX_N + h_ord,
         hyp_gram=h_gram,
         hyp_w=(h_cnt**2).astype(np.float64),
@@ -104,7 +96,7 @@ def _terms(caps: Captions, sigma: float) -> _Terms:
         ref_w=(r_cnt**2).astype(np.float64),
         num_row=r_cap[hit] * MAX_N + r_ord[hit],
         num_gram=r_gram[hit],
-        num_w=(np.minimum(h_cnt[at[hit]], r_cnt[hit]) * r_cnt[hit]).astype(np.float64),
+        num_w=(np.minimum(hc[hit], r_cnt[hit]) * r_cnt[hit]).astype(np.float64),
         ref_sample=ref_sample,
         penalty=np.e ** (-(delta**2) / (2 * sigma**2)),
         n_refs=caps.n_refs,

@@ -46,7 +46,7 @@ _TOKEN = re.compile(
     rf"""
     (?P<url>(?:https?|ftp)://\S+|www\.\S+|[\w.+-]+@\w[\w-]*(?:\.\w[\w-]*)+)
   | (?P<acronym>{_LETTER}(?:\.{_LETTER})+\.?(?!{_ALNUM}))
-  | (?P<abbrev>(?:{_ABBREVIATIONS})\.(?!{_ALNUM}))
+  | (?P<abbrev>(?=[a-z]{{2,7}}\.)(?:{_ABBREVIATIONS})\.(?!{_ALNUM}))
   | (?P<numabbrev>(?:nos?|tel|est|ext|art|nr|pp)\.(?=\s*\d))
   | (?P<initial>{_LETTER}\.(?!{_ALNUM}|\.(?!\.\.)))
   | (?P<phone>\(\d{{3}}\)\xa0?\d{{3}}-\d{{4}})
@@ -118,7 +118,8 @@ _SENTENCE_STARTS = [
 _SENTENCE_WORDS = "|".join(w.capitalize() + "|" + w.upper() for w in _SENTENCE_STARTS)
 _SENTENCE_NEXT = re.compile(rf"\s*$|\s+(?:{_SENTENCE_WORDS})\b")
 _SPACES = re.compile(r"\s+")
-_PLAIN = re.compile(r"[a-z ]*")
+_PLAIN = re.compile(r"[a-z ,]*")
+_WORDS = re.compile(r"[a-z]+")
 _CONTRACTION = re.compile(r"(?i)^(.+?)(n't|'s|'re|'ve|'ll|'d|'m)$")
 _SPLIT_WORDS = re.compile(r"(?i)^(can)(not)$|^(gon|got|wan)(na|ta)$|^(lem|gim)(me)$")
 _ABBREVIATION = re.compile(_ABBREVIATIONS)
@@ -195,14 +196,15 @@ def ptb_tokens(text: str) -> list[str]:
     ['two', 'dogs', 'one', 'brown', 'one', 'white', 'do', "n't", 'play']
     """
     low = text.lower()
-    # fast paths: letters and spaces only, maybe a final period; no word PTB splits
-    if _PLAIN.fullmatch(low) and not _HAS_SPLIT_WORD.search(low):
-        return low.split()
-    if low.endswith(".") and _PLAIN.fullmatch(low, 0, len(low) - 1):
-        words = low[:-1].split()
-        last = words[-1] if words else ""
-        if len(last) > 1 and not _ABBREVIATION.fullmatch(last) and not _HAS_SPLIT_WORD.search(low):
-            return words
+    # fast path: ASCII letters, spaces and commas, maybe a final period; no word PTB splits
+    body = low[:-1] if low.endswith(".") else low
+    if _PLAIN.fullmatch(body) and not _HAS_SPLIT_WORD.search(body):
+        words = _WORDS.findall(body) if "," in body else body.split()
+        if body is low or not body[-1:].isalpha():
+            return words  # no final period, or one that stands alone (removed)
+        last = words[-1]
+        if len(last) > 1 and not _ABBREVIATION.fullmatch(last):
+            return words  # the period is split off the last word and removed
     lowered = (tok.lower() for tok in _lex(_SPACES.sub(" ", text)))
     return [tok for tok in lowered if tok not in PUNCTUATIONS]
 
