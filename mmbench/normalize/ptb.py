@@ -196,15 +196,15 @@ def ptb_tokens(text: str) -> list[str]:
     ['two', 'dogs', 'one', 'brown', 'one', 'white', 'do', "n't", 'play']
     """
     low = text.lower()
-    # fast path: ASCII letters, spaces and commas, maybe a final period; no word PTB splits
-    body = low[:-1] if low.endswith(".") else low
+    # fast path: ASCII letters, spaces and commas, maybe final periods; no word PTB splits
+    body = low.rstrip(".")
     if _PLAIN.fullmatch(body) and not _HAS_SPLIT_WORD.search(body):
         words = _WORDS.findall(body) if "," in body else body.split()
-        if body is low or not body[-1:].isalpha():
-            return words  # no final period, or one that stands alone (removed)
+        if len(body) == len(low) or not body[-1:].isalpha():
+            return words  # no final period, or periods that stand alone (removed)
         last = words[-1]
-        if len(last) > 1 and not _ABBREVIATION.fullmatch(last):
-            return words  # the period is split off the last word and removed
+        if len(last) > 1 and last != "www" and not _ABBREVIATION.fullmatch(last):
+            return words  # the periods are split off the last word and removed
     lowered = (tok.lower() for tok in _lex(_SPACES.sub(" ", text)))
     return [tok for tok in lowered if tok not in PUNCTUATIONS]
 
