@@ -132,26 +132,57 @@ def cider_scores(caps: Captions, sigma: float = SIGMA) -> np.ndarray:
     return _sample_scores(t, hn2, rn2, num)[:, 0]
 
 
-def cider_resample(t: _Terms, idx: np.ndarray) -> np.ndarray:
+def cider_resample(t: _Terms, idx: np.ndarray, chunk: int = 32) -> np.ndarray:
     """float64 [B]: corpus CIDEr-D of each resample ``idx`` [B, n], DF recomputed for each.
 
     A resample is its draw counts ``w`` [n]: document frequencies become ``w``-weighted
-    counts, ``log(n)`` stays (a resample has n samples), and the per-sample scores are
-    averaged with weights ``w``; the same arithmetic as scoring the resampled list.
+    counts (``DF = M @ w`` with ``M`` the n-gram x sample incidence of the references),
+    ``log(n)`` stays (a resample has n samples), and the per-sample scores are averaged
+    with weights ``w``: the same arithmetic as scoring the resampled list. Every squared
+    norm and dot product is a sparse matrix times the squared IDFs, so ``chunk``
+    resamples go through one sparse-dense product (scipy) at a time.
     """
-    n = t.n
+    from scipy import sparse
+
+    n, n_ref = t.n, len(t.ref_sample)
+    rows_h, rows_r = n * MAX_N, n_ref * MAX_N
     idf2 = (np.log(float(n)) - np.log(np.maximum(1.0, np.arange(n + 1)))) ** 2  # by DF
-    n_h, n_r = n * MAX_N, len(t.ref_sample) * MAX_N
-    rows = np.concatenate([t.hyp_row, t.ref_row + n_h, t.num_row + n_h + n_r])
-    grams = np.concatenate([t.hyp_gram, t.ref_gram, t.num_gram])
-    weights = np.concatenate([t.hyp_w, t.ref_w, t.num_w])
+    incidence = sparse.csr_matrix(
+        (np.ones(len(t.inc_gram)), (t.inc_gram, t.inc_sample)), shape=(t.n_grams, n)
+    )
+    hyp = sparse.csr_matrix((t.hyp_w, (t.hyp_row, t.hyp_gram)), shape=(rows_h, t.n_grams))
+    ref = sparse.csr_matrix(  # rows: reference squared norms, then clipped dot products
+        (
+            np.concatenate([t.ref_w, t.num_w]),
+            (
+                np.concatenate([t.ref_row, t.num_row + rows_r]),
+                np.concatenate([t.ref_gram, t.num_gram]),
+            ),
+        ),
+        shape=(2 * rows_r, t.n_grams),
+    )
+    # sums each reference's penalized cosine into its sample's row, per order
+    ref_rows = np.arange(rows_r)
+    pool = sparse.csr_matrix(
+        (
+            np.repeat(t.penalty, MAX_N),
+            (t.ref_sample.repeat(MAX_N) * MAX_N + ref_rows % MAX_N, ref_rows),
+        ),
+        shape=(rows_h, rows_r),
+    )
+    scale = 10.0 / (MAX_N * n * t.n_refs)  # [n] mean over orders, references, samples
     draws = resample_weights(idx, n)  # [B, n]
     out = np.empty(len(idx))
-    for b, w in enumerate(draws):
-        df = np.bincount(t.inc_gram, w[t.inc_sample], t.n_grams).astype(np.int64)  # [G]
-        sums = np.bincount(rows, weights * idf2[df][grams], n_h + 2 * n_r)
-        hn2, rn2, num = sums[:n_h, None], sums[n_h : n_h + n_r, None], sums[n_h + n_r :, None]
-        out[b] = w @ _sample_scores(t, hn2, rn2, num)[:, 0] / n
+    for b0 in range(0, len(idx), chunk):
+        w = np.ascontiguousarray(draws[b0 : b0 + chunk].T)  # [n, b]
+        u = idf2[(incidence @ w).astype(np.intp)]  # [G, b] squared IDF in each resample
+        hn = np.sqrt(hyp @ u)  # [n*4, b] prediction norms
+        rr = ref @ u  # [2*R*4, b]
+        rn, num = np.sqrt(rr[:rows_r]), rr[rows_r:]  # [R*4, b] each
+        rn[rn == 0] = 1.0  # a zero vector has zero dot products: 0 / 1
+        hn[hn == 0] = 1.0
+        cos = (pool @ (num / rn)) / hn  # [n*4, b] penalized cosines summed over references
+        out[b0 : b0 + chunk] = (cos.reshape(n, MAX_N, -1).sum(axis=1) * w).T @ scale
     return out
 
 
