@@ -102,21 +102,44 @@ def tokenize_captions(
         if isinstance(refs, str) or len(refs) == 0:
             raise CaptionInputError(f"sample {i}: needs a non-empty list of reference captions")
     raw = [*predictions, *(r for refs in references for r in refs)]
-    normalized = {c: norm(c) for c in dict.fromkeys(raw)}  # each distinct caption once
-    strings = [normalized[c] for c in raw]
-    n_tokens = {s: len(s.split()) for s in normalized.values()}
-    # " ".join(...).split() == the concatenated str.split() of every caption
-    flat = " ".join(strings).split()
-    vocab = {t: i for i, t in enumerate(dict.fromkeys(flat))}
-    lengths = np.fromiter(map(n_tokens.__getitem__, strings), np.int64, len(strings))
+    distinct = list(dict.fromkeys(raw))  # each distinct caption is tokenized once
+    many = getattr(norm, "many", None)  # a batch form, if the preset has one
+    normalized = dict(zip(distinct, many(distinct) if many else map(norm, distinct), strict=True))
+    strings = list(map(normalized.__getitem__, raw))
+    tokens, lengths, vocab = _token_ids(strings)
     n_refs = [len(refs) for refs in references]
     return Captions(
         strings=strings,
-        vocab=list(vocab),
-        tokens=np.fromiter(map(vocab.__getitem__, flat), np.int64, len(flat)),
+        vocab=vocab,
+        tokens=tokens,
         offsets=np.concatenate([[0], np.cumsum(lengths)]),
         ref_start=np.concatenate([[0], np.cumsum(n_refs, dtype=np.int64)]),
     )
+
+
+def _token_ids(strings: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(token ids [T], tokens per string [C], vocab) of the ``str.split()`` tokens.
+
+    One split of all strings joined with a marker token between them (C loops only).
+    """
+    text = "\n".join(strings)
+    if not strings or _MARK in text or text.count("\n") != len(strings) - 1:
+        flat = " ".join(strings).split()  # a string holds the marker or a newline
+        vocab = {t: i for i, t in enumerate(dict.fromkeys(flat))}
+        lengths = np.fromiter(map(len, map(str.split, strings)), np.int64, len(strings))
+        return np.fromiter(map(vocab.__getitem__, flat), np.int64, len(flat)), lengths, list(vocab)
+    flat = text.replace("\n", f" {_MARK} ").split()
+    words = dict.fromkeys(flat)
+    words.pop(_MARK, None)
+    vocab = {t: i for i, t in enumerate(words)}
+    vocab[_MARK] = -1
+    ids = np.fromiter(map(vocab.__getitem__, flat), np.int64, len(flat))
+    marks = np.flatnonzero(ids < 0)  # [C - 1] between consecutive strings
+    lengths = np.diff(np.concatenate([[-1], marks, [len(ids)]])) - 1
+    return ids[ids >= 0], lengths, list(words)
+
+
+_MARK = "\x01"  # not whitespace, so str.split() keeps it as a token
 
 
 def merge(parts: Sequence[Captions]) -> Captions:

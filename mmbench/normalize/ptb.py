@@ -19,6 +19,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
+
+import numpy as np
 
 from mmbench.registry import NORMALIZERS
 
@@ -213,3 +216,69 @@ def ptb_tokens(text: str) -> list[str]:
 def ptb(text: str) -> str:
     """Tokens of :func:`ptb_tokens` joined by single spaces (what COCOEvalCap scores)."""
     return " ".join(ptb_tokens(text))
+
+
+# Where a caption leaves the fast path of ptb_tokens, in lower-cased "\n"-joined text (each
+# pattern starts with a literal or a character class, so re scans for it quickly)
+_OTHER_CHAR = re.compile(r"[^a-z ,.\n]")
+_INNER_PERIOD = re.compile(r"\.(?=[^.\n])")
+_FINAL_PERIODS = re.compile(r"\.\.*(?=\n|\Z)")
+_SPLIT_WORDS_LOW = ("cannot", "gonna", "gotta", "wanna", "lemme", "gimme")
+_TO_SPACE = str.maketrans(",.", "  ")
+_KEEPS_PERIOD = ["www", *_ABBREVIATIONS.split("|")]  # besides one-letter words
+_WINDOW = max(map(len, _KEEPS_PERIOD)) + 1
+
+
+def _letters_key(codes: np.ndarray) -> np.ndarray:
+    """int64 [...]: base-32 number of the letters ``codes`` [..., k] (0 where not a-z)."""
+    digits = np.where((codes >= 97) & (codes <= 122), codes.astype(np.int64) - 96, 0)
+    return digits @ (32 ** np.arange(codes.shape[-1] - 1, -1, -1, dtype=np.int64))
+
+
+_KEEPS_KEYS = np.sort(
+    _letters_key(np.array([[0] * (_WINDOW - len(w)) + [ord(c) for c in w] for w in _KEEPS_PERIOD]))
+)
+
+
+def _slow_positions(low: str) -> np.ndarray:
+    """Offsets in ``low`` that send their caption to the full lexer."""
+    hits = [m.start() for rx in (_OTHER_CHAR, _INNER_PERIOD) for m in rx.finditer(low)]
+    for word in _SPLIT_WORDS_LOW:
+        at = low.find(word)
+        while at >= 0:
+            hits.append(at)  # (a word inside a longer one goes the slow way too; rare)
+            at = low.find(word, at + 1)
+    # final periods keep to a one-letter word, "www" or an abbreviation
+    ends = np.fromiter((m.start() for m in _FINAL_PERIODS.finditer(low)), np.int64)
+    codes = np.frombuffer(low.encode("utf-32-le"), dtype=np.uint32)
+    window = ends[:, None] - np.arange(_WINDOW, 0, -1)  # [M, W] the characters before
+    chars = np.where(window >= 0, codes[np.maximum(window, 0)], 32)
+    letter = (chars >= 97) & (chars <= 122)
+    n_letters = np.cumprod(letter[:, ::-1], axis=1).sum(axis=1)  # letters of the last word
+    word = np.where(np.arange(_WINDOW) >= _WINDOW - n_letters[:, None], chars, 0)
+    keeps = (n_letters == 1) | np.isin(_letters_key(word), _KEEPS_KEYS)
+    return np.concatenate([np.asarray(hits, dtype=np.int64), ends[keeps]])
+
+
+def ptb_many(texts: Sequence[str]) -> list[str]:
+    """:func:`ptb` of every text; plain captions are found and split in a few passes.
+
+    >>> ptb_many(["A dog, running.", "Dr. Who's here"])
+    ['a dog running', "dr. who 's here"]
+    """
+    if not texts:
+        return []
+    joined = "\n".join(texts)
+    low = joined.lower()
+    if len(low) != len(joined) or joined.count("\n") != len(texts) - 1:
+        return [ptb(t) for t in texts]  # a newline inside, or lower() changed lengths
+    ends = np.cumsum(np.fromiter(map(len, texts), np.int64, len(texts)) + 1) - 1
+    hits = _slow_positions(low)
+    slow = np.unique(np.searchsorted(ends, hits))  # caption of each offset
+    out = [" ".join(line.split()) for line in low.translate(_TO_SPACE).split("\n")]
+    for i in slow.tolist():
+        out[i] = ptb(texts[i])
+    return out
+
+
+ptb.many = ptb_many  # batch form, used by mmbench.metrics._captions.tokenize_captions
