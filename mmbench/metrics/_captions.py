@@ -198,25 +198,26 @@ class CaptionRef:
 
 @dataclass(frozen=True)
 class NgramCounts:
-    """Distinct n-grams of every caption with their counts; ids are dense over all orders.
+    """Distinct n-grams of every caption with their counts, as BLEU and CIDEr-D need them.
 
-    Entries are sorted by n-gram, then sample, then caption (a sample's prediction before
-    its references), so the entries of one (n-gram, sample) pair are contiguous.
+    Prediction entries carry the largest count of their n-gram in any of the sample's
+    references; reference entries carry the count in the sample's prediction; ``inc_*``
+    lists each (sample, n-gram in its references) once. N-gram ids are dense over orders.
     """
 
-    caption: np.ndarray  # int64 [E] caption of each entry
-    sample: np.ndarray  # int64 [E] sample of that caption
-    is_hyp: np.ndarray  # bool [E] the caption is the sample's prediction
-    gram: np.ndarray  # int64 [E] n-gram id
-    order: np.ndarray  # int64 [E] n-gram order minus one (0..3)
-    count: np.ndarray  # int64 [E] occurrences in the caption
     n_grams: int  # number of distinct n-grams
-
-    def pairs(self) -> tuple[np.ndarray, np.ndarray]:
-        """(first entry of each (n-gram, sample) pair [P], pair of each entry [E])."""
-        new = np.ones(len(self.gram), dtype=bool)
-        new[1:] = (self.gram[1:] != self.gram[:-1]) | (self.sample[1:] != self.sample[:-1])
-        return np.flatnonzero(new), np.cumsum(new) - 1
+    hyp_sample: np.ndarray  # int64 [Eh] sample (= caption) of each prediction entry
+    hyp_gram: np.ndarray  # int64 [Eh] n-gram id
+    hyp_order: np.ndarray  # int64 [Eh] n-gram order minus one (0..3)
+    hyp_count: np.ndarray  # int64 [Eh] occurrences in the prediction
+    hyp_ref_max: np.ndarray  # int64 [Eh] max occurrences in one of the sample's references
+    ref_index: np.ndarray  # int64 [Er] reference (0..R-1) of each reference entry
+    ref_gram: np.ndarray  # int64 [Er]
+    ref_order: np.ndarray  # int64 [Er]
+    ref_count: np.ndarray  # int64 [Er] occurrences in the reference
+    ref_hyp_count: np.ndarray  # int64 [Er] occurrences in the sample's prediction
+    inc_sample: np.ndarray  # int64 [I] (sample, n-gram) pairs: the n-gram occurs in
+    inc_gram: np.ndarray  # int64 [I]   one of the sample's references
 
 
 def ngram_counts(caps: Captions, n: int = MAX_N) -> NgramCounts:
@@ -224,7 +225,7 @@ def ngram_counts(caps: Captions, n: int = MAX_N) -> NgramCounts:
 
     Captions are laid out sample by sample (prediction, then references); sorting the
     positions of each order by n-gram id (stable) groups equal n-grams, and within a group
-    leaves positions in sample, caption order, so counts and per-sample incidence are runs.
+    leaves positions in sample, caption order, so counts and per-sample maxima are runs.
     """
     n_samples, n_caps, vocab_size = caps.n, len(caps.offsets) - 1, len(caps.vocab)
     ref_sample = caps.ref_sample()  # [R]
@@ -234,20 +235,23 @@ def ngram_counts(caps: Captions, n: int = MAX_N) -> NgramCounts:
     )
     layout = np.empty(n_caps, dtype=np.int64)  # [C] caption at each sample-major place
     layout[rank] = np.arange(n_caps)
+    sample_of = np.concatenate([np.arange(n_samples), ref_sample])[layout]  # [C] sample-major
+    is_hyp = layout < n_samples  # [C] sample-major
     lengths = np.diff(caps.offsets)[layout]
     offsets = np.concatenate([[0], np.cumsum(lengths)])
     owner = np.repeat(np.arange(n_caps), lengths)  # [T] sample-major caption of each position
     pos = np.arange(offsets[-1])
     tokens = caps.tokens[pos - offsets[owner] + caps.offsets[layout][owner]]  # [T]
-    end = offsets[1:][owner]  # [T] end of the position's caption
+    left = offsets[1:][owner] - pos  # [T] tokens from each position to its caption's end
     codes = tokens  # [T] id of the k-gram starting at each position (where one does)
-    parts: list[tuple[np.ndarray, ...]] = []
+    hyp_parts: list[tuple[np.ndarray, ...]] = []
+    ref_parts: list[tuple[np.ndarray, ...]] = []
+    inc_parts: list[tuple[np.ndarray, ...]] = []
     base = 0
     for k in range(n):
-        at = pos[pos + k < end]  # positions where a (k+1)-gram starts
+        at = np.flatnonzero(left > k)  # positions where a (k+1)-gram starts
         keys = tokens[at] if k == 0 else codes[at] * vocab_size + tokens[at + k]
-        keys, order = stable_sort(keys)  # equal n-grams together, positions ascending
-        at = at[order]
+        keys, at = stable_sort(keys, at)  # equal n-grams together, positions ascending
         cap = owner[at]
         new_gram = np.ones(len(keys), dtype=bool)
         new_gram[1:] = keys[1:] != keys[:-1]
@@ -256,37 +260,65 @@ def ngram_counts(caps: Captions, n: int = MAX_N) -> NgramCounts:
         codes[at] = gram
         new_entry = new_gram.copy()
         new_entry[1:] |= cap[1:] != cap[:-1]
-        first = np.flatnonzero(new_entry)
+        first = np.flatnonzero(new_entry)  # entries: (n-gram, caption)
         count = np.diff(np.append(first, len(keys)))
-        parts.append((cap[first], gram[first] + base, np.full(len(first), k), count))
+        e_cap, e_gram = cap[first], gram[first] + base
+        e_sample, e_hyp = sample_of[e_cap], is_hyp[e_cap]
+        new_pair = new_gram[first]  # pairs: (n-gram, sample); a prediction comes first
+        new_pair[1:] |= e_sample[1:] != e_sample[:-1]
+        starts = np.flatnonzero(new_pair)
+        pair = np.cumsum(new_pair) - 1
+        ref_max = np.maximum.reduceat(np.where(e_hyp, 0, count), starts)  # [P]
+        hyp_count = np.where(e_hyp[starts], count[starts], 0)  # [P]
+        h, r = np.flatnonzero(e_hyp), np.flatnonzero(~e_hyp)
+        hyp_parts.append((e_sample[h], e_gram[h], count[h], ref_max[pair[h]]))
+        ref_parts.append((layout[e_cap[r]] - n_samples, e_gram[r], count[r], hyp_count[pair[r]]))
+        with_ref = starts[(np.diff(np.append(starts, len(first))) > 1) | ~e_hyp[starts]]
+        inc_parts.append((e_sample[with_ref], e_gram[with_ref]))
         base += int(gram[-1]) + 1 if len(gram) else 0
-    cap_sm = np.concatenate([p[0] for p in parts])
-    caption = layout[cap_sm]
-    sample_of = np.concatenate([np.arange(n_samples), ref_sample])  # [C]
+
+    def cat(parts: list[tuple[np.ndarray, ...]], i: int) -> np.ndarray:
+        return np.concatenate([p[i] for p in parts])
+
+    def orders(parts: list[tuple[np.ndarray, ...]]) -> np.ndarray:
+        return np.repeat(np.arange(len(parts)), [len(p[0]) for p in parts])
+
     return NgramCounts(
-        caption=caption,
-        sample=sample_of[caption],
-        is_hyp=caption < n_samples,
-        gram=np.concatenate([p[1] for p in parts]),
-        order=np.concatenate([p[2] for p in parts]),
-        count=np.concatenate([p[3] for p in parts]),
         n_grams=base,
+        hyp_sample=cat(hyp_parts, 0),
+        hyp_gram=cat(hyp_parts, 1),
+        hyp_order=orders(hyp_parts),
+        hyp_count=cat(hyp_parts, 2),
+        hyp_ref_max=cat(hyp_parts, 3),
+        ref_index=cat(ref_parts, 0),
+        ref_gram=cat(ref_parts, 1),
+        ref_order=orders(ref_parts),
+        ref_count=cat(ref_parts, 2),
+        ref_hyp_count=cat(ref_parts, 3),
+        inc_sample=cat(inc_parts, 0),
+        inc_gram=cat(inc_parts, 1),
     )
 
 
-def stable_sort(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(sorted keys, stable argsort) of non-negative int64 ``keys``.
+def stable_sort(
+    keys: np.ndarray, payload: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted keys, ``payload`` in that order) for non-negative int64 ``keys``.
 
-    Packs ``key << b | position`` into one int64 and sorts values (SIMD, several times
-    faster than ``argsort(kind="stable")``) when the keys are small enough; else argsort.
+    ``payload`` must be ascending and non-negative; it defaults to ``arange(len(keys))``
+    (then the second result is the stable argsort). Packs ``key << b | payload`` into one
+    int64 and sorts values (SIMD; several times faster than ``argsort(kind="stable")``)
+    when the keys are small enough, else falls back to argsort.
     """
     size = len(keys)
-    bits = max(size - 1, 1).bit_length()
+    if payload is None:
+        payload = np.arange(size)
+    bits = max(int(payload[-1]) if size else 0, 1).bit_length()
     if size and int(keys.max()) < (1 << (62 - bits)):
-        packed = np.sort((keys << bits) | np.arange(size))
+        packed = np.sort((keys << bits) | payload)
         return packed >> bits, packed & ((1 << bits) - 1)
     order = np.argsort(keys, kind="stable")
-    return keys[order], order
+    return keys[order], payload[order]
 
 
 def unique_inverse(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

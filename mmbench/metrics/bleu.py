@@ -44,14 +44,10 @@ def bleu_stats(caps: Captions) -> np.ndarray:
     best = np.minimum.reduceat(key, caps.ref_start[:-1]) if len(key) else key
     closest = best % (ref_len.max(initial=0) + 1)
 
-    counts = caps.ngrams
-    starts, pair = counts.pairs()  # entries of one (n-gram, sample): prediction first
-    # max count of each n-gram over the sample's references, per pair
-    ref_max = np.maximum.reduceat(np.where(counts.is_hyp, 0, counts.count), starts)
-    hyp = counts.is_hyp
-    clipped = np.minimum(counts.count[hyp], ref_max[pair[hyp]])
+    c = caps.ngrams
+    clipped = np.minimum(c.hyp_count, c.hyp_ref_max)
     correct = np.bincount(
-        counts.sample[hyp] * n_max + counts.order[hyp], weights=clipped, minlength=n * n_max
+        c.hyp_sample * n_max + c.hyp_order, weights=clipped, minlength=n * n_max
     ).reshape(n, n_max)
     guess = np.maximum(0, test_len[:, None] - np.arange(n_max)[None, :])
     return np.column_stack([test_len, closest, guess, correct.astype(np.int64)])

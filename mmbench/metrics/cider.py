@@ -69,34 +69,27 @@ class _Terms:
 def _terms(caps: Captions, sigma: float) -> _Terms:
     c = caps.ngrams
     n = caps.n
-    starts, pair = c.pairs()  # (n-gram, sample) pairs: the prediction's entry comes first
-    is_ref = ~c.is_hyp
-    has_ref = np.add.reduceat(is_ref.astype(np.int64), starts) > 0  # [P]
-    inc = starts[has_ref]  # one entry per (sample, n-gram in its references)
-    hyp_count = np.zeros(len(starts), dtype=np.int64)  # [P] count in the prediction
-    hyp_count[pair[c.is_hyp]] = c.count[c.is_hyp]
-    h_cap, h_gram, h_cnt, h_ord = (x[c.is_hyp] for x in (c.caption, c.gram, c.count, c.order))
-    r_cap, r_gram, r_cnt, r_ord = (x[is_ref] for x in (c.caption, c.gram, c.count, c.order))
-    r_cap = r_cap - n
-    hc = hyp_count[pair[is_ref]]  # [Er] the prediction's count of each reference n-gram
-    hit = hc > 0
+    hit = c.ref_hyp_count > 0  # reference n-grams the prediction shares
     ref_sample = caps.ref_sample()
     bigrams = np.maximum(caps.lengths - 1, 0)  # pycocoevalcap's "length" counts bigrams
     delta = (bigrams[:n][ref_sample] - bigrams[n:]).astype(np.float64)
+    ref_row = c.ref_index * MAX_N + c.ref_order
     return _Terms(
         n=n,
         n_grams=c.n_grams,
-        inc_sample=c.sample[inc],
-        inc_gram=c.gram[inc],
-        hyp_row=h_cap * MAX_N + h_ord,
-        hyp_gram=h_gram,
-        hyp_w=(h_cnt**2).astype(np.float64),
-        ref_row=r_cap * MAX_N + r_ord,
-        ref_gram=r_gram,
-        ref_w=(r_cnt**2).astype(np.float64),
-        num_row=r_cap[hit] * MAX_N + r_ord[hit],
-        num_gram=r_gram[hit],
-        num_w=(np.minimum(hc[hit], r_cnt[hit]) * r_cnt[hit]).astype(np.float64),
+        inc_sample=c.inc_sample,
+        inc_gram=c.inc_gram,
+        hyp_row=c.hyp_sample * MAX_N + c.hyp_order,
+        hyp_gram=c.hyp_gram,
+        hyp_w=(c.hyp_count**2).astype(np.float64),
+        ref_row=ref_row,
+        ref_gram=c.ref_gram,
+        ref_w=(c.ref_count**2).astype(np.float64),
+        num_row=ref_row[hit],
+        num_gram=c.ref_gram[hit],
+        num_w=(np.minimum(c.ref_hyp_count[hit], c.ref_count[hit]) * c.ref_count[hit]).astype(
+            np.float64
+        ),
         ref_sample=ref_sample,
         penalty=np.e ** (-(delta**2) / (2 * sigma**2)),
         n_refs=caps.n_refs,
