@@ -99,6 +99,7 @@ _CHAR_MAP = str.maketrans(
         "}": " } ",
     }
 )
+_MAPPED = re.compile("[" + re.escape("".join(map(chr, _CHAR_MAP))) + "]")
 _BRACKETS = {"(": "-LRB-", ")": "-RRB-", "[": "-LSB-", "]": "-RSB-", "{": "-LCB-", "}": "-RCB-"}
 _PHONE = re.compile(r"\((\d{3})\) ?(\d{3}-\d{4})")
 _MIXED_FRACTION = re.compile(r"(?<![\w.,])(\d{1,4}) (\d{1,4}/\d{1,4})(?!\d)")
@@ -157,8 +158,12 @@ def _split_word(word: str) -> list[str]:
 
 def _lex(text: str) -> list[str]:
     """PTB tokens of one line, original case, nothing removed."""
-    text = _PHONE.sub("(\\1)\xa0\\2", text.translate(_CHAR_MAP))
-    text = _MIXED_FRACTION.sub("\\1\xa0\\2", text)
+    if _MAPPED.search(text):
+        text = text.translate(_CHAR_MAP)
+    if "(" in text:
+        text = _PHONE.sub("(\\1)\xa0\\2", text)
+    if "/" in text:
+        text = _MIXED_FRACTION.sub("\\1\xa0\\2", text)
     tokens: list[str] = []
     for m in _TOKEN.finditer(text):
         kind, tok = m.lastgroup, m.group()
@@ -220,11 +225,10 @@ def ptb(text: str) -> str:
 
 # Where a caption leaves the fast path of ptb_tokens, in lower-cased "\n"-joined text (each
 # pattern starts with a literal or a character class, so re scans for it quickly)
-_OTHER_CHAR = re.compile(r"[^a-z ,.\n]")
+_OTHER_CHAR = re.compile(r"[^a-z ,.\n][^\n]*")  # (one match per caption)
 _INNER_PERIOD = re.compile(r"\.(?=[^.\n])")
-_FINAL_PERIODS = re.compile(r"\.\.*(?=\n|\Z)")
 _SPLIT_WORDS_LOW = ("cannot", "gonna", "gotta", "wanna", "lemme", "gimme")
-_TO_SPACE = str.maketrans(",.", "  ")
+_JOINING_COMMA = re.compile(r",(?=[a-z])")
 _KEEPS_PERIOD = ["www", *_ABBREVIATIONS.split("|")]  # besides one-letter words
 _WINDOW = max(map(len, _KEEPS_PERIOD)) + 1
 
@@ -240,17 +244,30 @@ _KEEPS_KEYS = np.sort(
 )
 
 
+def _find_all(text: str, sub: str) -> list[int]:
+    """Start of every occurrence of ``sub`` in ``text`` (``str.find``: C speed)."""
+    found, at = [], text.find(sub)
+    while at >= 0:
+        found.append(at)
+        at = text.find(sub, at + 1)
+    return found
+
+
 def _slow_positions(low: str) -> np.ndarray:
     """Offsets in ``low`` that send their caption to the full lexer."""
     hits = [m.start() for rx in (_OTHER_CHAR, _INNER_PERIOD) for m in rx.finditer(low)]
-    for word in _SPLIT_WORDS_LOW:
-        at = low.find(word)
-        while at >= 0:
-            hits.append(at)  # (a word inside a longer one goes the slow way too; rare)
-            at = low.find(word, at + 1)
+    for word in _SPLIT_WORDS_LOW:  # (inside a longer word too: rare, and still exact)
+        hits += _find_all(low, word)
     # final periods keep to a one-letter word, "www" or an abbreviation
-    ends = np.fromiter((m.start() for m in _FINAL_PERIODS.finditer(low)), np.int64)
-    codes = np.frombuffer(low.encode("utf-32-le"), dtype=np.uint32)
+    codes = np.frombuffer(low.encode("utf-32-le"), dtype=np.uint32)  # [L] code points
+    period = codes == ord(".")
+    line_end = np.append(codes[1:] == ord("\n"), True)
+    last = np.flatnonzero(period & line_end)  # last period of each final run
+    ends = last.copy()  # walk back to the first period of each final run
+    back = np.flatnonzero(ends > 0)
+    while len(back := back[period[ends[back] - 1]]):
+        ends[back] -= 1
+        back = back[ends[back] > 0]
     window = ends[:, None] - np.arange(_WINDOW, 0, -1)  # [M, W] the characters before
     chars = np.where(window >= 0, codes[np.maximum(window, 0)], 32)
     letter = (chars >= 97) & (chars <= 122)
@@ -275,7 +292,21 @@ def ptb_many(texts: Sequence[str]) -> list[str]:
     ends = np.cumsum(np.fromiter(map(len, texts), np.int64, len(texts)) + 1) - 1
     hits = _slow_positions(low)
     slow = np.unique(np.searchsorted(ends, hits))  # caption of each offset
-    out = [" ".join(line.split()) for line in low.translate(_TO_SPACE).split("\n")]
+    # plain captions: drop commas and periods; where that leaves stray spaces or joins two
+    # words ("dog,cat"), turn them into spaces and re-join the words instead
+    stripped = low.replace(",", "").replace(".", "")  # (faster than translate off ASCII)
+    out = stripped.split("\n")
+    uneven = [m.start() for m in _JOINING_COMMA.finditer(low)]
+    spaces = [*_find_all(stripped, "  "), *_find_all(stripped, " \n")]
+    spaces += [at + 1 for at in _find_all(stripped, "\n ")]
+    spaces += [0] * stripped.startswith(" ") + [len(stripped) - 1] * stripped.endswith(" ")
+    starts = ends - np.fromiter(map(len, texts), np.int64, len(texts))
+    messy = np.union1d(
+        np.searchsorted(ends, uneven),
+        np.searchsorted(np.cumsum(np.fromiter(map(len, out), np.int64, len(out)) + 1) - 1, spaces),
+    )
+    for i in messy.tolist():
+        out[i] = " ".join(_WORDS.findall(low, starts[i], ends[i]))
     for i in slow.tolist():
         out[i] = ptb(texts[i])
     return out
