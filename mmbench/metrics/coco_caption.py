@@ -1,4 +1,4 @@
-"""Score official COCO caption results files: BLEU-1..4, ROUGE-L, CIDEr-D (with CIs).
+"""Score official COCO caption results files: BLEU-1..4, ROUGE-L, CIDEr-D, METEOR (with CIs).
 
 Reads the COCO captions annotation JSON (``captions_val2017.json``) and the official
 results format ``[{"image_id": int, "caption": str}, ...]`` and returns pycocoevalcap's
@@ -88,7 +88,7 @@ def evaluate_coco_captions(
 ) -> dict[str, MetricResult]:
     """Scores keyed as pycocoevalcap names them, each with a 95% CI and a signature.
 
-    ``metrics`` are registry names (``bleu``, ``rouge_l``, ``cider``);
+    ``metrics`` are registry names (``bleu``, ``rouge_l``, ``cider``, ``meteor``);
     ``n_resamples=0`` skips the CIs.
     """
     _, preds, refs = load_coco_captions(annotations_path, results_path)
