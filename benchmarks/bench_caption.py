@@ -13,6 +13,7 @@ import argparse
 import contextlib
 import io
 import json
+import os
 import sys
 import tempfile
 import time
@@ -56,14 +57,15 @@ def main() -> None:
     ap.add_argument("--write", action="store_true")
     args = ap.parse_args()
     rows = [
-        "| images x refs | pycocoevalcap (s) | mmbench (s) | speed-up | max abs diff |",
-        "|---|---|---|---|---|",
+        "| images x refs | pycocoevalcap (s) | mmbench (s) | speed-up | max abs diff | load avg |",
+        "|---|---|---|---|---|---|",
     ]
     tmp = Path(tempfile.mkdtemp())
     for n in args.sizes:
         ann, res = coco_caption_files(n, refs_per_image=5, seed=0)
         (tmp / "a.json").write_text(json.dumps(ann))
         (tmp / "r.json").write_text(json.dumps(res))
+        load = os.getloadavg()[0]
         t0 = time.perf_counter()
         ref = run_pycocoevalcap(tmp / "a.json", tmp / "r.json")
         t_ref = time.perf_counter() - t0
@@ -71,8 +73,10 @@ def main() -> None:
         ours = evaluate_coco_captions(tmp / "a.json", tmp / "r.json", n_resamples=0)
         t_ours = time.perf_counter() - t0
         diff = max(abs(ours[k].value - v) for k, v in ref.items())
+        load = f"{load:.1f}-{os.getloadavg()[0]:.1f}"  # 1-min load average before-after
         rows.append(
-            f"| {n:,} x 5 | {t_ref:.2f} | {t_ours:.2f} | {t_ref / t_ours:.1f}x | {diff:.1e} |"
+            f"| {n:,} x 5 | {t_ref:.2f} | {t_ours:.2f} | {t_ref / t_ours:.1f}x | {diff:.1e} "
+            f"| {load} |"
         )
         print(rows[-1], flush=True)
     ann, res = coco_caption_files(5000, refs_per_image=5, seed=0)
@@ -81,15 +85,16 @@ def main() -> None:
     _, preds, refs = load_coco_captions(tmp / "a.json", tmp / "r.json")
     m = CiderD()
     stats = m.stats(preds, refs)
-    t0 = time.perf_counter()
+    load = os.getloadavg()[0]
+    t0, c0 = time.perf_counter(), time.process_time()
     ci = confidence_intervals(m, stats, n_resamples=args.resamples)
-    t_boot = time.perf_counter() - t0
+    t_boot, c_boot = time.perf_counter() - t0, time.process_time() - c0
     body = "\n".join(rows) + (
         "\n\n(max abs diff: largest |mmbench - pycocoevalcap| over the six keys; they"
         " differ only where the tokenizers disagree.)\n\n"
         f"Bootstrap: {args.resamples:,}-resample 95% CI of CIDEr-D on 5,000 images, document"
-        f" frequencies recomputed per resample: **{t_boot:.1f} s** (CI {ci['CIDEr'][0]:.4f}"
-        f"-{ci['CIDEr'][1]:.4f}).\n"
+        f" frequencies recomputed per resample: **{t_boot:.1f} s** wall, {c_boot:.1f} s CPU, one"
+        f" process (CI {ci['CIDEr'][0]:.4f}-{ci['CIDEr'][1]:.4f}; load avg {load:.1f}).\n"
     )
     print(body)
     if args.write:
