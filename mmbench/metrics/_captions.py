@@ -243,21 +243,19 @@ def ngram_counts(caps: Captions, n: int = MAX_N) -> NgramCounts:
     pos = np.arange(offsets[-1])
     tokens = caps.tokens[pos - offsets[owner] + caps.offsets[layout][owner]]  # [T]
     left = offsets[1:][owner] - pos  # [T] tokens from each position to its caption's end
-    codes = tokens  # [T] id of the k-gram starting at each position (where one does)
+    at = np.arange(len(tokens))  # positions where a (k+1)-gram starts
+    keys = tokens  # their (k+1)-gram: the k-gram's dense id * vocab + the next token
     hyp_parts: list[tuple[np.ndarray, ...]] = []
     ref_parts: list[tuple[np.ndarray, ...]] = []
     inc_parts: list[tuple[np.ndarray, ...]] = []
     base = 0
     for k in range(n):
-        at = np.flatnonzero(left > k)  # positions where a (k+1)-gram starts
-        keys = tokens[at] if k == 0 else codes[at] * vocab_size + tokens[at + k]
         keys, at = stable_sort(keys, at)  # equal n-grams together, positions ascending
         cap = owner[at]
         new_gram = np.ones(len(keys), dtype=bool)
         new_gram[1:] = keys[1:] != keys[:-1]
         gram = np.cumsum(new_gram) - 1  # dense id within order k
-        codes = np.zeros(len(tokens), dtype=np.int64)
-        codes[at] = gram
+        longer = left[at] > k + 1  # a (k+2)-gram starts here too
         new_entry = new_gram.copy()
         new_entry[1:] |= cap[1:] != cap[:-1]
         first = np.flatnonzero(new_entry)  # entries: (n-gram, caption)
@@ -276,6 +274,8 @@ def ngram_counts(caps: Captions, n: int = MAX_N) -> NgramCounts:
         with_ref = starts[(np.diff(np.append(starts, len(first))) > 1) | ~e_hyp[starts]]
         inc_parts.append((e_sample[with_ref], e_gram[with_ref]))
         base += int(gram[-1]) + 1 if len(gram) else 0
+        at = at[longer]
+        keys = gram[longer] * vocab_size + tokens[np.minimum(at + k + 1, len(tokens) - 1)]
 
     def cat(parts: list[tuple[np.ndarray, ...]], i: int) -> np.ndarray:
         return np.concatenate([p[i] for p in parts])
@@ -303,21 +303,21 @@ def ngram_counts(caps: Captions, n: int = MAX_N) -> NgramCounts:
 def stable_sort(
     keys: np.ndarray, payload: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(sorted keys, ``payload`` in that order) for non-negative int64 ``keys``.
+    """(``keys`` sorted, ``payload`` in that order): ordered by key, then payload.
 
-    ``payload`` must be ascending and non-negative; it defaults to ``arange(len(keys))``
-    (then the second result is the stable argsort). Packs ``key << b | payload`` into one
-    int64 and sorts values (SIMD; several times faster than ``argsort(kind="stable")``)
-    when the keys are small enough, else falls back to argsort.
+    ``keys`` and ``payload`` are non-negative int64; ``payload`` defaults to
+    ``arange(len(keys))`` (then the second result is the stable argsort). Packs
+    ``key << b | payload`` into one int64 and sorts values (SIMD; several times faster
+    than ``argsort(kind="stable")``) when they fit, else falls back to ``lexsort``.
     """
     size = len(keys)
     if payload is None:
         payload = np.arange(size)
-    bits = max(int(payload[-1]) if size else 0, 1).bit_length()
+    bits = max(int(payload.max()) if size else 0, 1).bit_length()
     if size and int(keys.max()) < (1 << (62 - bits)):
         packed = np.sort((keys << bits) | payload)
         return packed >> bits, packed & ((1 << bits) - 1)
-    order = np.argsort(keys, kind="stable")
+    order = np.lexsort((payload, keys))
     return keys[order], payload[order]
 
 
