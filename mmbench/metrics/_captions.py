@@ -14,9 +14,11 @@ tokenizer's output string split by ``str.split()`` (BLEU, CIDEr) or ``split(" ")
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import count
 
 import numpy as np
 
@@ -123,20 +125,17 @@ def _token_ids(strings: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
     One split of all strings joined with a marker token between them (C loops only).
     """
     text = "\n".join(strings)
+    vocab: defaultdict[str, int] = defaultdict(count().__next__)  # id by first occurrence
     if not strings or _MARK in text or text.count("\n") != len(strings) - 1:
         flat = " ".join(strings).split()  # a string holds the marker or a newline
-        vocab = {t: i for i, t in enumerate(dict.fromkeys(flat))}
         lengths = np.fromiter(map(len, map(str.split, strings)), np.int64, len(strings))
         return np.fromiter(map(vocab.__getitem__, flat), np.int64, len(flat)), lengths, list(vocab)
+    vocab[_MARK]  # id 0: the marker between strings
     flat = text.replace("\n", f" {_MARK} ").split()
-    words = dict.fromkeys(flat)
-    words.pop(_MARK, None)
-    vocab = {t: i for i, t in enumerate(words)}
-    vocab[_MARK] = -1
     ids = np.fromiter(map(vocab.__getitem__, flat), np.int64, len(flat))
-    marks = np.flatnonzero(ids < 0)  # [C - 1] between consecutive strings
+    marks = np.flatnonzero(ids == 0)  # [C - 1]
     lengths = np.diff(np.concatenate([[-1], marks, [len(ids)]])) - 1
-    return ids[ids >= 0], lengths, list(words)
+    return ids[ids > 0] - 1, lengths, list(vocab)[1:]
 
 
 _MARK = "\x01"  # not whitespace, so str.split() keeps it as a token
