@@ -274,7 +274,7 @@ def ngram_counts(caps: Captions, n: int = MAX_N) -> NgramCounts:
         inc_parts.append((e_sample[with_ref], e_gram[with_ref]))
         base += int(gram[-1]) + 1 if len(gram) else 0
         at = at[longer]
-        keys = gram[longer] * vocab_size + tokens[np.minimum(at + k + 1, len(tokens) - 1)]
+        keys = gram[longer] * vocab_size + tokens[at + k + 1]
 
     def cat(parts: list[tuple[np.ndarray, ...]], i: int) -> np.ndarray:
         return np.concatenate([p[i] for p in parts])
