@@ -143,9 +143,7 @@ def parse_task(data: Any, source: str) -> Task:
     if not isinstance(reader, dict) or "name" not in reader:
         raise _fail(source, "reader", "must be a mapping with a name")
     if set(reader) - {"name", "args", "splits"}:
-        raise _fail(
-            source, "reader", f"unknown entries {sorted(set(reader) - {'name', 'args', 'splits'})}"
-        )
+        raise _fail(source, "reader", f"unknown entries {sorted(set(reader) - {'name', 'args', 'splits'})}")
     splits = reader.get("splits", {}) or {}
     if not isinstance(splits, dict) or not all(isinstance(v, dict) for v in splits.values()):
         raise _fail(source, "reader.splits", "must map split names to argument mappings")

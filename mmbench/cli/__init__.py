@@ -37,11 +37,7 @@ def user_errors() -> tuple[type[BaseException], ...]:
     from mmbench.tasks import DataFormatError, DataMissingError, TaskError
 
     errors: list[type[BaseException]] = [
-        UnknownNameError,
-        TaskError,
-        DataMissingError,
-        DataFormatError,
-        ModelError,
+        UnknownNameError, TaskError, DataMissingError, DataFormatError, ModelError,
     ]
     runner = sys.modules.get("mmbench.runner")
     if runner is not None:
