@@ -1,4 +1,4 @@
-"""``mmbench score caption``: COCO caption results file -> BLEU-1..4, ROUGE-L, CIDEr-D."""
+"""``mmbench score caption``: COCO caption results file -> BLEU-1..4, ROUGE-L, CIDEr-D, METEOR."""
 
 from __future__ import annotations
 
@@ -19,17 +19,23 @@ def register(score_app: typer.Typer) -> None:
         annotations: Path = typer.Option(..., help="COCO captions JSON (captions_val2017.json)"),  # noqa: B008
         results: Path = typer.Option(..., help='results JSON: [{"image_id", "caption"}, ...]'),  # noqa: B008
         metric: list[str] = typer.Option(  # noqa: B008
-            ["bleu", "rouge_l", "cider"], help="metrics (repeatable): bleu, rouge_l, cider"
+            ["bleu", "rouge_l", "cider"],
+            help="metrics (repeatable): bleu, rouge_l, cider, meteor (needs Java)",
         ),
         bootstrap: int = typer.Option(1000, help="resamples for the 95% CIs (0: none)"),
         as_json: bool = typer.Option(False, "--json", help="print scores as JSON"),
     ) -> None:
         """Score a COCO caption results file (pycocoevalcap's numbers, no Java needed)."""
         from mmbench.metrics.coco_caption import CaptionFileError, evaluate_coco_captions
+        from mmbench.metrics.meteor import MeteorUnavailable, meteor_status, spice_status
 
+        if "spice" in metric:
+            raise _InputFileError(spice_status())
+        if "meteor" in metric and meteor_status():
+            raise _InputFileError(meteor_status())
         try:
             scores = evaluate_coco_captions(annotations, results, metric, n_resamples=bootstrap)
-        except CaptionFileError as exc:
+        except (CaptionFileError, MeteorUnavailable) as exc:
             raise _InputFileError(str(exc)) from None
         if as_json:
             typer.echo(json.dumps({k: v.to_json() for k, v in scores.items()}, indent=2))

@@ -14,8 +14,11 @@ tokenizer's output string split by ``str.split()`` (BLEU, CIDEr) or ``split(" ")
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from itertools import count
 
 import numpy as np
 
@@ -51,6 +54,11 @@ class Captions:
     @property
     def lengths(self) -> np.ndarray:  # int64 [C]
         return np.diff(self.offsets)
+
+    @cached_property
+    def ngrams(self) -> NgramCounts:
+        """1..4-gram counts of every caption, computed once and shared by BLEU and CIDEr-D."""
+        return ngram_counts(self)
 
     def ref_sample(self) -> np.ndarray:
         """int64 [R]: the sample of each reference."""
@@ -95,19 +103,42 @@ def tokenize_captions(
             raise CaptionInputError(f"sample {i}: prediction is {type(pred).__name__}, not str")
         if isinstance(refs, str) or len(refs) == 0:
             raise CaptionInputError(f"sample {i}: needs a non-empty list of reference captions")
-    strings = [norm(p) for p in predictions]
-    strings += [norm(r) for refs in references for r in refs]
-    vocab: dict[str, int] = {}
-    ids = [vocab.setdefault(t, len(vocab)) for s in strings for t in s.split()]
-    lengths = [len(s.split()) for s in strings]
+    raw = [*predictions, *(r for refs in references for r in refs)]
+    distinct = list(dict.fromkeys(raw))  # each distinct caption is tokenized once
+    many = getattr(norm, "many", None)  # a batch form, if the preset has one
+    normalized = dict(zip(distinct, many(distinct) if many else map(norm, distinct), strict=True))
+    strings = list(map(normalized.__getitem__, raw))
+    tokens, lengths, vocab = _token_ids(strings)
     n_refs = [len(refs) for refs in references]
     return Captions(
         strings=strings,
-        vocab=list(vocab),
-        tokens=np.asarray(ids, dtype=np.int64),
-        offsets=np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)]),
+        vocab=vocab,
+        tokens=tokens,
+        offsets=np.concatenate([[0], np.cumsum(lengths)]),
         ref_start=np.concatenate([[0], np.cumsum(n_refs, dtype=np.int64)]),
     )
+
+
+def _token_ids(strings: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(token ids [T], tokens per string [C], vocab) of the ``str.split()`` tokens.
+
+    One split of all strings joined with a marker token between them (C loops only).
+    """
+    text = "\n".join(strings)
+    vocab: defaultdict[str, int] = defaultdict(count().__next__)  # id by first occurrence
+    if not strings or _MARK in text or text.count("\n") != len(strings) - 1:
+        flat = " ".join(strings).split()  # a string holds the marker or a newline
+        lengths = np.fromiter(map(len, map(str.split, strings)), np.int64, len(strings))
+        return np.fromiter(map(vocab.__getitem__, flat), np.int64, len(flat)), lengths, list(vocab)
+    vocab[_MARK]  # id 0: the marker between strings
+    flat = text.replace("\n", f" {_MARK} ").split()
+    ids = np.fromiter(map(vocab.__getitem__, flat), np.int64, len(flat))
+    marks = np.flatnonzero(ids == 0)  # [C - 1]
+    lengths = np.diff(np.concatenate([[-1], marks, [len(ids)]])) - 1
+    return ids[ids > 0] - 1, lengths, list(vocab)[1:]
+
+
+_MARK = "\x01"  # not whitespace, so str.split() keeps it as a token
 
 
 def merge(parts: Sequence[Captions]) -> Captions:
@@ -166,58 +197,135 @@ class CaptionRef:
 
 @dataclass(frozen=True)
 class NgramCounts:
-    """Distinct n-grams per caption with their counts; ids are dense over all orders."""
+    """Distinct n-grams of every caption with their counts, as BLEU and CIDEr-D need them.
 
-    caption: np.ndarray  # int64 [E] caption of each entry
-    gram: np.ndarray  # int64 [E] n-gram id
-    order: np.ndarray  # int64 [E] n-gram order minus one (0..3)
-    count: np.ndarray  # int64 [E] occurrences in the caption
+    Prediction entries carry the largest count of their n-gram in any of the sample's
+    references; reference entries carry the count in the sample's prediction; ``inc_*``
+    lists each (sample, n-gram in its references) once. N-gram ids are dense over orders.
+    """
+
     n_grams: int  # number of distinct n-grams
+    hyp_sample: np.ndarray  # int64 [Eh] sample (= caption) of each prediction entry
+    hyp_gram: np.ndarray  # int64 [Eh] n-gram id
+    hyp_order: np.ndarray  # int64 [Eh] n-gram order minus one (0..3)
+    hyp_count: np.ndarray  # int64 [Eh] occurrences in the prediction
+    hyp_ref_max: np.ndarray  # int64 [Eh] max occurrences in one of the sample's references
+    ref_index: np.ndarray  # int64 [Er] reference (0..R-1) of each reference entry
+    ref_gram: np.ndarray  # int64 [Er]
+    ref_order: np.ndarray  # int64 [Er]
+    ref_count: np.ndarray  # int64 [Er] occurrences in the reference
+    ref_hyp_count: np.ndarray  # int64 [Er] occurrences in the sample's prediction
+    inc_sample: np.ndarray  # int64 [I] (sample, n-gram) pairs: the n-gram occurs in
+    inc_gram: np.ndarray  # int64 [I]   one of the sample's references
 
 
 def ngram_counts(caps: Captions, n: int = MAX_N) -> NgramCounts:
-    """Count the 1..n-grams of every caption (entries sorted by caption, then gram)."""
-    tokens, offsets = caps.tokens, caps.offsets
-    lengths = np.diff(offsets)
-    owner = np.repeat(np.arange(len(lengths)), lengths)  # [T] caption of each position
-    end = offsets[1:][owner]  # [T] end of the position's caption
-    pos = np.arange(len(tokens))
-    grams = tokens.copy()  # id of the k-gram starting at each position (valid ones)
-    valid = pos < end
-    parts_c, parts_g, parts_o = [], [], []
+    """Count the 1..n-grams of every caption: one integer sort per order.
+
+    Captions are laid out sample by sample (prediction, then references); sorting the
+    positions of each order by n-gram id (stable) groups equal n-grams, and within a group
+    leaves positions in sample, caption order, so counts and per-sample maxima are runs.
+    """
+    n_samples, n_caps, vocab_size = caps.n, len(caps.offsets) - 1, len(caps.vocab)
+    ref_sample = caps.ref_sample()  # [R]
+    # rank[c]: place of caption c in sample-major order (prediction s, then its references)
+    rank = np.concatenate(
+        [caps.ref_start[:-1] + np.arange(n_samples), ref_sample + 1 + np.arange(len(ref_sample))]
+    )
+    layout = np.empty(n_caps, dtype=np.int64)  # [C] caption at each sample-major place
+    layout[rank] = np.arange(n_caps)
+    sample_of = np.concatenate([np.arange(n_samples), ref_sample])[layout]  # [C] sample-major
+    is_hyp = layout < n_samples  # [C] sample-major
+    lengths = np.diff(caps.offsets)[layout]
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    owner = np.repeat(np.arange(n_caps), lengths)  # [T] sample-major caption of each position
+    pos = np.arange(offsets[-1])
+    tokens = caps.tokens[pos - offsets[owner] + caps.offsets[layout][owner]]  # [T]
+    left = offsets[1:][owner] - pos  # [T] tokens from each position to its caption's end
+    at = np.arange(len(tokens))  # positions where a (k+1)-gram starts
+    keys = tokens  # their (k+1)-gram: the k-gram's dense id * vocab + the next token
+    hyp_parts: list[tuple[np.ndarray, ...]] = []
+    ref_parts: list[tuple[np.ndarray, ...]] = []
+    inc_parts: list[tuple[np.ndarray, ...]] = []
     base = 0
     for k in range(n):
-        if k:
-            valid = pos + k < end
-            nxt = np.zeros_like(grams)
-            nxt[valid] = grams[valid] * (len(caps.vocab) + 1) + tokens[pos[valid] + k]
-            uniques, codes, _ = unique_inverse(nxt[valid])
-            grams = np.zeros_like(grams)
-            grams[valid] = codes
-            n_k = len(uniques)
-        else:
-            n_k = len(caps.vocab)
-        parts_c.append(owner[valid])
-        parts_g.append(grams[valid] + base)
-        parts_o.append(np.full(int(valid.sum()), k, dtype=np.int64))
-        base += n_k
-    caption = np.concatenate(parts_c)
-    gram = np.concatenate(parts_g)
-    order = np.concatenate(parts_o)
-    key = caption * base + gram
-    uniq, inverse, count = unique_inverse(key)
-    first = np.zeros(len(uniq), dtype=np.int64)
-    first[inverse] = np.arange(len(key))
-    return NgramCounts(uniq // base, uniq % base, order[first], count, base)
+        keys, at = stable_sort(keys, at)  # equal n-grams together, positions ascending
+        cap = owner[at]
+        new_gram = np.ones(len(keys), dtype=bool)
+        new_gram[1:] = keys[1:] != keys[:-1]
+        gram = np.cumsum(new_gram) - 1  # dense id within order k
+        longer = left[at] > k + 1  # a (k+2)-gram starts here too
+        new_entry = new_gram.copy()
+        new_entry[1:] |= cap[1:] != cap[:-1]
+        first = np.flatnonzero(new_entry)  # entries: (n-gram, caption)
+        count = np.diff(np.append(first, len(keys)))
+        e_cap, e_gram = cap[first], gram[first] + base
+        e_sample, e_hyp = sample_of[e_cap], is_hyp[e_cap]
+        new_pair = new_gram[first]  # pairs: (n-gram, sample); a prediction comes first
+        new_pair[1:] |= e_sample[1:] != e_sample[:-1]
+        starts = np.flatnonzero(new_pair)
+        pair = np.cumsum(new_pair) - 1
+        ref_max = np.maximum.reduceat(np.where(e_hyp, 0, count), starts)  # [P]
+        hyp_count = np.where(e_hyp[starts], count[starts], 0)  # [P]
+        h, r = np.flatnonzero(e_hyp), np.flatnonzero(~e_hyp)
+        hyp_parts.append((e_sample[h], e_gram[h], count[h], ref_max[pair[h]]))
+        ref_parts.append((layout[e_cap[r]] - n_samples, e_gram[r], count[r], hyp_count[pair[r]]))
+        with_ref = starts[(np.diff(np.append(starts, len(first))) > 1) | ~e_hyp[starts]]
+        inc_parts.append((e_sample[with_ref], e_gram[with_ref]))
+        base += int(gram[-1]) + 1 if len(gram) else 0
+        at = at[longer]
+        keys = gram[longer] * vocab_size + tokens[at + k + 1]
+
+    def cat(parts: list[tuple[np.ndarray, ...]], i: int) -> np.ndarray:
+        return np.concatenate([p[i] for p in parts])
+
+    def orders(parts: list[tuple[np.ndarray, ...]]) -> np.ndarray:
+        return np.repeat(np.arange(len(parts)), [len(p[0]) for p in parts])
+
+    return NgramCounts(
+        n_grams=base,
+        hyp_sample=cat(hyp_parts, 0),
+        hyp_gram=cat(hyp_parts, 1),
+        hyp_order=orders(hyp_parts),
+        hyp_count=cat(hyp_parts, 2),
+        hyp_ref_max=cat(hyp_parts, 3),
+        ref_index=cat(ref_parts, 0),
+        ref_gram=cat(ref_parts, 1),
+        ref_order=orders(ref_parts),
+        ref_count=cat(ref_parts, 2),
+        ref_hyp_count=cat(ref_parts, 3),
+        inc_sample=cat(inc_parts, 0),
+        inc_gram=cat(inc_parts, 1),
+    )
+
+
+def stable_sort(
+    keys: np.ndarray, payload: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(``keys`` sorted, ``payload`` in that order): ordered by key, then payload.
+
+    ``keys`` and ``payload`` are non-negative int64; ``payload`` defaults to
+    ``arange(len(keys))`` (then the second result is the stable argsort). Packs
+    ``key << b | payload`` into one int64 and sorts values (SIMD; several times faster
+    than ``argsort(kind="stable")``) when they fit, else falls back to ``lexsort``.
+    """
+    size = len(keys)
+    if payload is None:
+        payload = np.arange(size)
+    bits = max(int(payload.max()) if size else 0, 1).bit_length()
+    if size and int(keys.max()) < (1 << (62 - bits)):
+        packed = np.sort((keys << bits) | payload)
+        return packed >> bits, packed & ((1 << bits) - 1)
+    order = np.lexsort((payload, keys))
+    return keys[order], payload[order]
 
 
 def unique_inverse(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(sorted unique keys, inverse [len(keys)], counts): ``np.unique`` by one argsort.
+    """(sorted unique keys, inverse [len(keys)], counts): ``np.unique`` by one sort.
 
     (``np.unique`` of numpy 2.4 is an order of magnitude slower on large int64 arrays.)
     """
-    order = np.argsort(keys, kind="stable")
-    sorted_keys = keys[order]
+    sorted_keys, order = stable_sort(keys)
     first = np.r_[True, sorted_keys[1:] != sorted_keys[:-1]] if len(keys) else np.zeros(0, bool)
     group = np.cumsum(first) - 1
     inverse = np.empty(len(keys), dtype=np.int64)

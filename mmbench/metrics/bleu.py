@@ -21,10 +21,8 @@ import numpy as np
 from mmbench.metrics._captions import (
     MAX_N,
     Captions,
-    ngram_counts,
     resample_weights,
     tokenize_captions,
-    unique_inverse,
 )
 from mmbench.metrics.base import Metric, versioned
 from mmbench.registry import METRICS
@@ -46,20 +44,10 @@ def bleu_stats(caps: Captions) -> np.ndarray:
     best = np.minimum.reduceat(key, caps.ref_start[:-1]) if len(key) else key
     closest = best % (ref_len.max(initial=0) + 1)
 
-    counts = ngram_counts(caps, n_max)
-    is_ref = counts.caption >= n
-    # max count of each n-gram over a sample's references
-    ref_key = ref_sample[counts.caption[is_ref] - n] * counts.n_grams + counts.gram[is_ref]
-    uniq, inv, _ = unique_inverse(ref_key)
-    ref_max = np.zeros(len(uniq), dtype=np.int64)
-    np.maximum.at(ref_max, inv, counts.count[is_ref])
-    hyp = ~is_ref
-    hyp_key = counts.caption[hyp] * counts.n_grams + counts.gram[hyp]
-    at = np.searchsorted(uniq, hyp_key).clip(max=max(len(uniq) - 1, 0))
-    found = uniq[at] == hyp_key if len(uniq) else np.zeros(len(hyp_key), bool)
-    clipped = np.where(found, np.minimum(counts.count[hyp], ref_max[at] if len(uniq) else 0), 0)
+    c = caps.ngrams
+    clipped = np.minimum(c.hyp_count, c.hyp_ref_max)
     correct = np.bincount(
-        counts.caption[hyp] * n_max + counts.order[hyp], weights=clipped, minlength=n * n_max
+        c.hyp_sample * n_max + c.hyp_order, weights=clipped, minlength=n * n_max
     ).reshape(n, n_max)
     guess = np.maximum(0, test_len[:, None] - np.arange(n_max)[None, :])
     return np.column_stack([test_len, closest, guess, correct.astype(np.int64)])

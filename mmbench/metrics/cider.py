@@ -31,10 +31,8 @@ from mmbench.metrics._captions import (
     CaptionRef,
     Captions,
     gather,
-    ngram_counts,
     resample_weights,
     tokenize_captions,
-    unique_inverse,
 )
 from mmbench.metrics.base import Metric, versioned
 from mmbench.registry import METRICS
@@ -69,42 +67,29 @@ class _Terms:
 
 
 def _terms(caps: Captions, sigma: float) -> _Terms:
-    counts = ngram_counts(caps, MAX_N)
-    n, g_all = caps.n, counts.n_grams
-    is_ref = counts.caption >= n
+    c = caps.ngrams
+    n = caps.n
+    hit = c.ref_hyp_count > 0  # reference n-grams the prediction shares
     ref_sample = caps.ref_sample()
-    r_cap = counts.caption[is_ref] - n
-    r_gram, r_cnt, r_ord = counts.gram[is_ref], counts.count[is_ref], counts.order[is_ref]
-    inc = unique_inverse(ref_sample[r_cap] * g_all + r_gram)[0]
-    h = ~is_ref
-    h_cap, h_gram, h_cnt, h_ord = (
-        counts.caption[h],
-        counts.gram[h],
-        counts.count[h],
-        counts.order[h],
-    )
-    # clipped dot products: reference entries whose n-gram also occurs in the prediction
-    h_key = h_cap * g_all + h_gram  # sorted (entries are sorted by caption, then gram)
-    r_key = ref_sample[r_cap] * g_all + r_gram
-    at = np.searchsorted(h_key, r_key).clip(max=max(len(h_key) - 1, 0))
-    hit = (h_key[at] == r_key) if len(h_key) else np.zeros(len(r_key), bool)
-    lengths = caps.lengths
-    bigrams = np.maximum(lengths - 1, 0)  # pycocoevalcap's "length" counts bigrams
+    bigrams = np.maximum(caps.lengths - 1, 0)  # pycocoevalcap's "length" counts bigrams
     delta = (bigrams[:n][ref_sample] - bigrams[n:]).astype(np.float64)
+    ref_row = c.ref_index * MAX_N + c.ref_order
     return _Terms(
         n=n,
-        n_grams=g_all,
-        inc_sample=inc // g_all,
-        inc_gram=inc % g_all,
-        hyp_row=h_cap * MAX_N + h_ord,
-        hyp_gram=h_gram,
-        hyp_w=(h_cnt**2).astype(np.float64),
-        ref_row=r_cap * MAX_N + r_ord,
-        ref_gram=r_gram,
-        ref_w=(r_cnt**2).astype(np.float64),
-        num_row=r_cap[hit] * MAX_N + r_ord[hit],
-        num_gram=r_gram[hit],
-        num_w=(np.minimum(h_cnt[at[hit]], r_cnt[hit]) * r_cnt[hit]).astype(np.float64),
+        n_grams=c.n_grams,
+        inc_sample=c.inc_sample,
+        inc_gram=c.inc_gram,
+        hyp_row=c.hyp_sample * MAX_N + c.hyp_order,
+        hyp_gram=c.hyp_gram,
+        hyp_w=(c.hyp_count**2).astype(np.float64),
+        ref_row=ref_row,
+        ref_gram=c.ref_gram,
+        ref_w=(c.ref_count**2).astype(np.float64),
+        num_row=ref_row[hit],
+        num_gram=c.ref_gram[hit],
+        num_w=(np.minimum(c.ref_hyp_count[hit], c.ref_count[hit]) * c.ref_count[hit]).astype(
+            np.float64
+        ),
         ref_sample=ref_sample,
         penalty=np.e ** (-(delta**2) / (2 * sigma**2)),
         n_refs=caps.n_refs,
@@ -140,26 +125,57 @@ def cider_scores(caps: Captions, sigma: float = SIGMA) -> np.ndarray:
     return _sample_scores(t, hn2, rn2, num)[:, 0]
 
 
-def cider_resample(t: _Terms, idx: np.ndarray) -> np.ndarray:
+def cider_resample(t: _Terms, idx: np.ndarray, chunk: int = 32) -> np.ndarray:
     """float64 [B]: corpus CIDEr-D of each resample ``idx`` [B, n], DF recomputed for each.
 
     A resample is its draw counts ``w`` [n]: document frequencies become ``w``-weighted
-    counts, ``log(n)`` stays (a resample has n samples), and the per-sample scores are
-    averaged with weights ``w``; the same arithmetic as scoring the resampled list.
+    counts (``DF = M @ w`` with ``M`` the n-gram x sample incidence of the references),
+    ``log(n)`` stays (a resample has n samples), and the per-sample scores are averaged
+    with weights ``w``: the same arithmetic as scoring the resampled list. Every squared
+    norm and dot product is a sparse matrix times the squared IDFs, so ``chunk``
+    resamples go through one sparse-dense product (scipy) at a time.
     """
-    n = t.n
+    from scipy import sparse
+
+    n, n_ref = t.n, len(t.ref_sample)
+    rows_h, rows_r = n * MAX_N, n_ref * MAX_N
     idf2 = (np.log(float(n)) - np.log(np.maximum(1.0, np.arange(n + 1)))) ** 2  # by DF
-    n_h, n_r = n * MAX_N, len(t.ref_sample) * MAX_N
-    rows = np.concatenate([t.hyp_row, t.ref_row + n_h, t.num_row + n_h + n_r])
-    grams = np.concatenate([t.hyp_gram, t.ref_gram, t.num_gram])
-    weights = np.concatenate([t.hyp_w, t.ref_w, t.num_w])
+    incidence = sparse.csr_matrix(
+        (np.ones(len(t.inc_gram)), (t.inc_gram, t.inc_sample)), shape=(t.n_grams, n)
+    )
+    hyp = sparse.csr_matrix((t.hyp_w, (t.hyp_row, t.hyp_gram)), shape=(rows_h, t.n_grams))
+    ref = sparse.csr_matrix(  # rows: reference squared norms, then clipped dot products
+        (
+            np.concatenate([t.ref_w, t.num_w]),
+            (
+                np.concatenate([t.ref_row, t.num_row + rows_r]),
+                np.concatenate([t.ref_gram, t.num_gram]),
+            ),
+        ),
+        shape=(2 * rows_r, t.n_grams),
+    )
+    # sums each reference's penalized cosine into its sample's row, per order
+    ref_rows = np.arange(rows_r)
+    pool = sparse.csr_matrix(
+        (
+            np.repeat(t.penalty, MAX_N),
+            (t.ref_sample.repeat(MAX_N) * MAX_N + ref_rows % MAX_N, ref_rows),
+        ),
+        shape=(rows_h, rows_r),
+    )
+    scale = 10.0 / (MAX_N * n * t.n_refs)  # [n] mean over orders, references, samples
     draws = resample_weights(idx, n)  # [B, n]
     out = np.empty(len(idx))
-    for b, w in enumerate(draws):
-        df = np.bincount(t.inc_gram, w[t.inc_sample], t.n_grams).astype(np.int64)  # [G]
-        sums = np.bincount(rows, weights * idf2[df][grams], n_h + 2 * n_r)
-        hn2, rn2, num = sums[:n_h, None], sums[n_h : n_h + n_r, None], sums[n_h + n_r :, None]
-        out[b] = w @ _sample_scores(t, hn2, rn2, num)[:, 0] / n
+    for b0 in range(0, len(idx), chunk):
+        w = np.ascontiguousarray(draws[b0 : b0 + chunk].T)  # [n, b]
+        u = idf2[(incidence @ w).astype(np.intp)]  # [G, b] squared IDF in each resample
+        hn = np.sqrt(hyp @ u)  # [n*4, b] prediction norms
+        rr = ref @ u  # [2*R*4, b]
+        rn, num = np.sqrt(rr[:rows_r]), rr[rows_r:]  # [R*4, b] each
+        rn[rn == 0] = 1.0  # a zero vector has zero dot products: 0 / 1
+        hn[hn == 0] = 1.0
+        cos = (pool @ (num / rn)) / hn  # [n*4, b] penalized cosines summed over references
+        out[b0 : b0 + chunk] = (cos.reshape(n, MAX_N, -1).sum(axis=1) * w).T @ scale
     return out
 
 

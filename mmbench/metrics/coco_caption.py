@@ -1,4 +1,4 @@
-"""Score official COCO caption results files: BLEU-1..4, ROUGE-L, CIDEr-D (with CIs).
+"""Score official COCO caption results files: BLEU-1..4, ROUGE-L, CIDEr-D, METEOR (with CIs).
 
 Reads the COCO captions annotation JSON (``captions_val2017.json``) and the official
 results format ``[{"image_id": int, "caption": str}, ...]`` and returns pycocoevalcap's
@@ -42,6 +42,20 @@ def _load_json(path: Path) -> Any:
         raise CaptionFileError(f"{path}: not valid JSON ({exc})") from None
 
 
+def _id_caption_pairs(items: list[Any], where: str, kind: str) -> list[tuple[Any, str]]:
+    """``(image_id, caption)`` of each entry; names the first malformed entry."""
+    try:
+        pairs = [(a["image_id"], a["caption"]) for a in items]
+        if all(type(c) is str for _, c in pairs):
+            return pairs
+    except (TypeError, KeyError, IndexError):
+        pass
+    for i, a in enumerate(items):
+        if not isinstance(a, dict) or "image_id" not in a or not isinstance(a.get("caption"), str):
+            raise CaptionFileError(f"{where} {i} lacks image_id/caption{kind}")
+    return [(a["image_id"], a["caption"]) for a in items]  # (str subclasses)
+
+
 def load_coco_captions(
     annotations_path: str | Path, results_path: str | Path
 ) -> tuple[list[int], list[str], list[list[str]]]:
@@ -49,23 +63,19 @@ def load_coco_captions(
     ann = _load_json(Path(annotations_path))
     if not isinstance(ann, dict) or not isinstance(ann.get("annotations"), list):
         raise CaptionFileError(f"{annotations_path}: expected a COCO captions JSON object")
+    pairs = _id_caption_pairs(ann["annotations"], f"{annotations_path}: annotation", "")
     refs: dict[int, list[str]] = {}
-    for i, a in enumerate(ann["annotations"]):
-        if not isinstance(a, dict) or "image_id" not in a or not isinstance(a.get("caption"), str):
-            raise CaptionFileError(f"{annotations_path}: annotation {i} lacks image_id/caption")
-        refs.setdefault(a["image_id"], []).append(a["caption"])
+    for image_id, caption in pairs:
+        refs.setdefault(image_id, []).append(caption)
     res = _load_json(Path(results_path))
     if not isinstance(res, list):
         raise CaptionFileError(f'{results_path}: expected a list of {{"image_id", "caption"}}')
-    preds: dict[int, str] = {}
-    for i, r in enumerate(res):
-        if not isinstance(r, dict) or "image_id" not in r or not isinstance(r.get("caption"), str):
-            raise CaptionFileError(f"{results_path}: entry {i} lacks image_id/caption (string)")
-        if r["image_id"] in preds:
-            raise CaptionFileError(
-                f"{results_path}: image_id {r['image_id']} has more than one caption"
-            )
-        preds[r["image_id"]] = r["caption"]
+    pairs = _id_caption_pairs(res, f"{results_path}: entry", " (string)")
+    preds = dict(pairs)
+    if len(preds) != len(pairs):
+        seen: set[int] = set()
+        twice = next(i for i, _ in pairs if i in seen or seen.add(i))
+        raise CaptionFileError(f"{results_path}: image_id {twice} has more than one caption")
     missing = sorted(set(refs) - set(preds), key=str)
     extra = sorted(set(preds) - set(refs), key=str)
     if missing or extra:
@@ -88,7 +98,7 @@ def evaluate_coco_captions(
 ) -> dict[str, MetricResult]:
     """Scores keyed as pycocoevalcap names them, each with a 95% CI and a signature.
 
-    ``metrics`` are registry names (``bleu``, ``rouge_l``, ``cider``);
+    ``metrics`` are registry names (``bleu``, ``rouge_l``, ``cider``, ``meteor``);
     ``n_resamples=0`` skips the CIs.
     """
     _, preds, refs = load_coco_captions(annotations_path, results_path)

@@ -16,6 +16,7 @@ to dynamic programming).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import repeat
 
 import numpy as np
 
@@ -25,20 +26,36 @@ from mmbench.registry import METRICS
 
 BETA = 1.2
 _WORD = 64
+_WIDTHS = (8, 16, 32, 64)
+_UINTS = (np.uint8, np.uint16, np.uint32, np.uint64)
 _CHUNK = 16384
 
 
-def _rouge_tokens(caps: Captions) -> list[np.ndarray]:
-    """Token ids of ``s.split(" ")`` for every caption (ids shared with ``caps.vocab``)."""
-    out = np.split(caps.tokens, caps.offsets[1:-1])
-    extra: dict[str, int] = {t: i for i, t in enumerate(caps.vocab)}
-    for c, s in enumerate(caps.strings):
-        if s.count(" ") + 1 != len(out[c]):  # empty, double spaces, or other whitespace
-            out[c] = np.asarray([extra.setdefault(t, len(extra)) for t in s.split(" ")])
-    return out
+def _rouge_tokens(caps: Captions) -> tuple[np.ndarray, np.ndarray]:
+    """(token ids [T'], offsets [C + 1]) of ``s.split(" ")`` for every caption.
+
+    Equal to the ``str.split()`` tokens of ``caps`` except for captions that are empty or
+    hold whitespace other than single spaces; those are re-split (ids extend the vocab).
+    """
+    strings, lengths = caps.strings, caps.lengths
+    printable = np.fromiter(map(str.isprintable, strings), bool, len(strings))
+    spaces = np.fromiter(map(str.count, strings, repeat(" ")), np.int64, len(strings))
+    odd = np.flatnonzero(~printable | (spaces + 1 != lengths))
+    if len(odd) == 0:
+        return caps.tokens, caps.offsets
+    vocab = {t: i for i, t in enumerate(caps.vocab)}
+    extra = [[vocab.setdefault(t, len(vocab)) for t in strings[c].split(" ")] for c in odd]
+    new_len = lengths.copy()
+    new_len[odd] = [len(e) for e in extra]
+    src = caps.offsets[:-1].copy()  # where each caption's tokens start in the source
+    src[odd] = len(caps.tokens) + np.cumsum([0, *new_len[odd][:-1]])
+    source = np.concatenate([caps.tokens, np.asarray(sum(extra, []), dtype=np.int64)])
+    offsets = np.concatenate([[0], np.cumsum(new_len)])
+    owner = np.repeat(np.arange(len(new_len)), new_len)
+    return source[np.arange(offsets[-1]) - offsets[owner] + src[owner]], offsets
 
 
-def _dp_lcs(a: np.ndarray, b: np.ndarray) -> int:
+def _dp_lcs(a: list[int], b: list[int]) -> int:
     prev = [0] * (len(b) + 1)
     for x in a:
         cur = [0]
@@ -48,53 +65,68 @@ def _dp_lcs(a: np.ndarray, b: np.ndarray) -> int:
     return prev[-1]
 
 
-def lcs_lengths(hyps: list[np.ndarray], refs: list[np.ndarray]) -> np.ndarray:
-    """int64 [P]: LCS length of each pair ``(hyps[p], refs[p])``."""
-    n_pairs = len(hyps)
-    out = np.zeros(n_pairs, dtype=np.int64)
-    ref_len = np.fromiter((len(r) for r in refs), np.int64, n_pairs)
-    hyp_len = np.fromiter((len(h) for h in hyps), np.int64, n_pairs)
-    long = np.flatnonzero(ref_len > _WORD)
-    for p in long:
-        out[p] = _dp_lcs(hyps[p].tolist(), refs[p].tolist())
-    short = np.flatnonzero(ref_len <= _WORD)
-    for start in range(0, len(short), _CHUNK):
-        sel = short[start : start + _CHUNK]
-        lh = int(hyp_len[sel].max(initial=0))
-        if lh == 0:
-            continue
-        hyp_pad = np.full((len(sel), lh), -1, dtype=np.int64)
-        ref_pad = np.full((len(sel), _WORD), -2, dtype=np.int64)
-        for row, p in enumerate(sel):
-            hyp_pad[row, : hyp_len[p]] = hyps[p]
-            ref_pad[row, : ref_len[p]] = refs[p]
-        eq = hyp_pad[:, :, None] == ref_pad[:, None, :]  # [P, Lh, 64] token matches
-        masks = np.packbits(eq, axis=-1, bitorder="little").view(np.uint64)[..., 0]  # [P, Lh]
-        v = np.full(len(sel), np.iinfo(np.uint64).max, dtype=np.uint64)
-        for i in range(lh):
-            u = v & masks[:, i]
-            v = (v + u) | (v - u)
-        low = np.where(
-            ref_len[sel] >= _WORD,
-            np.iinfo(np.uint64).max,
-            (np.uint64(1) << ref_len[sel].astype(np.uint64)) - np.uint64(1),
-        ).astype(np.uint64)
-        out[sel] = ref_len[sel] - np.bitwise_count(v & low)
+def lcs_lengths(
+    tokens: np.ndarray, offsets: np.ndarray, hyp: np.ndarray, ref: np.ndarray
+) -> np.ndarray:
+    """int64 [P]: LCS length of captions ``hyp[p]`` and ``ref[p]`` (``tokens[offsets[c]:...]``).
+
+    Bit-parallel (Allison-Dix / Hyyro): the reference's positions are the bits of one
+    unsigned integer of 8..64 bits; pairs are batched by that width and by prediction
+    length. References over 64 tokens fall back to dynamic programming.
+    """
+    lengths = np.diff(offsets)
+    hyp_len, ref_len = lengths[hyp], lengths[ref]
+    out = np.zeros(len(hyp), dtype=np.int64)
+    for p in np.flatnonzero(ref_len > _WORD):
+        h, r = (tokens[offsets[c] : offsets[c + 1]].tolist() for c in (hyp[p], ref[p]))
+        out[p] = _dp_lcs(h, r)
+    width = np.select([ref_len <= w for w in _WIDTHS], _WIDTHS, 0)  # [P] bits per pair
+    for w, dtype in zip(_WIDTHS, _UINTS, strict=True):
+        pairs = np.flatnonzero(width == w)
+        pairs = pairs[np.argsort(hyp_len[pairs], kind="stable")]  # similar lengths together
+        for start in range(0, len(pairs), _CHUNK):
+            sel = pairs[start : start + _CHUNK]
+            out[sel] = _lcs_bits(tokens, offsets, hyp[sel], ref[sel], w, dtype)
     return out
+
+
+def _lcs_bits(
+    tokens: np.ndarray, offsets: np.ndarray, hyp: np.ndarray, ref: np.ndarray, w: int, dtype
+) -> np.ndarray:
+    hyp_len = offsets[hyp + 1] - offsets[hyp]
+    ref_len = offsets[ref + 1] - offsets[ref]
+    lh = int(hyp_len.max(initial=0))
+    if lh == 0:
+        return np.zeros(len(hyp), dtype=np.int64)
+
+    def padded(caps: np.ndarray, lens: np.ndarray, width: int, fill: int) -> np.ndarray:
+        col = np.arange(width)
+        at = np.minimum(offsets[caps][:, None] + col, len(tokens) - 1)  # [P, width]
+        return np.where(col < lens[:, None], tokens[at], fill)
+
+    hyp_pad = padded(hyp, hyp_len, lh, -1)  # [P, Lh]
+    ref_pad = padded(ref, ref_len, w, -2)  # [P, w]
+    eq = hyp_pad[:, :, None] == ref_pad[:, None, :]  # [P, Lh, w] token matches
+    masks = np.packbits(eq, axis=-1, bitorder="little").view(dtype)[..., 0]  # [P, Lh]
+    v = np.full(len(hyp), np.iinfo(dtype).max, dtype=dtype)
+    for i in range(lh):
+        u = v & masks[:, i]
+        v = (v + u) | (v - u)
+    low = (np.ones(len(ref), dtype=np.uint64) << ref_len.astype(np.uint64)) - np.uint64(1)
+    low = np.where(ref_len >= 64, np.iinfo(np.uint64).max, low).astype(dtype)
+    return ref_len - np.bitwise_count(v & low)
 
 
 def rouge_scores(caps: Captions, beta: float = BETA) -> np.ndarray:
     """float64 [n]: ROUGE-L of each sample."""
-    toks = _rouge_tokens(caps)
+    tokens, offsets = _rouge_tokens(caps)
     n = caps.n
-    ref_sample = caps.ref_sample()
-    hyps = [toks[s] for s in ref_sample]
-    refs = toks[n:]
-    lcs = lcs_lengths(hyps, refs).astype(np.float64)
-    hyp_len = np.fromiter((len(h) for h in hyps), np.float64, len(hyps))
-    ref_len = np.fromiter((len(r) for r in refs), np.float64, len(refs))
-    prec = np.maximum.reduceat(lcs / hyp_len, caps.ref_start[:-1])
-    rec = np.maximum.reduceat(lcs / ref_len, caps.ref_start[:-1])
+    hyp = caps.ref_sample()  # [R] the prediction paired with each reference
+    ref = n + np.arange(len(hyp))
+    lcs = lcs_lengths(tokens, offsets, hyp, ref).astype(np.float64)
+    lengths = np.diff(offsets).astype(np.float64)
+    prec = np.maximum.reduceat(lcs / lengths[hyp], caps.ref_start[:-1])
+    rec = np.maximum.reduceat(lcs / lengths[ref], caps.ref_start[:-1])
     with np.errstate(divide="ignore", invalid="ignore"):
         score = ((1 + beta**2) * prec * rec) / (rec + beta**2 * prec)
     return np.where((prec != 0) & (rec != 0), score, 0.0)

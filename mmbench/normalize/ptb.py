@@ -19,6 +19,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
+
+import numpy as np
 
 from mmbench.registry import NORMALIZERS
 
@@ -46,7 +49,7 @@ _TOKEN = re.compile(
     rf"""
     (?P<url>(?:https?|ftp)://\S+|www\.\S+|[\w.+-]+@\w[\w-]*(?:\.\w[\w-]*)+)
   | (?P<acronym>{_LETTER}(?:\.{_LETTER})+\.?(?!{_ALNUM}))
-  | (?P<abbrev>(?:{_ABBREVIATIONS})\.(?!{_ALNUM}))
+  | (?P<abbrev>(?=[a-z]{{2,7}}\.)(?:{_ABBREVIATIONS})\.(?!{_ALNUM}))
   | (?P<numabbrev>(?:nos?|tel|est|ext|art|nr|pp)\.(?=\s*\d))
   | (?P<initial>{_LETTER}\.(?!{_ALNUM}|\.(?!\.\.)))
   | (?P<phone>\(\d{{3}}\)\xa0?\d{{3}}-\d{{4}})
@@ -96,6 +99,7 @@ _CHAR_MAP = str.maketrans(
         "}": " } ",
     }
 )
+_MAPPED = re.compile("[" + re.escape("".join(map(chr, _CHAR_MAP))) + "]")
 _BRACKETS = {"(": "-LRB-", ")": "-RRB-", "[": "-LSB-", "]": "-RSB-", "{": "-LCB-", "}": "-RCB-"}
 _PHONE = re.compile(r"\((\d{3})\) ?(\d{3}-\d{4})")
 _MIXED_FRACTION = re.compile(r"(?<![\w.,])(\d{1,4}) (\d{1,4}/\d{1,4})(?!\d)")
@@ -118,7 +122,8 @@ _SENTENCE_STARTS = [
 _SENTENCE_WORDS = "|".join(w.capitalize() + "|" + w.upper() for w in _SENTENCE_STARTS)
 _SENTENCE_NEXT = re.compile(rf"\s*$|\s+(?:{_SENTENCE_WORDS})\b")
 _SPACES = re.compile(r"\s+")
-_PLAIN = re.compile(r"[a-z ]*")
+_PLAIN = re.compile(r"[a-z ,]*")
+_WORDS = re.compile(r"[a-z]+")
 _CONTRACTION = re.compile(r"(?i)^(.+?)(n't|'s|'re|'ve|'ll|'d|'m)$")
 _SPLIT_WORDS = re.compile(r"(?i)^(can)(not)$|^(gon|got|wan)(na|ta)$|^(lem|gim)(me)$")
 _ABBREVIATION = re.compile(_ABBREVIATIONS)
@@ -153,8 +158,12 @@ def _split_word(word: str) -> list[str]:
 
 def _lex(text: str) -> list[str]:
     """PTB tokens of one line, original case, nothing removed."""
-    text = _PHONE.sub("(\\1)\xa0\\2", text.translate(_CHAR_MAP))
-    text = _MIXED_FRACTION.sub("\\1\xa0\\2", text)
+    if _MAPPED.search(text):
+        text = text.translate(_CHAR_MAP)
+    if "(" in text:
+        text = _PHONE.sub("(\\1)\xa0\\2", text)
+    if "/" in text:
+        text = _MIXED_FRACTION.sub("\\1\xa0\\2", text)
     tokens: list[str] = []
     for m in _TOKEN.finditer(text):
         kind, tok = m.lastgroup, m.group()
@@ -195,14 +204,15 @@ def ptb_tokens(text: str) -> list[str]:
     ['two', 'dogs', 'one', 'brown', 'one', 'white', 'do', "n't", 'play']
     """
     low = text.lower()
-    # fast paths: letters and spaces only, maybe a final period; no word PTB splits
-    if _PLAIN.fullmatch(low) and not _HAS_SPLIT_WORD.search(low):
-        return low.split()
-    if low.endswith(".") and _PLAIN.fullmatch(low, 0, len(low) - 1):
-        words = low[:-1].split()
-        last = words[-1] if words else ""
-        if len(last) > 1 and not _ABBREVIATION.fullmatch(last) and not _HAS_SPLIT_WORD.search(low):
-            return words
+    # fast path: ASCII letters, spaces and commas, maybe final periods; no word PTB splits
+    body = low.rstrip(".")
+    if _PLAIN.fullmatch(body) and not _HAS_SPLIT_WORD.search(body):
+        words = _WORDS.findall(body) if "," in body else body.split()
+        if len(body) == len(low) or not body[-1:].isalpha():
+            return words  # no final period, or periods that stand alone (removed)
+        last = words[-1]
+        if len(last) > 1 and last != "www" and not _ABBREVIATION.fullmatch(last):
+            return words  # the periods are split off the last word and removed
     lowered = (tok.lower() for tok in _lex(_SPACES.sub(" ", text)))
     return [tok for tok in lowered if tok not in PUNCTUATIONS]
 
@@ -211,3 +221,95 @@ def ptb_tokens(text: str) -> list[str]:
 def ptb(text: str) -> str:
     """Tokens of :func:`ptb_tokens` joined by single spaces (what COCOEvalCap scores)."""
     return " ".join(ptb_tokens(text))
+
+
+# Where a caption leaves the fast path of ptb_tokens, in lower-cased "\n"-joined text (each
+# pattern starts with a literal or a character class, so re scans for it quickly)
+_OTHER_CHAR = re.compile(r"[^a-z ,.\n][^\n]*")  # (one match per caption)
+_INNER_PERIOD = re.compile(r"\.(?=[^.\n])")
+_SPLIT_WORDS_LOW = ("cannot", "gonna", "gotta", "wanna", "lemme", "gimme")
+_JOINING_COMMA = re.compile(r",(?=[a-z])")
+_KEEPS_PERIOD = ["www", *_ABBREVIATIONS.split("|")]  # besides one-letter words
+_WINDOW = max(map(len, _KEEPS_PERIOD)) + 1
+
+
+def _letters_key(codes: np.ndarray) -> np.ndarray:
+    """int64 [...]: base-32 number of the letters ``codes`` [..., k] (0 where not a-z)."""
+    digits = np.where((codes >= 97) & (codes <= 122), codes.astype(np.int64) - 96, 0)
+    return digits @ (32 ** np.arange(codes.shape[-1] - 1, -1, -1, dtype=np.int64))
+
+
+_KEEPS_KEYS = np.sort(
+    _letters_key(np.array([[0] * (_WINDOW - len(w)) + [ord(c) for c in w] for w in _KEEPS_PERIOD]))
+)
+
+
+def _find_all(text: str, sub: str) -> list[int]:
+    """Start of every occurrence of ``sub`` in ``text`` (``str.find``: C speed)."""
+    found, at = [], text.find(sub)
+    while at >= 0:
+        found.append(at)
+        at = text.find(sub, at + 1)
+    return found
+
+
+def _slow_positions(low: str) -> np.ndarray:
+    """Offsets in ``low`` that send their caption to the full lexer."""
+    hits = [m.start() for rx in (_OTHER_CHAR, _INNER_PERIOD) for m in rx.finditer(low)]
+    for word in _SPLIT_WORDS_LOW:  # (inside a longer word too: rare, and still exact)
+        hits += _find_all(low, word)
+    # final periods keep to a one-letter word, "www" or an abbreviation
+    codes = np.frombuffer(low.encode("utf-32-le"), dtype=np.uint32)  # [L] code points
+    period = codes == ord(".")
+    line_end = np.append(codes[1:] == ord("\n"), True)
+    last = np.flatnonzero(period & line_end)  # last period of each final run
+    ends = last.copy()  # walk back to the first period of each final run
+    back = np.flatnonzero(ends > 0)
+    while len(back := back[period[ends[back] - 1]]):
+        ends[back] -= 1
+        back = back[ends[back] > 0]
+    window = ends[:, None] - np.arange(_WINDOW, 0, -1)  # [M, W] the characters before
+    chars = np.where(window >= 0, codes[np.maximum(window, 0)], 32)
+    letter = (chars >= 97) & (chars <= 122)
+    n_letters = np.cumprod(letter[:, ::-1], axis=1).sum(axis=1)  # letters of the last word
+    word = np.where(np.arange(_WINDOW) >= _WINDOW - n_letters[:, None], chars, 0)
+    keeps = (n_letters == 1) | np.isin(_letters_key(word), _KEEPS_KEYS)
+    return np.concatenate([np.asarray(hits, dtype=np.int64), ends[keeps]])
+
+
+def ptb_many(texts: Sequence[str]) -> list[str]:
+    """:func:`ptb` of every text; plain captions are found and split in a few passes.
+
+    >>> ptb_many(["A dog, running.", "Dr. Who's here"])
+    ['a dog running', "dr. who 's here"]
+    """
+    if not texts:
+        return []
+    joined = "\n".join(texts)
+    low = joined.lower()
+    if len(low) != len(joined) or joined.count("\n") != len(texts) - 1:
+        return [ptb(t) for t in texts]  # a newline inside, or lower() changed lengths
+    ends = np.cumsum(np.fromiter(map(len, texts), np.int64, len(texts)) + 1) - 1
+    hits = _slow_positions(low)
+    slow = np.unique(np.searchsorted(ends, hits))  # caption of each offset
+    # plain captions: drop commas and periods; where that leaves stray spaces or joins two
+    # words ("dog,cat"), turn them into spaces and re-join the words instead
+    stripped = low.replace(",", "").replace(".", "")  # (faster than translate off ASCII)
+    out = stripped.split("\n")
+    uneven = [m.start() for m in _JOINING_COMMA.finditer(low)]
+    spaces = [*_find_all(stripped, "  "), *_find_all(stripped, " \n")]
+    spaces += [at + 1 for at in _find_all(stripped, "\n ")]
+    spaces += [0] * stripped.startswith(" ") + [len(stripped) - 1] * stripped.endswith(" ")
+    starts = ends - np.fromiter(map(len, texts), np.int64, len(texts))
+    messy = np.union1d(
+        np.searchsorted(ends, uneven),
+        np.searchsorted(np.cumsum(np.fromiter(map(len, out), np.int64, len(out)) + 1) - 1, spaces),
+    )
+    for i in messy.tolist():
+        out[i] = " ".join(_WORDS.findall(low, starts[i], ends[i]))
+    for i in slow.tolist():
+        out[i] = ptb(texts[i])
+    return out
+
+
+ptb.many = ptb_many  # batch form, used by mmbench.metrics._captions.tokenize_captions

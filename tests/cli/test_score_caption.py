@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -58,3 +59,16 @@ def test_score_caption_does_not_import_torch(files):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_malformed_results_entries_are_named(files):
+    from mmbench.metrics.coco_caption import CaptionFileError, load_coco_captions
+
+    res = json.loads((files / "res.json").read_text())
+    for broken, message in [
+        ({**res[3], "caption": 7}, "entry 3 lacks image_id/caption (string)"),
+        (res[0], f"image_id {res[0]['image_id']} has more than one caption"),
+    ]:
+        (files / "bad.json").write_text(json.dumps([*res[:3], broken, *res[4:]]))
+        with pytest.raises(CaptionFileError, match=re.escape(message)):
+            load_coco_captions(files / "ann.json", files / "bad.json")

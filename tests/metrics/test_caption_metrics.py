@@ -9,8 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mmbench.metrics._captions import stable_sort
 from mmbench.metrics.base import get_metric
 from mmbench.metrics.bootstrap import confidence_intervals, resample_indices
+from mmbench.metrics.rouge import lcs_lengths
 
 WORDS = st.sampled_from(["a", "man", "dog", "on", "the", "red", "bus", "is", "riding", ","])
 CAPTION = st.lists(WORDS, min_size=0, max_size=12).map(" ".join)
@@ -95,3 +97,26 @@ def test_bad_input_names_the_sample():
     with pytest.raises(ValueError, match="sample 1"):
         m.stats(["a", "b"], [["a"], []])
     assert np.isfinite(m.score(m.stats([""], [[""]]))["Bleu_1"])
+
+
+def test_stable_sort_both_paths_equal_argsort():
+    rng = np.random.default_rng(3)
+    for high in (50, 2**60):  # packed value sort, then the argsort fallback
+        keys = rng.integers(0, high, 5000)
+        sorted_keys, order = stable_sort(keys)
+        expected = np.argsort(keys, kind="stable")
+        assert np.array_equal(order, expected) and np.array_equal(sorted_keys, keys[expected])
+        payload = np.sort(rng.choice(10**6, 5000, replace=False))
+        assert np.array_equal(stable_sort(keys, payload)[1], payload[expected])
+
+
+def test_lcs_lengths_match_pycocoevalcap_at_every_width():
+    rouge_mod = pytest.importorskip("pycocoevalcap.rouge.rouge")
+    rng = np.random.default_rng(5)
+    seqs = [rng.integers(0, 4, rng.integers(1, 80)).tolist() for _ in range(300)]
+    tokens = np.asarray([t for s in seqs for t in s])
+    offsets = np.concatenate([[0], np.cumsum([len(s) for s in seqs])])
+    hyp, ref = rng.integers(0, 300, 2000), rng.integers(0, 300, 2000)
+    got = lcs_lengths(tokens, offsets, hyp, ref)
+    expected = [rouge_mod.my_lcs(seqs[r], seqs[h]) for h, r in zip(hyp, ref, strict=True)]
+    assert got.tolist() == expected

@@ -5,9 +5,11 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mmbench.normalize import get_normalizer
-from mmbench.normalize.ptb import ptb_tokens
+from mmbench.normalize.ptb import ptb, ptb_many, ptb_tokens
 
 CASES = [
     "A man's dog (brown), isn't it?",
@@ -42,3 +44,22 @@ def test_agrees_with_java_ptbtokenizer():
     norm = get_normalizer("ptb")
     for i, text in enumerate(CASES):
         assert norm(text) == ref[i][0], text
+
+
+PIECES = st.sampled_from(
+    ["a", "dog", "st", "dr", "www", "cannot", "Mr", "A", "x", " ", "  ", ",", ".", "..", "...",
+     "'s", "n't", "5", "1/2", "(", "\u2014", "\xe9", "\n", "\t", "U.S.", "q&a", "-"]
+)  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(PIECES, max_size=10).map("".join), max_size=30))
+def test_batch_form_equals_one_by_one(texts):
+    assert ptb_many(texts) == [ptb(t) for t in texts]
+
+
+def test_batch_form_on_plain_and_edge_captions():
+    texts = ["A dog, running.", "a dog,cat ,", " a  man. ", "st.", "go to www..", "a.", ""]
+    texts += ["they cannot go.", "an apple..", "Dr. Who's here", "x" * 30 + "."]
+    assert ptb_many(texts) == [ptb(t) for t in texts]
+    assert ptb_many(texts)[:3] == ["a dog running", "a dog cat", "a man"]
