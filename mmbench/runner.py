@@ -88,7 +88,9 @@ def _collate(items: list[Any]) -> list[Any]:
     return items
 
 
-def _batches(dataset: _Decode, batch_size: int, workers: int):  # -> Iterator[list[Sample|MediaError]]
+def _batches(
+    dataset: _Decode, batch_size: int, workers: int
+):  # -> Iterator[list[Sample|MediaError]]
     if workers == 0 or len(dataset) <= batch_size:
         for start in range(0, len(dataset), batch_size):
             yield [dataset[i] for i in range(start, min(start + batch_size, len(dataset)))]
@@ -106,7 +108,9 @@ def predict_batch(model: Any, batch: Sequence[Sample], fail_fast: bool) -> list[
         outputs = model.predict(batch)
     except Exception as exc:
         if fail_fast:
-            raise RunAborted(f"model {model.name!r} raised on a batch of {len(batch)}: {exc!r}") from exc
+            raise RunAborted(
+                f"model {model.name!r} raised on a batch of {len(batch)}: {exc!r}"
+            ) from exc
         if len(batch) == 1:
             return [Prediction(batch[0].id, None, f"model error: {type(exc).__name__}: {exc}")]
         return [p for s in batch for p in predict_batch(model, [s], fail_fast)]
@@ -212,7 +216,9 @@ def run_task(
                 break
             good = [s for s in batch if isinstance(s, Sample)]
             failed = [
-                Prediction(e.sample_id, None, f"media error: {e}") for e in batch if isinstance(e, MediaError)
+                Prediction(e.sample_id, None, f"media error: {e}")
+                for e in batch
+                if isinstance(e, MediaError)
             ]
             if failed and cfg.fail_fast:
                 store.append(failed)
@@ -235,7 +241,9 @@ def run_task(
     ]
     outputs: dict[str, str] = {}
     if hasattr(reader, "export_predictions"):
-        preds_by_id = {s.id: store.predictions[s.id].text for s in samples if s.id in store.predictions}
+        preds_by_id = {
+            s.id: store.predictions[s.id].text for s in samples if s.id in store.predictions
+        }
         written = reader.export_predictions(samples, preds_by_id, Path(cfg.out_dir), model.name)
         outputs = {k: str(v) for k, v in (written or {}).items()}
     parameters = info.get("parameters")

@@ -72,7 +72,9 @@ class PredictionStore:
                 fh.truncate(complete_end)
         lines = data[:complete_end].decode("utf-8").splitlines()
         if not lines or json.loads(lines[0]).get("header") != self.header:
-            raise ValueError(f"{self.path}: header does not match {self.header}; refusing to reuse it")
+            raise ValueError(
+                f"{self.path}: header does not match {self.header}; refusing to reuse it"
+            )
         for line in lines[1:]:
             rec = json.loads(line)
             pred = Prediction(rec["id"], rec.get("prediction"), rec.get("error"))
@@ -91,7 +93,11 @@ class PredictionStore:
         not power-loss-safe, which would cost a disk flush per batch)."""
         lines = []
         for p in predictions:
-            rec = {"id": p.sample_id, "prediction": p.text} if p.ok else {"id": p.sample_id, "error": p.error}
+            rec = (
+                {"id": p.sample_id, "prediction": p.text}
+                if p.ok
+                else {"id": p.sample_id, "error": p.error}
+            )
             lines.append(json.dumps(rec, ensure_ascii=False) + "\n")
             if p.ok:
                 self.predictions[p.sample_id] = p

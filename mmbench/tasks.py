@@ -127,7 +127,9 @@ def parse_task(data: Any, source: str) -> Task:
     if not isinstance(reader, dict) or "name" not in reader:
         raise _fail(source, "reader", "must be a mapping with a name")
     if reader["name"] not in READERS:
-        raise _fail(source, "reader.name", str(UnknownNameError("reader", reader["name"], READERS.names())))
+        raise _fail(
+            source, "reader.name", str(UnknownNameError("reader", reader["name"], READERS.names()))
+        )
     reader_args = reader.get("args", {}) or {}
     if not isinstance(reader_args, dict):
         raise _fail(source, "reader.args", "must be a mapping")
@@ -139,12 +141,20 @@ def parse_task(data: Any, source: str) -> Task:
         if not isinstance(spec, dict) or "name" not in spec:
             raise _fail(source, f"metrics[{i}]", "must be a name or a mapping with a name")
         if spec["name"] not in METRICS:
-            raise _fail(source, f"metrics[{i}]", str(UnknownNameError("metric", spec["name"], METRICS.names())))
+            raise _fail(
+                source,
+                f"metrics[{i}]",
+                str(UnknownNameError("metric", spec["name"], METRICS.names())),
+            )
         opts = {k: v for k, v in spec.items() if k != "name"}
         metrics.append(MetricSpec(spec["name"], opts))
     normalizer = data.get("normalizer")
     if normalizer is not None and normalizer not in NORMALIZERS:
-        raise _fail(source, "normalizer", str(UnknownNameError("normalizer", normalizer, NORMALIZERS.names())))
+        raise _fail(
+            source,
+            "normalizer",
+            str(UnknownNameError("normalizer", normalizer, NORMALIZERS.names())),
+        )
     defaults = data.get("defaults", {}) or {}
     if not isinstance(defaults, dict) or set(defaults) - DEFAULT_KEYS:
         bad = sorted(set(defaults) - DEFAULT_KEYS) if isinstance(defaults, dict) else defaults
@@ -154,7 +164,9 @@ def parse_task(data: Any, source: str) -> Task:
         raise _fail(source, "data", "must be a mapping with how_to_get and/or generator")
     gen = data_info.get("generator")
     if gen is not None and gen not in GENERATORS:
-        raise _fail(source, "data.generator", str(UnknownNameError("generator", gen, GENERATORS.names())))
+        raise _fail(
+            source, "data.generator", str(UnknownNameError("generator", gen, GENERATORS.names()))
+        )
     return Task(
         name=data["name"],
         version=data["version"],

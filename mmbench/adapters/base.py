@@ -84,7 +84,9 @@ def build_model(spec: str, ctx: ModelContext) -> Any:
     """
     name, _, arg = spec.partition(":")
     if name in MODELS:
-        model = _call_factory(MODELS.get(name), ModelContext(ctx.task, ctx.data_root, ctx.device, arg or None))
+        model = _call_factory(
+            MODELS.get(name), ModelContext(ctx.task, ctx.data_root, ctx.device, arg or None)
+        )
     elif "." in name and arg:
         try:
             module = importlib.import_module(name)
@@ -98,5 +100,7 @@ def build_model(spec: str, ctx: ModelContext) -> Any:
         raise UnknownNameError("model", spec, MODELS.names())
     for attr in ("name", "predict"):
         if not hasattr(model, attr):
-            raise ModelError(f"model {spec!r} has no {attr!r}: a model needs name, modalities, predict()")
+            raise ModelError(
+                f"model {spec!r} has no {attr!r}: a model needs name, modalities, predict()"
+            )
     return model

@@ -40,7 +40,9 @@ class Constant:
 
 def question_form(question: str, answer_words: set[str]) -> str:
     """The question lower-cased with every answer-vocabulary word replaced by ``<a>``."""
-    return _WORD.sub(lambda m: "<a>" if m.group(0) in answer_words else m.group(0), question.lower())
+    return _WORD.sub(
+        lambda m: "<a>" if m.group(0) in answer_words else m.group(0), question.lower()
+    )
 
 
 class Prior:

@@ -13,7 +13,6 @@ True
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -25,7 +24,15 @@ from mmbench.types import Modality, Sample
 
 #: The fusion methods of :mod:`mmbench.models.fusion` (listed here so that registering the
 #: models needs no torch import; a test checks both lists agree).
-FUSION_NAMES = ("weighted_sum", "conv", "recurrent", "concat", "gated", "bilinear", "cross_attention")
+FUSION_NAMES = (
+    "weighted_sum",
+    "conv",
+    "recurrent",
+    "concat",
+    "gated",
+    "bilinear",
+    "cross_attention",
+)
 FUSION_MODELS = tuple(f"ref-{f}" for f in FUSION_NAMES)
 MODALITIES = {
     "vqa": (Modality.IMAGE, Modality.TEXT),
@@ -146,7 +153,9 @@ def _factory(variant: str) -> Any:
                              f"{ref.config['recipe']['fusion']!r}")  # fmt: skip
         return ref.to(ctx.device) if ctx.device != "cpu" else ref
 
-    what = "the founding note's example model, corrected" if variant == "seed" else f"{variant} fusion"
+    what = (
+        "the founding note's example model, corrected" if variant == "seed" else f"{variant} fusion"
+    )
     make.__doc__ = f"Reference model ({what}); shipped weights per task, or `{model}:PATH`."
     return make
 

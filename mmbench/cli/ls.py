@@ -17,7 +17,13 @@ def ls_tasks() -> None:
     table = Table("task", "kind", "version", "metrics", "description")
     for name in list_tasks():
         t = load_task(name)
-        table.add_row(t.name, t.kind.value, str(t.version), ", ".join(m.name for m in t.metrics), t.description)
+        table.add_row(
+            t.name,
+            t.kind.value,
+            str(t.version),
+            ", ".join(m.name for m in t.metrics),
+            t.description,
+        )
     Console().print(table)
 
 

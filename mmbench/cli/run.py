@@ -8,17 +8,27 @@ import typer
 
 
 def run(
-    model: str = typer.Option(..., "--model", "-m", help="registered name, name:arg, or pkg.mod:factory"),
-    task: list[str] = typer.Option(None, "--task", "-t", help="task name or task YAML path (repeatable)"),
+    model: str = typer.Option(
+        ..., "--model", "-m", help="registered name, name:arg, or pkg.mod:factory"
+    ),
+    task: list[str] = typer.Option(
+        None, "--task", "-t", help="task name or task YAML path (repeatable)"
+    ),
     suite: str = typer.Option(None, "--suite", "-s", help="a suite name (see `mmbench ls suites`)"),
-    out: Path = typer.Option(Path("mmbench-out"), "--out", "-o", help="results and predictions folder"),
-    data_root: Path = typer.Option(None, "--data-root", help="datasets root [default: $MMBENCH_DATA or ~/.cache/mmbench/data]"),
+    out: Path = typer.Option(
+        Path("mmbench-out"), "--out", "-o", help="results and predictions folder"
+    ),
+    data_root: Path = typer.Option(
+        None, "--data-root", help="datasets root [default: $MMBENCH_DATA or ~/.cache/mmbench/data]"
+    ),
     batch_size: int = typer.Option(None, "--batch-size", "-b", min=1, help="default: the task's"),
     limit: int = typer.Option(None, "--limit", "-n", min=1, help="only the first N samples"),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:1, ..."),
     workers: int = typer.Option(None, "--workers", min=0, help="DataLoader workers decoding media"),
     fail_fast: bool = typer.Option(False, "--fail-fast", help="stop at the first sample error"),
-    resamples: int = typer.Option(1000, "--bootstrap", min=0, help="bootstrap resamples for CIs (0: none)"),
+    resamples: int = typer.Option(
+        1000, "--bootstrap", min=0, help="bootstrap resamples for CIs (0: none)"
+    ),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="show a progress bar"),
 ) -> None:
     """Evaluate MODEL on tasks; predictions are stored as they come and a rerun resumes."""
@@ -30,8 +40,15 @@ def run(
         raise typer.BadParameter("give --task NAME (repeatable) or --suite NAME")
     tasks = [load_task(t) for t in task or []] + (load_suite(suite) if suite else [])
     cfg = RunConfig(
-        out_dir=out, data_root=data_root, batch_size=batch_size, limit=limit, device=device,
-        workers=workers, fail_fast=fail_fast, progress=progress, n_resamples=resamples,
+        out_dir=out,
+        data_root=data_root,
+        batch_size=batch_size,
+        limit=limit,
+        device=device,
+        workers=workers,
+        fail_fast=fail_fast,
+        progress=progress,
+        n_resamples=resamples,
     )
     results = [run_task(model, t, cfg) for t in tasks]
     print_results([r.record for r in results], [r.path for r in results])

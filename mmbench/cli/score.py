@@ -11,7 +11,9 @@ import pkgutil
 
 import typer
 
-score_app = typer.Typer(help="Score prediction files in the official formats.", no_args_is_help=True)
+score_app = typer.Typer(
+    help="Score prediction files in the official formats.", no_args_is_help=True
+)
 
 
 def register(app: typer.Typer) -> None:

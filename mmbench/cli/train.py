@@ -20,9 +20,11 @@ def train(
     batch_media: int = typer.Option(32, "--batch-media", min=1, help="images/recordings per step"),
     lr: float = typer.Option(3e-3, "--lr", help="peak learning rate (warm-up, cosine decay)"),
     limit: int = typer.Option(None, "--limit", min=1, help="train on the first N samples only"),
-    threads: int = typer.Option(1, "--threads", min=1, help="torch CPU threads (fixed: reproducible)"),
-    out: Path = typer.Option(Path("mmbench-out/weights"), "--out", "-o", help="output folder"),
-    data_root: Path = typer.Option(None, "--data-root", help="datasets root"),
+    threads: int = typer.Option(
+        1, "--threads", min=1, help="torch CPU threads (fixed: reproducible)"
+    ),
+    out: Path = typer.Option("mmbench-out/weights", "--out", "-o", help="output folder"),  # noqa: B008
+    data_root: Path = typer.Option(None, "--data-root", help="datasets root"),  # noqa: B008
     test: bool = typer.Option(True, "--test/--no-test", help="evaluate on the task's test split"),
 ) -> None:
     """Train, save safetensors weights + config JSON + training card, evaluate the checkpoint."""
@@ -35,13 +37,19 @@ def train(
     variants = [*FUSION_NAMES, "seed"] if fusion == ALL else [fusion]
     for v in variants:
         if v not in (*FUSION_NAMES, "seed"):
-            raise typer.BadParameter(f"unknown fusion {v!r}; choose from {', '.join(FUSION_NAMES)}, seed, all")
+            raise typer.BadParameter(
+                f"unknown fusion {v!r}; choose from {', '.join(FUSION_NAMES)}, seed, all"
+            )
     for v in variants:
         cfg = TrainConfig(
             task=task, fusion=v, steps=steps, seed=seed, width=width, batch_media=batch_media,
             lr=lr, limit=limit, threads=threads,
         )  # fmt: skip
-        argv = ["mmbench", "train", *sys.argv[sys.argv.index("train") + 1 :]] if "train" in sys.argv else []
+        argv = (
+            ["mmbench", "train", *sys.argv[sys.argv.index("train") + 1 :]]
+            if "train" in sys.argv
+            else []
+        )
         command = shlex.join(argv).replace(f"--fusion {fusion}", f"--fusion {v}")
         res = train_task(cfg, out, data_root, test, command, log=console.log)
         card = res.card

@@ -33,7 +33,9 @@ def _package() -> Any:
 class EasyVQAReader:
     """Yields one VQA Sample per easy-VQA question; ``split`` is ``train`` or ``test``."""
 
-    def __init__(self, split: str = "test", data_root: Path | None = None, task: Any = None) -> None:
+    def __init__(
+        self, split: str = "test", data_root: Path | None = None, task: Any = None
+    ) -> None:
         if split not in ("train", "test"):
             raise ValueError(f"easy_vqa split must be 'train' or 'test', got {split!r}")
         pkg = _package()
@@ -50,7 +52,9 @@ class EasyVQAReader:
 
     def __iter__(self) -> Iterator[Sample]:
         questions, answers, image_ids = self._questions
-        for i, (question, answer, image_id) in enumerate(zip(questions, answers, image_ids, strict=True)):
+        for i, (question, answer, image_id) in enumerate(
+            zip(questions, answers, image_ids, strict=True)
+        ):
             yield Sample(
                 id=f"{self.split}-{i}",
                 kind=TaskKind.VQA,

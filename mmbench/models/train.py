@@ -16,6 +16,7 @@ teacher-forced next-word prediction, validated with greedy decoding.
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -261,7 +262,7 @@ def _train(
     order = torch.randperm(data.n_media, generator=gen).tolist()
     n_val = int(round(cfg.val_fraction * data.n_media)) if data.n_media > 1 else 0
     train_data, val_data = data.select(sorted(order[n_val:])), data.select(sorted(order[:n_val]))
-    config = build_config(cfg, kind, train_data)
+    config = json.loads(json.dumps(build_config(cfg, kind, train_data)))  # as stored on disk
     vocab = {w: i for i, w in enumerate(config["model"]["vocab"])}
     answers = {a: i for i, a in enumerate(config["model"]["answers"])}
     prep_s = time.perf_counter() - t0
@@ -302,7 +303,7 @@ def _train(
             "train_items": len(train_data.texts),
             "validation_media": val_data.n_media,
             "validation_items": len(val_data.texts),
-            "validation": f"{cfg.val_fraction:.0%} of the training media, held out by a seeded permutation",
+            "validation": f"{cfg.val_fraction:.0%} of the training media, seeded hold-out",
         },
         "parameters": sum(p.numel() for p in model.parameters()),
         "final_train_loss": curve[-1][1] if curve else None,
@@ -329,15 +330,16 @@ def save(result: TrainResult, out_dir: Path, name: str) -> Path:
 
 def card_markdown(card: dict[str, Any]) -> str:
     """A short human-readable training card."""
-    r, d = card["recipe"], card["data"]
+    r, d, arch = card["recipe"], card["data"], card["arch"]
     lines = [
         f"# {card['model']} on {card['task']}",
         "",
-        f"- architecture: {card['arch']}, fusion: {card['fusion']}, parameters: {card['parameters']:,}",
-        f"- data: {card['task']} train split, {d['train_items']} items on {d['train_media']} media; "
-        f"validation: {d['validation_items']} items on {d['validation_media']} held-out media",
-        f"- recipe: {r['steps']} steps x {r['batch_media']} media, lr {r['lr']}, width {r['width']}, "
-        f"seed {r['seed']}, {r['threads']} CPU thread(s)",
+        f"- architecture: {arch}, fusion: {card['fusion']}, parameters: {card['parameters']:,}",
+        f"- data: {card['task']} train split, {d['train_items']} items on {d['train_media']} "
+        f"media; validation: {d['validation_items']} items on {d['validation_media']} "
+        "held-out media",
+        f"- recipe: {r['steps']} steps x {r['batch_media']} media, lr {r['lr']}, "
+        f"width {r['width']}, seed {r['seed']}, {r['threads']} CPU thread(s)",
         f"- wall time: {card['wall_time_s']['train']:.1f} s training, "
         f"{card['wall_time_s']['prepare']:.1f} s decoding",
         f"- final training loss: {card['final_train_loss']}",
@@ -378,13 +380,16 @@ def train_task(
     result.card["command"] = command
     weights = save(result, out_dir, cfg.name)
     if test:
+        import tempfile
+
         model = load_reference(weights, result.card["model"])
-        run = run_task(
-            model.name,
-            task,
-            RunConfig(out_dir=Path(out_dir) / "eval", data_root=data_root, progress=False),
-            model=model,
-        )
+        with tempfile.TemporaryDirectory() as tmp:  # only the scores are kept, in the card
+            run = run_task(
+                model.name,
+                task,
+                RunConfig(out_dir=tmp, data_root=data_root, progress=False, workers=0),
+                model=model,
+            )
         result.card["test"] = {k: v["value"] for k, v in run.record["scores"].items()}
         result.card["test_run"] = {
             "n_samples": run.record["n_samples"],
