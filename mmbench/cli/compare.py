@@ -33,11 +33,11 @@ def compare(
     if not task and not suite:
         raise typer.BadParameter("give --task NAME (repeatable) or --suite NAME")
     variants = [*FUSION_NAMES, "seed"] if "all" in fusion else list(fusion)
+    from mmbench.registry import UnknownNameError
+
     for v in variants:
         if v not in (*FUSION_NAMES, "seed"):
-            raise typer.BadParameter(
-                f"unknown fusion {v!r}; choose from {', '.join(FUSION_NAMES)}, seed, all"
-            )
+            raise UnknownNameError("fusion", v, [*FUSION_NAMES, "seed", "all"])
     tasks = [load_task(t) for t in task or []] + (load_suite(suite) if suite else [])
     console = Console()
     train_cfg = {"steps": steps, "seed": seed, "width": width} if train else None

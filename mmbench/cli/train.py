@@ -35,11 +35,11 @@ def train(
 
     console = Console()
     variants = [*FUSION_NAMES, "seed"] if fusion == ALL else [fusion]
+    from mmbench.registry import UnknownNameError
+
     for v in variants:
         if v not in (*FUSION_NAMES, "seed"):
-            raise typer.BadParameter(
-                f"unknown fusion {v!r}; choose from {', '.join(FUSION_NAMES)}, seed, all"
-            )
+            raise UnknownNameError("fusion", v, [*FUSION_NAMES, "seed", "all"])
     for v in variants:
         cfg = TrainConfig(
             task=task, fusion=v, steps=steps, seed=seed, width=width, batch_media=batch_media,

@@ -208,7 +208,7 @@ def save_checkpoint(
         k: (v.to(dtype) if v.is_floating_point() else v).detach().contiguous().cpu()
         for k, v in model.state_dict().items()
     }
-    save_file(state, str(tmp), metadata={"format": "pt", "arch": str(config.get("arch"))})
+    save_file(state, str(tmp), metadata={"format": "pt"})  # one key: a byte-stable header
     tmp.replace(weights)
     write_json_atomic(path.with_suffix(".json"), config)
     return weights
