@@ -37,3 +37,14 @@ def test_schema_rejects_incomplete_records(tmp_path: Path):
     bad.write_text(json.dumps({"schema_version": 2}))
     with pytest.raises(jsonschema.ValidationError):
         load_results(bad)
+
+
+def test_atomic_write_gives_ordinary_permissions(tmp_path: Path):
+    import os
+
+    mask = os.umask(0o022)
+    try:
+        path = write_json_atomic(tmp_path / "x.json", {"a": 1})
+    finally:
+        os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o644

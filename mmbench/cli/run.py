@@ -63,6 +63,8 @@ def run(
         flops=flops,
     )
 
+    from rich.markup import escape
+
     from mmbench.cli import user_errors
     from mmbench.cli._table import console
 
@@ -75,7 +77,9 @@ def run(
                 raise
             failed.append(t.name)  # one task's missing data must not sink the whole suite
             console().print(
-                f"[bold red]error:[/] task {t.name}: {exc}", highlight=False, soft_wrap=True
+                f"[bold red]error:[/] task {t.name}: {escape(str(exc))}",
+                highlight=False,
+                soft_wrap=True,
             )
     print_results([r.record for r in results], [r.path for r in results])
     if failed:

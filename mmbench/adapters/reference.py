@@ -1,0 +1,164 @@
+"""Reference fusion models as mmbench models: ``ref-<fusion>`` (e.g. ``ref-gated``) and ``seed``.
+
+Each picks the weights shipped for the task being run (``mmbench/models/weights/
+<task>-<fusion>.safetensors`` + its ``.json`` config); ``ref-gated:PATH`` loads a checkpoint
+written by ``mmbench train`` instead (``PATH`` with or without ``.safetensors``). Weights load
+with safetensors only. The torch module is exposed as ``.module`` (for FLOP counting).
+
+Importing this module does not import torch; building a model does.
+
+>>> "ref-gated" in FUSION_MODELS and "ref-cross_attention" in FUSION_MODELS
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from mmbench.adapters.base import ModelContext
+from mmbench.registry import MODELS
+from mmbench.types import Modality, Sample
+
+#: The fusion methods of :mod:`mmbench.models.fusion` (listed here so that registering the
+#: models needs no torch import; a test checks both lists agree).
+FUSION_NAMES = (
+    "weighted_sum",
+    "conv",
+    "recurrent",
+    "concat",
+    "gated",
+    "bilinear",
+    "cross_attention",
+)
+FUSION_MODELS = tuple(f"ref-{f}" for f in FUSION_NAMES)
+MODALITIES = {
+    "vqa": (Modality.IMAGE, Modality.TEXT),
+    "caption": (Modality.IMAGE,),
+    "asr": (Modality.AUDIO,),
+}
+
+
+def weights_dir() -> Path:
+    """The folder of shipped checkpoints inside the package."""
+    return Path(str(resources.files("mmbench") / "models" / "weights"))
+
+
+def shipped_tasks(variant: str) -> list[str]:
+    """Tasks with shipped weights for ``variant`` (a fusion name or ``seed``)."""
+    suffix = f"-{variant}.safetensors"
+    return sorted(p.name[: -len(suffix)] for p in weights_dir().glob(f"*{suffix}"))
+
+
+def shipped_checkpoint(variant: str, task: str) -> Path:
+    """``weights/<task>-<variant>``; a clear error lists the tasks that have weights."""
+    path = weights_dir() / f"{task}-{variant}.safetensors"
+    if not path.is_file():
+        have = ", ".join(shipped_tasks(variant)) or "none"
+        model = "seed" if variant == "seed" else f"ref-{variant}"
+        raise FileNotFoundError(
+            f"{model} has no shipped weights for task {task!r} (tasks with weights: {have}). "
+            f"Train some with `mmbench train --fusion {variant} --task {task} --out DIR` and run "
+            f"`--model {model}:DIR/{task}-{variant}.safetensors`."
+        )
+    return path
+
+
+class ReferenceModel:
+    """Adapter: decodes the batch's media into tensors, runs the module, returns texts."""
+
+    def __init__(self, name: str, module: Any, config: dict[str, Any], weights: Path) -> None:
+        from mmbench.models.reference import sha256_file
+
+        self.name = name
+        self.module = module
+        self.config = config
+        self.weights = Path(weights)
+        self.kind = "vqa" if config["arch"] == "seed" else config["model"]["kind"]
+        self.modalities = MODALITIES[self.kind]
+        self.device = "cpu"
+        self._sha256 = sha256_file(self.weights)
+        self._vocab = {w: i for i, w in enumerate(config["model"]["vocab"])}
+
+    def predict(self, samples: Sequence[Sample]) -> list[str]:
+        import torch
+
+        from mmbench.models.encoders import images_to_tensor, waves_to_tensor
+        from mmbench.models.reference import encode, pad_ids
+
+        with torch.inference_mode():
+            if self.kind == "asr":
+                waves, lengths = waves_to_tensor([s.load_audio() for s in samples])
+                return self.module.generate((waves.to(self.device), lengths.to(self.device)))
+            size = self.config["model"].get("image", {}).get("size") or self.config["model"].get(
+                "image_size", 64
+            )
+            images = images_to_tensor([s.load_image() for s in samples], size).to(self.device)
+            if self.kind == "caption":
+                return self.module.generate((images,))
+            ids = pad_ids([encode(s.text or "", self._vocab) for s in samples]).to(self.device)
+            return self.module.answer(images, ids)
+
+    def to(self, device: str) -> ReferenceModel:
+        self.module.to(device)
+        self.device = str(device)
+        return self
+
+    def info(self) -> dict[str, Any]:
+        model_cfg = {k: v for k, v in self.config["model"].items() if k not in ("vocab", "answers")}
+        return {
+            "parameters": sum(p.numel() for p in self.module.parameters()),
+            "checkpoint_sha256": self._sha256,
+            "checkpoint": self.weights.name,
+            "fusion": self.config["recipe"]["fusion"],
+            "arch": self.config["arch"],
+            "trained_on": self.config.get("task"),
+            "config": {
+                **model_cfg,
+                "vocab_size": len(self.config["model"]["vocab"]),
+                "n_answers": len(self.config["model"]["answers"]),
+            },
+            "recipe": self.config.get("recipe"),
+            "device": self.device,
+            "dtype": "float32",
+        }
+
+
+def load_reference(weights: str | Path, name: str) -> ReferenceModel:
+    """A :class:`ReferenceModel` from ``weights`` (``.safetensors``; the ``.json`` beside it)."""
+    from mmbench.models.reference import load_checkpoint
+
+    path = Path(weights)
+    path = path if path.suffix == ".safetensors" else path.with_name(path.name + ".safetensors")
+    if not path.is_file() or not path.with_suffix(".json").is_file():
+        raise FileNotFoundError(f"{name}: checkpoint {path} (and its .json config) not found")
+    module, config = load_checkpoint(path)
+    return ReferenceModel(name, module, config, path)
+
+
+def _factory(variant: str) -> Any:
+    model = "seed" if variant == "seed" else f"ref-{variant}"
+
+    def make(ctx: ModelContext) -> ReferenceModel:
+        if ctx.arg:
+            ref = load_reference(ctx.arg, model)
+        else:
+            if ctx.task is None:
+                raise ValueError(f"{model} needs a task to pick its shipped weights")
+            ref = load_reference(shipped_checkpoint(variant, ctx.task.name), model)
+        if ref.config["recipe"]["fusion"] != variant:
+            raise ValueError(f"{model}: checkpoint {ref.weights} was trained with fusion "
+                             f"{ref.config['recipe']['fusion']!r}")  # fmt: skip
+        return ref.to(ctx.device) if ctx.device != "cpu" else ref
+
+    what = (
+        "the founding note's example model, corrected" if variant == "seed" else f"{variant} fusion"
+    )
+    make.__doc__ = f"Reference model ({what}); shipped weights per task, or `{model}:PATH`."
+    return make
+
+
+for _variant in (*FUSION_NAMES, "seed"):
+    MODELS.register("seed" if _variant == "seed" else f"ref-{_variant}")(_factory(_variant))

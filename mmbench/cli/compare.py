@@ -1,0 +1,50 @@
+"""``mmbench compare``: every fusion method on a task or suite, one table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def compare(
+    fusion: list[str] = typer.Option(  # noqa: B008
+        ["all"], "--fusion", "-f", help="fusion method(s), 'seed', or 'all'"
+    ),
+    task: list[str] = typer.Option(None, "--task", "-t", help="task name (repeatable)"),  # noqa: B008
+    suite: str = typer.Option(None, "--suite", "-s", help="a suite name"),
+    out: Path = typer.Option("mmbench-out/compare", "--out", "-o", help="output folder"),  # noqa: B008
+    data_root: Path = typer.Option(None, "--data-root", help="datasets root"),  # noqa: B008
+    limit: int = typer.Option(None, "--limit", "-n", min=1, help="only the first N samples"),
+    train: bool = typer.Option(False, "--train", help="train every method first (equal budget)"),
+    steps: int = typer.Option(1500, "--steps", min=1, help="with --train: optimizer steps"),
+    seed: int = typer.Option(0, "--seed", help="with --train: random seed"),
+    width: int = typer.Option(64, "--width", min=4, help="with --train: model width"),
+) -> None:
+    """Evaluate ref-<fusion> models (shipped weights, or --train) and print one table."""
+    from rich.console import Console
+    from rich.markdown import Markdown
+
+    from mmbench.adapters.reference import FUSION_NAMES
+    from mmbench.models.compare import compare as run_compare
+    from mmbench.models.compare import markdown
+    from mmbench.tasks import load_suite, load_task
+
+    if not task and not suite:
+        raise typer.BadParameter("give --task NAME (repeatable) or --suite NAME")
+    variants = [*FUSION_NAMES, "seed"] if "all" in fusion else list(fusion)
+    from mmbench.registry import UnknownNameError
+
+    for v in variants:
+        if v not in (*FUSION_NAMES, "seed"):
+            raise UnknownNameError("fusion", v, [*FUSION_NAMES, "seed", "all"])
+    tasks = [load_task(t) for t in task or []] + (load_suite(suite) if suite else [])
+    console = Console()
+    train_cfg = {"steps": steps, "seed": seed, "width": width} if train else None
+    rows = run_compare(variants, tasks, out, data_root, limit, train_cfg, log=console.log)
+    console.print(Markdown(markdown(rows)))
+    console.print(f"tables: {out / 'compare.md'}, {out / 'compare.csv'}, {out / 'compare.json'}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("compare")(compare)

@@ -1,0 +1,65 @@
+"""``mmbench train``: train a reference fusion model (or ``seed``) on a task's training split."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+
+import typer
+
+ALL = "all"
+
+
+def train(
+    fusion: str = typer.Option(..., "--fusion", "-f", help="a fusion method, 'seed', or 'all'"),
+    task: str = typer.Option(..., "--task", "-t", help="task name (its reader gives split=train)"),
+    steps: int = typer.Option(1200, "--steps", min=1, help="optimizer steps"),
+    seed: int = typer.Option(0, "--seed", help="random seed (init, data order, validation split)"),
+    width: int = typer.Option(64, "--width", min=4, help="model width"),
+    batch_media: int = typer.Option(32, "--batch-media", min=1, help="images/recordings per step"),
+    lr: float = typer.Option(3e-3, "--lr", help="peak learning rate (warm-up, cosine decay)"),
+    limit: int = typer.Option(None, "--limit", min=1, help="train on the first N samples only"),
+    threads: int = typer.Option(
+        1, "--threads", min=1, help="torch CPU threads (fixed: reproducible)"
+    ),
+    out: Path = typer.Option("mmbench-out/weights", "--out", "-o", help="output folder"),  # noqa: B008
+    data_root: Path = typer.Option(None, "--data-root", help="datasets root"),  # noqa: B008
+    test: bool = typer.Option(True, "--test/--no-test", help="evaluate on the task's test split"),
+) -> None:
+    """Train, save safetensors weights + config JSON + training card, evaluate the checkpoint."""
+    from rich.console import Console
+
+    from mmbench.adapters.reference import FUSION_NAMES
+    from mmbench.models.train import TrainConfig, train_task
+
+    console = Console()
+    variants = [*FUSION_NAMES, "seed"] if fusion == ALL else [fusion]
+    from mmbench.registry import UnknownNameError
+
+    for v in variants:
+        if v not in (*FUSION_NAMES, "seed"):
+            raise UnknownNameError("fusion", v, [*FUSION_NAMES, "seed", "all"])
+    for v in variants:
+        cfg = TrainConfig(
+            task=task, fusion=v, steps=steps, seed=seed, width=width, batch_media=batch_media,
+            lr=lr, limit=limit, threads=threads,
+        )  # fmt: skip
+        argv = (
+            ["mmbench", "train", *sys.argv[sys.argv.index("train") + 1 :]]
+            if "train" in sys.argv
+            else []
+        )
+        command = shlex.join(argv).replace(f"--fusion {fusion}", f"--fusion {v}")
+        res = train_task(cfg, out, data_root, test, command, log=console.log)
+        card = res.card
+        console.print(
+            f"[bold]{card['model']}[/] on {task}: {card['parameters']:,} parameters, "
+            f"{card['wall_time_s']['train']:.1f} s; validation {card['validation']}; "
+            f"test {card.get('test', '-')}; weights {res.weights}",
+            highlight=False,
+        )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("train")(train)

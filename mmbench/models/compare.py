@@ -1,0 +1,158 @@
+"""Fusion comparison: every fusion method on the same tasks, one table.
+
+For each fusion method (and the ``seed`` model) and each task: shipped weights (or weights
+trained under an equal budget with ``train=True``) are evaluated with
+:func:`mmbench.runner.run_task`; parameters come from the model, FLOPs per sample from
+:class:`torch.utils.flop_counter.FlopCounterMode` on one batch, throughput from the run's
+profile. The table is written atomically as JSON, CSV and Markdown.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from mmbench.adapters.base import ModelContext, build_model
+from mmbench.results import write_json_atomic
+from mmbench.tasks import Task
+
+
+@dataclass
+class CompareRow:
+    """One (model, task) line of the comparison table."""
+
+    task: str
+    model: str
+    fusion: str
+    metric: str
+    score: float | None
+    ci95: list[float] | None
+    parameters: int | None
+    flops_per_sample: float | None
+    samples_per_s: float | None
+    n_samples: int
+    results: str
+
+
+def flops_per_sample(model: Any, samples: Sequence[Any]) -> float | None:
+    """FLOPs of ``model.predict`` on ``samples`` (decoded) divided by their number."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    if not samples or getattr(model, "module", None) is None:
+        return None
+    batch = [s.decoded() for s in samples]
+    with FlopCounterMode(display=False) as counter, torch.inference_mode():
+        model.predict(batch)
+    return counter.get_total_flops() / len(batch)
+
+
+def compare(
+    variants: Sequence[str],
+    tasks: Sequence[Task],
+    out_dir: Path,
+    data_root: Path | None = None,
+    limit: int | None = None,
+    train_cfg: dict[str, Any] | None = None,
+    log: Callable[[str], None] = lambda _: None,
+) -> list[CompareRow]:
+    """Evaluate ``ref-<variant>`` (``seed`` for ``"seed"``) on each task; write the tables.
+
+    ``train_cfg`` (TrainConfig fields but task/fusion): train every variant first with that
+    same budget and evaluate the fresh weights instead of the shipped ones.
+    """
+    from mmbench.runner import RunConfig, run_task
+
+    rows: list[CompareRow] = []
+    for task in tasks:
+        probe = [s for _, s in zip(range(8), task.samples(data_root), strict=False)]
+        for variant in variants:
+            name = "seed" if variant == "seed" else f"ref-{variant}"
+            spec = name
+            if train_cfg is not None:
+                from mmbench.models.train import TrainConfig, train_task
+
+                cfg = TrainConfig(task=task.name, fusion=variant, **train_cfg)
+                res = train_task(cfg, Path(out_dir) / "weights", data_root, test=False, log=log)
+                spec = f"{name}:{res.weights}"
+            model = build_model(spec, ModelContext(task, data_root, "cpu"))
+            log(f"evaluating {spec} on {task.name}")
+            run = run_task(
+                spec, task, RunConfig(out_dir=out_dir, data_root=data_root, limit=limit,
+                                      progress=False, workers=0), model=model,
+            )  # fmt: skip
+            rec = run.record
+            metric, score = next(iter(rec["scores"].items()), (None, {}))
+            rows.append(
+                CompareRow(
+                    task=task.name,
+                    model=name,
+                    fusion=variant,
+                    metric=metric or "",
+                    score=score.get("value"),
+                    ci95=score.get("ci95"),
+                    parameters=rec["model"]["parameters"],
+                    flops_per_sample=flops_per_sample(model, probe),
+                    samples_per_s=rec["profile"].get("samples_per_s"),
+                    n_samples=rec["n_samples"],
+                    results=str(run.path),
+                )  # fmt: skip
+            )
+    write_tables(rows, out_dir)
+    return rows
+
+
+def markdown(rows: Sequence[CompareRow]) -> str:
+    """The comparison as a Markdown table."""
+    lines = [
+        "| task | model | metric | score [95% CI] | parameters | MFLOPs/sample | samples/s | n |",
+        "|---|---|---|---|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        score = "n/a" if r.score is None else f"{r.score:.4f}"
+        if r.ci95:
+            score += f" [{r.ci95[0]:.4f}, {r.ci95[1]:.4f}]"
+        flops = "-" if r.flops_per_sample is None else f"{r.flops_per_sample / 1e6:.2f}"
+        sps = "-" if r.samples_per_s is None else f"{r.samples_per_s:,.0f}"
+        params = "-" if r.parameters is None else f"{r.parameters:,}"
+        cells = [r.task, r.model, r.metric, score, params, flops, sps, str(r.n_samples)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_tables(rows: Sequence[CompareRow], out_dir: Path) -> dict[str, Path]:
+    """``compare.json``, ``compare.csv`` and ``compare.md`` under ``out_dir``, each atomic."""
+    out = Path(out_dir)
+    records = [asdict(r) for r in rows]
+    paths = {"json": write_json_atomic(out / "compare.json", {"rows": records})}
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(records[0]) if records else ["task"])
+    writer.writeheader()
+    for rec in records:
+        writer.writerow(
+            {**rec, "ci95": "" if rec["ci95"] is None else " ".join(map(str, rec["ci95"]))}
+        )
+    _write_text_atomic(out / "compare.csv", buf.getvalue())
+    _write_text_atomic(out / "compare.md", markdown(rows))
+    paths.update(csv=out / "compare.csv", md=out / "compare.md")
+    return paths

@@ -1,0 +1,41 @@
+"""``mmbench compare`` and ``mmbench train`` through the CLI entry point."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+from mmbench.cli import main
+
+
+def test_compare_writes_one_table(tmp_path, capsys):
+    out = tmp_path / "cmp"
+    code = main(["compare", "--fusion", "gated", "--fusion", "seed", "--task", "easyvqa",
+                 "--limit", "40", "--out", str(out)])  # fmt: skip
+    assert code == 0
+    rows = json.loads((out / "compare.json").read_text())["rows"]
+    assert [r["model"] for r in rows] == ["ref-gated", "seed"]
+    for r in rows:
+        assert 0.0 <= r["score"] <= 1.0 and r["n_samples"] == 40
+        assert r["parameters"] > 0 and r["flops_per_sample"] > 1e5 and r["samples_per_s"] > 0
+    with open(out / "compare.csv", newline="") as fh:
+        assert [r["model"] for r in csv.DictReader(fh)] == ["ref-gated", "seed"]
+    md = (out / "compare.md").read_text()
+    assert "| easyvqa | ref-gated | vqa_accuracy |" in md
+    assert "ref-gated" in capsys.readouterr().out
+
+
+def test_compare_rejects_unknown_fusion(tmp_path):
+    assert main(["compare", "--fusion", "nope", "--task", "easyvqa", "--out", str(tmp_path)]) == 2
+
+
+def test_train_cli_writes_weights_config_and_card(tmp_path):
+    args = ["--fusion", "concat", "--task", "easyvqa", "--steps", "3", "--limit", "200"]
+    code = main(["train", *args, "--no-test", "--out", str(tmp_path)])
+    assert code == 0
+    card = json.loads((tmp_path / "easyvqa-concat.card.json").read_text())
+    assert card["recipe"]["steps"] == 3 and card["recipe"]["seed"] == 0
+    assert (tmp_path / "easyvqa-concat.safetensors").is_file()
+    assert (
+        json.loads((tmp_path / "easyvqa-concat.json").read_text())["recipe"]["fusion"] == "concat"
+    )

@@ -1,0 +1,81 @@
+"""Every registered fusion method: shapes, finiteness, gradients, determinism, masks."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from mmbench.adapters.reference import FUSION_NAMES
+from mmbench.models.fusion import FUSIONS, build_fusion
+
+NAMES = sorted(FUSIONS)
+
+
+def test_adapter_list_matches_registry():
+    assert sorted(FUSION_NAMES) == NAMES
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("n1", [1, 7])
+def test_shape_and_finite(name, n1):
+    torch.manual_seed(0)
+    f = build_fusion(name, d1=12, d2=10, width=8)
+    out = f(torch.randn(3, n1, 12), torch.randn(3, 10))
+    assert out.shape == (3, 8)
+    assert torch.isfinite(out).all()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_vector_x1_equals_one_token(name):
+    torch.manual_seed(0)
+    f = build_fusion(name, 6, 5, 4).eval()
+    x1, x2 = torch.randn(2, 6), torch.randn(2, 5)
+    torch.testing.assert_close(f(x1, x2), f(x1[:, None], x2))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_gradients_reach_both_modalities(name):
+    torch.manual_seed(0)
+    f = build_fusion(name, 6, 5, 4)
+    x1 = torch.randn(2, 3, 6, requires_grad=True)
+    x2 = torch.randn(2, 5, requires_grad=True)
+    f(x1, x2).pow(2).sum().backward()
+    assert x1.grad.abs().sum() > 0
+    assert x2.grad.abs().sum() > 0
+    assert all(p.grad is not None for p in f.parameters() if p.requires_grad)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_seeded_construction_is_deterministic(name):
+    torch.manual_seed(3)
+    a = build_fusion(name, 6, 5, 4)
+    torch.manual_seed(3)
+    b = build_fusion(name, 6, 5, 4)
+    for (ka, va), (kb, vb) in zip(a.state_dict().items(), b.state_dict().items(), strict=True):
+        assert ka == kb and torch.equal(va, vb)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_masked_tokens_are_ignored(name):
+    torch.manual_seed(0)
+    f = build_fusion(name, 6, 5, 4).eval()
+    x1, x2 = torch.randn(2, 4, 6), torch.randn(2, 5)
+    mask = torch.tensor([[True, True, False, False], [True, True, True, True]])
+    noisy = x1.clone()
+    noisy[0, 2:] = 100.0  # padding content must not matter
+    torch.testing.assert_close(f(x1, x2, mask), f(noisy, x2, mask))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_output_depends_on_both_inputs(name):
+    torch.manual_seed(0)
+    f = build_fusion(name, 6, 5, 4).eval()
+    x1, x2 = torch.randn(2, 3, 6), torch.randn(2, 5)
+    base = f(x1, x2)
+    assert not torch.allclose(base, f(x1 + 1.0, x2))
+    assert not torch.allclose(base, f(x1, x2 + 1.0))
+
+
+def test_unknown_fusion_lists_known():
+    with pytest.raises(KeyError, match="gated"):
+        build_fusion("nope", 2, 2, 2)
