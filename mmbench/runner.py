@@ -16,7 +16,7 @@ prediction store are skipped, so a rerun after a crash resumes.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -216,7 +216,6 @@ def run_task(
     task: Task,
     cfg: RunConfig,
     model: Any = None,
-    on_batch: Callable[[int], None] | None = None,
 ) -> RunResult:
     """Evaluate one model on one task; returns the (already written) results record."""
     started_at, t0 = now_iso(), time.perf_counter()
@@ -269,8 +268,6 @@ def run_task(
             with profiler.phase("store"):
                 store.append(failed + preds)
             bar.advance(bar_id, len(batch))
-            if on_batch is not None:
-                on_batch(len(batch))
     profiler.close()
 
     with profiler.phase("score"):
@@ -326,8 +323,3 @@ def run_task(
     validate(record)
     path = write_json_atomic(results_path(cfg.out_dir, model.name, task.name), record)
     return RunResult(record, path, scores)
-
-
-def run_many(model_spec: str, tasks: Sequence[Task], cfg: RunConfig) -> list[RunResult]:
-    """Run one model spec over several tasks (a suite); each task builds its own model."""
-    return [run_task(model_spec, task, cfg) for task in tasks]
