@@ -56,7 +56,7 @@ class Captions:
         return np.diff(self.offsets)
 
     @cached_property
-    def ngrams(self) -> NgramCounts:
+    def ngrams(self) -> tuple[NgramCounts, ...]:
         """1..4-gram counts of every caption, computed once and shared by BLEU and CIDEr-D."""
         return ngram_counts(self)
 
@@ -197,35 +197,36 @@ class CaptionRef:
 
 @dataclass(frozen=True)
 class NgramCounts:
-    """Distinct n-grams of every caption with their counts, as BLEU and CIDEr-D need them.
+    """Distinct n-grams of one order in every caption, with their counts (BLEU, CIDEr-D).
 
     Prediction entries carry the largest count of their n-gram in any of the sample's
     references; reference entries carry the count in the sample's prediction; ``inc_*``
-    lists each (sample, n-gram in its references) once. N-gram ids are dense over orders.
+    lists each (sample, n-gram in its references) once. N-gram ids are dense in the order.
     """
 
     n_grams: int  # number of distinct n-grams
-    hyp_sample: np.ndarray  # int64 [Eh] sample (= caption) of each prediction entry
-    hyp_gram: np.ndarray  # int64 [Eh] n-gram id
-    hyp_order: np.ndarray  # int64 [Eh] n-gram order minus one (0..3)
-    hyp_count: np.ndarray  # int64 [Eh] occurrences in the prediction
-    hyp_ref_max: np.ndarray  # int64 [Eh] max occurrences in one of the sample's references
-    ref_index: np.ndarray  # int64 [Er] reference (0..R-1) of each reference entry
-    ref_gram: np.ndarray  # int64 [Er]
-    ref_order: np.ndarray  # int64 [Er]
-    ref_count: np.ndarray  # int64 [Er] occurrences in the reference
-    ref_hyp_count: np.ndarray  # int64 [Er] occurrences in the sample's prediction
-    inc_sample: np.ndarray  # int64 [I] (sample, n-gram) pairs: the n-gram occurs in
-    inc_gram: np.ndarray  # int64 [I]   one of the sample's references
+    hyp_sample: np.ndarray  # int32 [Eh] sample (= caption) of each prediction entry
+    hyp_gram: np.ndarray  # int32 [Eh] n-gram id
+    hyp_count: np.ndarray  # int32 [Eh] occurrences in the prediction
+    hyp_ref_max: np.ndarray  # int32 [Eh] max occurrences in one of the sample's references
+    ref_index: np.ndarray  # int32 [Er] reference (0..R-1) of each reference entry
+    ref_gram: np.ndarray  # int32 [Er]
+    ref_count: np.ndarray  # int32 [Er] occurrences in the reference
+    ref_hyp_count: np.ndarray  # int32 [Er] occurrences in the sample's prediction
+    inc_sample: np.ndarray  # int32 [I] (sample, n-gram) pairs: the n-gram occurs in
+    inc_gram: np.ndarray  # int32 [I]   one of the sample's references
 
 
-def ngram_counts(caps: Captions, n: int = MAX_N) -> NgramCounts:
-    """Count the 1..n-grams of every caption: one integer sort per order.
+def ngram_counts(caps: Captions, n: int = MAX_N) -> tuple[NgramCounts, ...]:
+    """Count the 1..n-grams of every caption (one :class:`NgramCounts` per order).
 
-    Captions are laid out sample by sample (prediction, then references); sorting the
-    positions of each order by n-gram id (stable) groups equal n-grams, and within a group
-    leaves positions in sample, caption order, so counts and per-sample maxima are runs.
+    One integer sort per order. Captions are laid out sample by sample (prediction, then
+    references); sorting the positions of each order by n-gram id (ties by position)
+    groups equal n-grams, and within a group leaves positions in sample, caption order,
+    so counts and per-sample maxima are runs. A (k+1)-gram's key is the k-gram's dense id
+    times the vocabulary size plus its last token, so keys stay small.
     """
+    i32 = np.int32
     n_samples, n_caps, vocab_size = caps.n, len(caps.offsets) - 1, len(caps.vocab)
     ref_sample = caps.ref_sample()  # [R]
     # rank[c]: place of caption c in sample-major order (prediction s, then its references)
@@ -234,69 +235,61 @@ def ngram_counts(caps: Captions, n: int = MAX_N) -> NgramCounts:
     )
     layout = np.empty(n_caps, dtype=np.int64)  # [C] caption at each sample-major place
     layout[rank] = np.arange(n_caps)
-    sample_of = np.concatenate([np.arange(n_samples), ref_sample])[layout]  # [C] sample-major
-    is_hyp = layout < n_samples  # [C] sample-major
+    sample_of = np.concatenate([np.arange(n_samples), ref_sample])[layout].astype(i32)  # [C]
+    ref_of = (layout - n_samples).astype(i32)  # [C] reference index (< 0: a prediction)
+    is_hyp = ref_of < 0  # [C] sample-major
     lengths = np.diff(caps.offsets)[layout]
     offsets = np.concatenate([[0], np.cumsum(lengths)])
-    owner = np.repeat(np.arange(n_caps), lengths)  # [T] sample-major caption of each position
+    owner = np.repeat(np.arange(n_caps, dtype=i32), lengths)  # [T] sample-major caption
     pos = np.arange(offsets[-1])
-    tokens = caps.tokens[pos - offsets[owner] + caps.offsets[layout][owner]]  # [T]
-    left = offsets[1:][owner] - pos  # [T] tokens from each position to its caption's end
-    at = np.arange(len(tokens))  # positions where a (k+1)-gram starts
-    keys = tokens  # their (k+1)-gram: the k-gram's dense id * vocab + the next token
-    hyp_parts: list[tuple[np.ndarray, ...]] = []
-    ref_parts: list[tuple[np.ndarray, ...]] = []
-    inc_parts: list[tuple[np.ndarray, ...]] = []
-    base = 0
+    tokens = caps.tokens[pos - offsets[owner] + caps.offsets[layout][owner]].astype(i32)  # [T]
+    left = (offsets[1:][owner] - pos).astype(i32)  # [T] tokens from a position to its end
+    at = pos  # positions where a (k+1)-gram starts
+    keys = tokens.astype(np.int64)  # their (k+1)-gram's key
+    out = []
     for k in range(n):
         keys, at = stable_sort(keys, at)  # equal n-grams together, positions ascending
-        cap = owner[at]
-        new_gram = np.ones(len(keys), dtype=bool)
-        new_gram[1:] = keys[1:] != keys[:-1]
-        gram = np.cumsum(new_gram) - 1  # dense id within order k
-        longer = left[at] > k + 1  # a (k+2)-gram starts here too
+        at = at.astype(i32)
+        cap = owner[at]  # [M] caption of each position
+        size = len(keys)
+        new_gram = np.ones(size, dtype=bool)
+        np.not_equal(keys[1:], keys[:-1], out=new_gram[1:])
+        gram = np.cumsum(new_gram, dtype=i32) - 1  # [M] dense id within order k
         new_entry = new_gram.copy()
         new_entry[1:] |= cap[1:] != cap[:-1]
-        first = np.flatnonzero(new_entry)  # entries: (n-gram, caption)
-        count = np.diff(np.append(first, len(keys)))
-        e_cap, e_gram = cap[first], gram[first] + base
+        first = np.flatnonzero(new_entry)  # [E] entries: (n-gram, caption)
+        count = np.diff(first, append=size).astype(i32)
+        e_cap, e_gram = cap[first], gram[first]
         e_sample, e_hyp = sample_of[e_cap], is_hyp[e_cap]
-        new_pair = new_gram[first]  # pairs: (n-gram, sample); a prediction comes first
+        new_pair = new_gram[first]  # [E] pairs: (n-gram, sample); a prediction comes first
         new_pair[1:] |= e_sample[1:] != e_sample[:-1]
-        starts = np.flatnonzero(new_pair)
-        pair = np.cumsum(new_pair) - 1
+        starts = np.flatnonzero(new_pair)  # [P]
         ref_max = np.maximum.reduceat(np.where(e_hyp, 0, count), starts)  # [P]
-        hyp_count = np.where(e_hyp[starts], count[starts], 0)  # [P]
-        h, r = np.flatnonzero(e_hyp), np.flatnonzero(~e_hyp)
-        hyp_parts.append((e_sample[h], e_gram[h], count[h], ref_max[pair[h]]))
-        ref_parts.append((layout[e_cap[r]] - n_samples, e_gram[r], count[r], hyp_count[pair[r]]))
-        with_ref = starts[(np.diff(np.append(starts, len(first))) > 1) | ~e_hyp[starts]]
-        inc_parts.append((e_sample[with_ref], e_gram[with_ref]))
-        base += int(gram[-1]) + 1 if len(gram) else 0
+        hyp_first = e_hyp[starts]  # [P] the pair's first entry is a prediction
+        hyp_count = np.where(hyp_first, count[starts], 0)  # [P]
+        h = starts[hyp_first]
+        r = np.flatnonzero(~e_hyp)
+        pair = np.cumsum(new_pair, dtype=i32) - 1  # [E]
+        with_ref = starts[(np.diff(starts, append=len(first)) > 1) | ~hyp_first]
+        out.append(
+            NgramCounts(
+                n_grams=int(gram[-1]) + 1 if size else 0,
+                hyp_sample=e_sample[h],
+                hyp_gram=e_gram[h],
+                hyp_count=count[h],
+                hyp_ref_max=ref_max[hyp_first],
+                ref_index=ref_of[e_cap[r]],
+                ref_gram=e_gram[r],
+                ref_count=count[r],
+                ref_hyp_count=hyp_count[pair[r]],
+                inc_sample=e_sample[with_ref],
+                inc_gram=e_gram[with_ref],
+            )
+        )
+        longer = left[at] > k + 1  # a (k+2)-gram starts here too
         at = at[longer]
-        keys = gram[longer] * vocab_size + tokens[at + k + 1]
-
-    def cat(parts: list[tuple[np.ndarray, ...]], i: int) -> np.ndarray:
-        return np.concatenate([p[i] for p in parts])
-
-    def orders(parts: list[tuple[np.ndarray, ...]]) -> np.ndarray:
-        return np.repeat(np.arange(len(parts)), [len(p[0]) for p in parts])
-
-    return NgramCounts(
-        n_grams=base,
-        hyp_sample=cat(hyp_parts, 0),
-        hyp_gram=cat(hyp_parts, 1),
-        hyp_order=orders(hyp_parts),
-        hyp_count=cat(hyp_parts, 2),
-        hyp_ref_max=cat(hyp_parts, 3),
-        ref_index=cat(ref_parts, 0),
-        ref_gram=cat(ref_parts, 1),
-        ref_order=orders(ref_parts),
-        ref_count=cat(ref_parts, 2),
-        ref_hyp_count=cat(ref_parts, 3),
-        inc_sample=cat(inc_parts, 0),
-        inc_gram=cat(inc_parts, 1),
-    )
+        keys = gram[longer].astype(np.int64) * vocab_size + tokens[at + (k + 1)]
+    return tuple(out)
 
 
 def stable_sort(
