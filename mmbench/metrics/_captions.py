@@ -104,10 +104,13 @@ def tokenize_captions(
         if isinstance(refs, str) or len(refs) == 0:
             raise CaptionInputError(f"sample {i}: needs a non-empty list of reference captions")
     raw = [*predictions, *(r for refs in references for r in refs)]
-    distinct = list(dict.fromkeys(raw))  # each distinct caption is tokenized once
     many = getattr(norm, "many", None)  # a batch form, if the preset has one
-    normalized = dict(zip(distinct, many(distinct) if many else map(norm, distinct), strict=True))
-    strings = list(map(normalized.__getitem__, raw))
+    if many is not None:
+        strings = many(raw)
+    else:  # each distinct caption is normalized once
+        distinct = list(dict.fromkeys(raw))
+        normalized = dict(zip(distinct, map(norm, distinct), strict=True))
+        strings = list(map(normalized.__getitem__, raw))
     tokens, lengths, vocab = _token_ids(strings)
     n_refs = [len(refs) for refs in references]
     return Captions(

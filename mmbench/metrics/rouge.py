@@ -38,6 +38,12 @@ def _rouge_tokens(caps: Captions) -> tuple[np.ndarray, np.ndarray]:
     hold whitespace other than single spaces; those are re-split (ids extend the vocab).
     """
     strings, lengths = caps.strings, caps.lengths
+    joined = "".join(strings)
+    # only ASCII spaces as whitespace: each split(" ") has at least the split() tokens,
+    # so equal totals mean equal tokens in every caption
+    if joined.isprintable() and joined.count(" ") + len(strings) == int(lengths.sum()):
+        return caps.tokens, caps.offsets
+    del joined
     printable = np.fromiter(map(str.isprintable, strings), bool, len(strings))
     spaces = np.fromiter(map(str.count, strings, repeat(" ")), np.int64, len(strings))
     odd = np.flatnonzero(~printable | (spaces + 1 != lengths))

@@ -223,10 +223,9 @@ def ptb(text: str) -> str:
     return " ".join(ptb_tokens(text))
 
 
-# Where a caption leaves the fast path of ptb_tokens, in lower-cased "\n"-joined text (each
-# pattern starts with a literal or a character class, so re scans for it quickly)
-_OTHER_CHAR = re.compile(r"[^a-z ,.\n][^\n]*")  # (one match per caption)
-_INNER_PERIOD = re.compile(r"\.(?=[^.\n])")
+# Where a caption leaves the fast path of ptb_tokens, in lower-cased "\n"-joined text
+_PLAIN_CHAR = np.zeros(128, dtype=bool)  # [128] a-z, space, comma, period, newline
+_PLAIN_CHAR[[*range(ord("a"), ord("z") + 1), *map(ord, " ,.\n")]] = True
 _SPLIT_WORDS_LOW = ("cannot", "gonna", "gotta", "wanna", "lemme", "gimme")
 _JOINING_COMMA = re.compile(r",(?=[a-z])")
 _KEEPS_PERIOD = ["www", *_ABBREVIATIONS.split("|")]  # besides one-letter words
@@ -255,13 +254,20 @@ def _find_all(text: str, sub: str) -> list[int]:
 
 def _slow_positions(low: str) -> np.ndarray:
     """Offsets in ``low`` that send their caption to the full lexer."""
-    hits = [m.start() for rx in (_OTHER_CHAR, _INNER_PERIOD) for m in rx.finditer(low)]
+    hits = []
     for word in _SPLIT_WORDS_LOW:  # (inside a longer word too: rare, and still exact)
         hits += _find_all(low, word)
-    # final periods keep to a one-letter word, "www" or an abbreviation
-    codes = np.frombuffer(low.encode("utf-32-le"), dtype=np.uint32)  # [L] code points
+    if low.isascii():
+        codes = np.frombuffer(low.encode("ascii"), dtype=np.uint8)  # [L] code points
+    else:
+        codes = np.frombuffer(low.encode("utf-32-le"), dtype=np.uint32)
     period = codes == ord(".")
-    line_end = np.append(codes[1:] == ord("\n"), True)
+    newline = codes == ord("\n")
+    # any character but a-z, space, comma, period and the newlines between captions
+    other = ~(_PLAIN_CHAR[np.minimum(codes, 127)] & (codes < 128))
+    inner = period[:-1] & ~period[1:] & ~newline[1:]  # a period before more text
+    # final periods keep to a one-letter word, "www" or an abbreviation
+    line_end = np.append(newline[1:], True)
     last = np.flatnonzero(period & line_end)  # last period of each final run
     ends = last.copy()  # walk back to the first period of each final run
     back = np.flatnonzero(ends > 0)
@@ -274,7 +280,9 @@ def _slow_positions(low: str) -> np.ndarray:
     n_letters = np.cumprod(letter[:, ::-1], axis=1).sum(axis=1)  # letters of the last word
     word = np.where(np.arange(_WINDOW) >= _WINDOW - n_letters[:, None], chars, 0)
     keeps = (n_letters == 1) | np.isin(_letters_key(word), _KEEPS_KEYS)
-    return np.concatenate([np.asarray(hits, dtype=np.int64), ends[keeps]])
+    return np.concatenate(
+        [np.asarray(hits, dtype=np.int64), np.flatnonzero(other | np.append(inner, False)), ends[keeps]]
+    )
 
 
 def ptb_many(texts: Sequence[str]) -> list[str]:
