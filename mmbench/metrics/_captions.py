@@ -247,17 +247,27 @@ def ngram_counts(caps: Captions, n: int = MAX_N) -> tuple[NgramCounts, ...]:
     pos = np.arange(offsets[-1])
     tokens = caps.tokens[pos - offsets[owner] + caps.offsets[layout][owner]].astype(i32)  # [T]
     left = (offsets[1:][owner] - pos).astype(i32)  # [T] tokens from a position to its end
-    at = pos  # positions where a (k+1)-gram starts
+    bits = max(len(tokens), 1).bit_length()  # a position fits in ``bits`` bits
+    at = pos  # positions where a (k+1)-gram starts, ascending
     keys = tokens.astype(np.int64)  # their (k+1)-gram's key
+    bound = vocab_size  # keys < bound
+    gram_at = np.empty(len(tokens), dtype=i32)  # [T] dense id of the k-gram at a position
     out = []
     for k in range(n):
-        keys, at = stable_sort(keys, at)  # equal n-grams together, positions ascending
-        at = at.astype(i32)
+        # equal n-grams together, positions ascending (one value sort when both fit)
+        if bound < 1 << (62 - bits):
+            packed = np.sort((keys << bits) | at)
+            keys, at = packed >> bits, (packed & ((1 << bits) - 1)).astype(i32)
+            del packed
+        else:
+            keys, at = stable_sort(keys, at)
+            at = at.astype(i32)
         cap = owner[at]  # [M] caption of each position
         size = len(keys)
         new_gram = np.ones(size, dtype=bool)
         np.not_equal(keys[1:], keys[:-1], out=new_gram[1:])
         gram = np.cumsum(new_gram, dtype=i32) - 1  # [M] dense id within order k
+        n_grams = int(gram[-1]) + 1 if size else 0
         new_entry = new_gram.copy()
         new_entry[1:] |= cap[1:] != cap[:-1]
         first = np.flatnonzero(new_entry)  # [E] entries: (n-gram, caption)
@@ -267,20 +277,22 @@ def ngram_counts(caps: Captions, n: int = MAX_N) -> tuple[NgramCounts, ...]:
         new_pair = new_gram[first]  # [E] pairs: (n-gram, sample); a prediction comes first
         new_pair[1:] |= e_sample[1:] != e_sample[:-1]
         starts = np.flatnonzero(new_pair)  # [P]
-        ref_max = np.maximum.reduceat(np.where(e_hyp, 0, count), starts)  # [P]
+        ends = np.append(starts[1:], len(first))  # [P]
         hyp_first = e_hyp[starts]  # [P] the pair's first entry is a prediction
+        h, h_end = starts[hyp_first], ends[hyp_first]  # prediction entries and their pair's end
+        # largest count among the references' entries h+1 .. h_end-1 (0 where none)
+        ref_max = np.maximum.reduceat(np.append(count, 0), np.column_stack([h + 1, h_end]).ravel())
         hyp_count = np.where(hyp_first, count[starts], 0)  # [P]
-        h = starts[hyp_first]
         r = np.flatnonzero(~e_hyp)
         pair = np.cumsum(new_pair, dtype=i32) - 1  # [E]
-        with_ref = starts[(np.diff(starts, append=len(first)) > 1) | ~hyp_first]
+        with_ref = starts[(ends - starts > 1) | ~hyp_first]
         out.append(
             NgramCounts(
-                n_grams=int(gram[-1]) + 1 if size else 0,
+                n_grams=n_grams,
                 hyp_sample=e_sample[h],
                 hyp_gram=e_gram[h],
                 hyp_count=count[h],
-                hyp_ref_max=ref_max[hyp_first],
+                hyp_ref_max=np.where(h_end > h + 1, ref_max[::2], 0).astype(i32),
                 ref_index=ref_of[e_cap[r]],
                 ref_gram=e_gram[r],
                 ref_count=count[r],
@@ -289,9 +301,12 @@ def ngram_counts(caps: Captions, n: int = MAX_N) -> tuple[NgramCounts, ...]:
                 inc_gram=e_gram[with_ref],
             )
         )
-        longer = left[at] > k + 1  # a (k+2)-gram starts here too
-        at = at[longer]
-        keys = gram[longer].astype(np.int64) * vocab_size + tokens[at + (k + 1)]
+        if k + 1 < n:  # the (k+2)-grams: this n-gram's id, then the next token
+            gram_at[at] = gram
+            at = pos[left[pos] > k + 1]
+            pos = at
+            keys = gram_at[at].astype(np.int64) * vocab_size + tokens[at + (k + 1)]
+            bound = n_grams * vocab_size
     return tuple(out)
 
 
