@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from itertools import count
+from itertools import chain, count
 
 import numpy as np
 
@@ -98,12 +98,16 @@ def tokenize_captions(
             f"{len(predictions)} predictions but {len(references)} reference lists"
         )
     norm = get_normalizer(tokenizer)
-    for i, (pred, refs) in enumerate(zip(predictions, references, strict=True)):
-        if not isinstance(pred, str):
-            raise CaptionInputError(f"sample {i}: prediction is {type(pred).__name__}, not str")
-        if isinstance(refs, str) or len(refs) == 0:
-            raise CaptionInputError(f"sample {i}: needs a non-empty list of reference captions")
-    raw = [*predictions, *(r for refs in references for r in refs)]
+    listed = not any(issubclass(t, str) for t in set(map(type, references)))
+    n_refs = np.fromiter(map(len, references), np.int64, len(references)) if listed else []
+    if not set(map(type, predictions)) <= {str} or not (len(n_refs) and n_refs.min() > 0):
+        for i, (pred, refs) in enumerate(zip(predictions, references, strict=True)):
+            if not isinstance(pred, str):
+                raise CaptionInputError(f"sample {i}: prediction is {type(pred).__name__}, not str")
+            if isinstance(refs, str) or len(refs) == 0:
+                raise CaptionInputError(f"sample {i}: needs a non-empty list of reference captions")
+    raw = list(predictions)
+    raw += chain.from_iterable(references)
     many = getattr(norm, "many", None)  # a batch form, if the preset has one
     if many is not None:
         strings = many(raw)
@@ -112,7 +116,6 @@ def tokenize_captions(
         normalized = dict(zip(distinct, map(norm, distinct), strict=True))
         strings = list(map(normalized.__getitem__, raw))
     tokens, lengths, vocab = _token_ids(strings)
-    n_refs = [len(refs) for refs in references]
     return Captions(
         strings=strings,
         vocab=vocab,
@@ -127,14 +130,15 @@ def _token_ids(strings: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
 
     One split of all strings joined with a marker token between them (C loops only).
     """
-    text = "\n".join(strings)
+    text = f" {_MARK} ".join(strings)
     vocab: defaultdict[str, int] = defaultdict(count().__next__)  # id by first occurrence
-    if not strings or _MARK in text or text.count("\n") != len(strings) - 1:
-        flat = " ".join(strings).split()  # a string holds the marker or a newline
+    if not strings or text.count(_MARK) != len(strings) - 1:  # a string holds the marker
+        flat = " ".join(strings).split()
         lengths = np.fromiter(map(len, map(str.split, strings)), np.int64, len(strings))
         return np.fromiter(map(vocab.__getitem__, flat), np.int64, len(flat)), lengths, list(vocab)
     vocab[_MARK]  # id 0: the marker between strings
-    flat = text.replace("\n", f" {_MARK} ").split()
+    flat = text.split()
+    del text
     ids = np.fromiter(map(vocab.__getitem__, flat), np.int64, len(flat))
     marks = np.flatnonzero(ids == 0)  # [C - 1]
     lengths = np.diff(np.concatenate([[-1], marks, [len(ids)]])) - 1
