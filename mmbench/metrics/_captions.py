@@ -206,20 +206,21 @@ class CaptionRef:
 class NgramCounts:
     """Distinct n-grams of one order in every caption, with their counts (BLEU, CIDEr-D).
 
-    Prediction entries carry the largest count of their n-gram in any of the sample's
-    references; reference entries carry the count in the sample's prediction; ``inc_*``
-    lists each (sample, n-gram in its references) once. N-gram ids are dense in the order.
+    Entries are (n-gram, caption) pairs, of predictions and references alike; each carries
+    its count and the count of its n-gram in the sample's prediction (0 in the prediction's
+    own entries). Prediction entries are also listed with the largest count of their n-gram
+    in one of the sample's references. ``inc_*`` lists each (sample, n-gram in its
+    references) once. N-gram ids are dense in the order.
     """
 
     n_grams: int  # number of distinct n-grams
+    caption: np.ndarray  # int32 [E] caption of each entry (predictions 0..n-1, then refs)
+    gram: np.ndarray  # int32 [E] n-gram id
+    count: np.ndarray  # int32 [E] occurrences in the caption
+    hyp_count: np.ndarray  # int32 [E] occurrences in the sample's prediction (0 in its own)
     hyp_sample: np.ndarray  # int32 [Eh] sample (= caption) of each prediction entry
     hyp_gram: np.ndarray  # int32 [Eh] n-gram id
-    hyp_count: np.ndarray  # int32 [Eh] occurrences in the prediction
-    hyp_ref_max: np.ndarray  # int32 [Eh] max occurrences in one of the sample's references
-    ref_index: np.ndarray  # int32 [Er] reference (0..R-1) of each reference entry
-    ref_gram: np.ndarray  # int32 [Er]
-    ref_count: np.ndarray  # int32 [Er] occurrences in the reference
-    ref_hyp_count: np.ndarray  # int32 [Er] occurrences in the sample's prediction
+    hyp_clipped: np.ndarray  # int32 [Eh] occurrences, clipped to the max in one reference
     inc_sample: np.ndarray  # int32 [I] (sample, n-gram) pairs: the n-gram occurs in
     inc_gram: np.ndarray  # int32 [I]   one of the sample's references
 
@@ -243,8 +244,8 @@ def ngram_counts(caps: Captions, n: int = MAX_N) -> tuple[NgramCounts, ...]:
     layout = np.empty(n_caps, dtype=np.int64)  # [C] caption at each sample-major place
     layout[rank] = np.arange(n_caps)
     sample_of = np.concatenate([np.arange(n_samples), ref_sample])[layout].astype(i32)  # [C]
-    ref_of = (layout - n_samples).astype(i32)  # [C] reference index (< 0: a prediction)
-    is_hyp = ref_of < 0  # [C] sample-major
+    layout32 = layout.astype(i32)
+    is_hyp = layout < n_samples  # [C] sample-major
     lengths = np.diff(caps.offsets)[layout]
     offsets = np.concatenate([[0], np.cumsum(lengths)])
     owner = np.repeat(np.arange(n_caps, dtype=i32), lengths)  # [T] sample-major caption
@@ -252,7 +253,8 @@ def ngram_counts(caps: Captions, n: int = MAX_N) -> tuple[NgramCounts, ...]:
     tokens = caps.tokens[pos - offsets[owner] + caps.offsets[layout][owner]].astype(i32)  # [T]
     left = (offsets[1:][owner] - pos).astype(i32)  # [T] tokens from a position to its end
     bits = max(len(tokens), 1).bit_length()  # a position fits in ``bits`` bits
-    at = pos  # positions where a (k+1)-gram starts, ascending
+    starts_here = pos  # positions where a (k+1)-gram starts, ascending
+    at = starts_here  # the same, in n-gram order once sorted
     keys = tokens.astype(np.int64)  # their (k+1)-gram's key
     bound = vocab_size  # keys < bound
     gram_at = np.empty(len(tokens), dtype=i32)  # [T] dense id of the k-gram at a position
@@ -286,29 +288,27 @@ def ngram_counts(caps: Captions, n: int = MAX_N) -> tuple[NgramCounts, ...]:
         h, h_end = starts[hyp_first], ends[hyp_first]  # prediction entries and their pair's end
         # largest count among the references' entries h+1 .. h_end-1 (0 where none)
         ref_max = np.maximum.reduceat(np.append(count, 0), np.column_stack([h + 1, h_end]).ravel())
-        hyp_count = np.where(hyp_first, count[starts], 0)  # [P]
-        r = np.flatnonzero(~e_hyp)
-        pair = np.cumsum(new_pair, dtype=i32) - 1  # [E]
+        ref_max = np.where(h_end > h + 1, ref_max[::2], 0)
+        hyp_count = np.where(hyp_first, count[starts], 0)[np.cumsum(new_pair, dtype=i32) - 1]
+        hyp_count[h] = 0  # [E] a prediction's own entries
         with_ref = starts[(ends - starts > 1) | ~hyp_first]
         out.append(
             NgramCounts(
                 n_grams=n_grams,
+                caption=layout32[e_cap],
+                gram=e_gram,
+                count=count,
+                hyp_count=hyp_count,
                 hyp_sample=e_sample[h],
                 hyp_gram=e_gram[h],
-                hyp_count=count[h],
-                hyp_ref_max=np.where(h_end > h + 1, ref_max[::2], 0).astype(i32),
-                ref_index=ref_of[e_cap[r]],
-                ref_gram=e_gram[r],
-                ref_count=count[r],
-                ref_hyp_count=hyp_count[pair[r]],
+                hyp_clipped=np.minimum(count[h], ref_max).astype(i32),
                 inc_sample=e_sample[with_ref],
                 inc_gram=e_gram[with_ref],
             )
         )
         if k + 1 < n:  # the (k+2)-grams: this n-gram's id, then the next token
             gram_at[at] = gram
-            at = pos[left[pos] > k + 1]
-            pos = at
+            at = starts_here = starts_here[left[starts_here] > k + 1]
             keys = gram_at[at].astype(np.int64) * vocab_size + tokens[at + (k + 1)]
             bound = n_grams * vocab_size
     return tuple(out)

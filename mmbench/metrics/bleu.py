@@ -45,10 +45,7 @@ def bleu_stats(caps: Captions) -> np.ndarray:
     closest = best % (ref_len.max(initial=0) + 1)
 
     correct = np.column_stack(  # [n, 4]
-        [
-            np.bincount(c.hyp_sample, np.minimum(c.hyp_count, c.hyp_ref_max), minlength=n)
-            for c in caps.ngrams
-        ]
+        [np.bincount(c.hyp_sample, c.hyp_clipped, minlength=n) for c in caps.ngrams]
     )
     guess = np.maximum(0, test_len[:, None] - np.arange(n_max)[None, :])
     return np.column_stack([test_len, closest, guess, correct.astype(np.int64)])

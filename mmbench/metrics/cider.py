@@ -67,39 +67,29 @@ class _Terms:
 
 
 def _terms(caps: Captions, sigma: float) -> _Terms:
-    grams = caps.ngrams
-    base = np.cumsum([0, *(c.n_grams for c in grams)])  # n-gram ids: orders one after another
-
-    def cat(field: str, shift: np.ndarray | None = None) -> np.ndarray:
-        parts = [getattr(c, field).astype(np.int64) for c in grams]
-        if shift is not None:
-            parts = [p + s for p, s in zip(parts, shift, strict=True)]
-        return np.concatenate(parts)
-
-    def rows(field: str) -> np.ndarray:  # row*4 + order
-        return cat(field) * MAX_N + np.repeat(
-            np.arange(len(grams)), [len(getattr(c, field)) for c in grams]
-        )
-
-    ref_row, ref_gram = rows("ref_index"), cat("ref_gram", base[:-1])
-    ref_count, ref_hyp = cat("ref_count"), cat("ref_hyp_count")
-    shared = ref_hyp > 0  # reference n-grams the prediction shares
+    n, grams = caps.n, caps.ngrams
+    base = np.cumsum([0, *(c.n_grams for c in grams)])[:-1]  # ids: orders one after another
+    caption = np.concatenate([c.caption for c in grams]).astype(np.int64)
+    order = np.repeat(np.arange(len(grams)), [len(c.caption) for c in grams])
+    gram = np.concatenate([c.gram + b for c, b in zip(grams, base, strict=True)])
+    count = np.concatenate([c.count for c in grams]).astype(np.int64)
+    shared = np.concatenate([c.hyp_count for c in grams]).astype(np.int64)
+    is_hyp, is_ref = caption < n, caption >= n
+    num = is_ref & (shared > 0)  # reference n-grams the prediction shares
     return _Terms(
-        n=caps.n,
-        n_grams=int(base[-1]),
-        inc_sample=cat("inc_sample"),
-        inc_gram=cat("inc_gram", base[:-1]),
-        hyp_row=rows("hyp_sample"),
-        hyp_gram=cat("hyp_gram", base[:-1]),
-        hyp_w=(cat("hyp_count") ** 2).astype(np.float64),
-        ref_row=ref_row,
-        ref_gram=ref_gram,
-        ref_w=(ref_count**2).astype(np.float64),
-        num_row=ref_row[shared],
-        num_gram=ref_gram[shared],
-        num_w=(np.minimum(ref_hyp[shared], ref_count[shared]) * ref_count[shared]).astype(
-            np.float64
-        ),
+        n=n,
+        n_grams=int(sum(c.n_grams for c in grams)),
+        inc_sample=np.concatenate([c.inc_sample for c in grams]).astype(np.int64),
+        inc_gram=np.concatenate([c.inc_gram + b for c, b in zip(grams, base, strict=True)]),
+        hyp_row=caption[is_hyp] * MAX_N + order[is_hyp],
+        hyp_gram=gram[is_hyp],
+        hyp_w=(count[is_hyp] ** 2).astype(np.float64),
+        ref_row=(caption[is_ref] - n) * MAX_N + order[is_ref],
+        ref_gram=gram[is_ref],
+        ref_w=(count[is_ref] ** 2).astype(np.float64),
+        num_row=(caption[num] - n) * MAX_N + order[num],
+        num_gram=gram[num],
+        num_w=(np.minimum(shared[num], count[num]) * count[num]).astype(np.float64),
         ref_sample=caps.ref_sample(),
         penalty=_penalty(caps, sigma),
         n_refs=caps.n_refs,
@@ -118,16 +108,16 @@ def cider_scores(caps: Captions, sigma: float = SIGMA) -> np.ndarray:
     n, n_ref = caps.n, len(caps.offsets) - 1 - caps.n
     if n == 0:
         return np.zeros(0)
-    hn2, rn2, num = np.zeros((n, MAX_N)), np.zeros((n_ref, MAX_N)), np.zeros((n_ref, MAX_N))
+    n_caps = n + n_ref
+    norm2, dot = np.zeros((n_caps, MAX_N)), np.zeros((n_caps, MAX_N))  # [C, 4]
     for k, c in enumerate(caps.ngrams):  # each order has its own n-grams and DF
         df = np.bincount(c.inc_gram, minlength=c.n_grams)
         u = (np.log(float(n)) - np.log(np.maximum(1.0, df))) ** 2  # [G] idf squared
-        hc, rc = c.hyp_count.astype(np.float64), c.ref_count.astype(np.float64)
-        hn2[:, k] = np.bincount(c.hyp_sample, hc * hc * u[c.hyp_gram], n)
-        ref_u = u[c.ref_gram]
-        rn2[:, k] = np.bincount(c.ref_index, rc * rc * ref_u, n_ref)
-        clipped = np.minimum(c.ref_hyp_count, c.ref_count) * rc  # 0 where the prediction lacks it
-        num[:, k] = np.bincount(c.ref_index, clipped * ref_u, n_ref)
+        w = c.count * u[c.gram]  # [E]
+        norm2[:, k] = np.bincount(c.caption, c.count * w, n_caps)
+        # clipped products with the prediction (0 in its own entries and where it lacks one)
+        dot[:, k] = np.bincount(c.caption, np.minimum(c.hyp_count, c.count) * w, n_caps)
+    hn2, rn2, num = norm2[:n], norm2[n:], dot[n:]
     denom = np.sqrt(hn2)[caps.ref_sample()] * np.sqrt(rn2)  # [R, 4]
     with np.errstate(divide="ignore", invalid="ignore"):
         val = np.where(denom != 0, num / denom, num)

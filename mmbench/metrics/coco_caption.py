@@ -40,6 +40,7 @@ if msgspec is not None:
     class _CaptionsFile(msgspec.Struct, gc=False):
         annotations: list[_Caption]
 
+
 DEFAULT_METRICS = ("bleu", "rouge_l", "cider")
 
 
