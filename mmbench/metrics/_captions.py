@@ -249,7 +249,7 @@ def ngram_counts(caps: Captions, n: int = MAX_N) -> tuple[NgramCounts, ...]:
     lengths = np.diff(caps.offsets)[layout]
     offsets = np.concatenate([[0], np.cumsum(lengths)])
     owner = np.repeat(np.arange(n_caps, dtype=i32), lengths)  # [T] sample-major caption
-    pos = np.arange(offsets[-1])
+    pos = np.arange(offsets[-1], dtype=i32)
     tokens = caps.tokens[pos - offsets[owner] + caps.offsets[layout][owner]].astype(i32)  # [T]
     left = (offsets[1:][owner] - pos).astype(i32)  # [T] tokens from a position to its end
     bits = max(len(tokens), 1).bit_length()  # a position fits in ``bits`` bits
@@ -277,7 +277,9 @@ def ngram_counts(caps: Captions, n: int = MAX_N) -> tuple[NgramCounts, ...]:
         new_entry = new_gram.copy()
         new_entry[1:] |= cap[1:] != cap[:-1]
         first = np.flatnonzero(new_entry)  # [E] entries: (n-gram, caption)
-        count = np.diff(first, append=size).astype(i32)
+        count = np.empty(len(first), dtype=i32)  # [E] occurrences of each entry
+        np.subtract(first[1:], first[:-1], out=count[:-1], casting="unsafe")
+        count[-1:] = size - first[-1:]
         e_cap, e_gram = cap[first], gram[first]
         e_sample, e_hyp = sample_of[e_cap], is_hyp[e_cap]
         new_pair = new_gram[first]  # [E] pairs: (n-gram, sample); a prediction comes first
@@ -286,9 +288,16 @@ def ngram_counts(caps: Captions, n: int = MAX_N) -> tuple[NgramCounts, ...]:
         ends = np.append(starts[1:], len(first))  # [P]
         hyp_first = e_hyp[starts]  # [P] the pair's first entry is a prediction
         h, h_end = starts[hyp_first], ends[hyp_first]  # prediction entries and their pair's end
-        # largest count among the references' entries h+1 .. h_end-1 (0 where none)
-        ref_max = np.maximum.reduceat(np.append(count, 0), np.column_stack([h + 1, h_end]).ravel())
-        ref_max = np.where(h_end > h + 1, ref_max[::2], 0)
+        # clipped to the largest count among the references' entries h+1 .. h_end-1: 0 where
+        # there are none; a count of 1 stays 1 (a reference has it); others look (reduceat)
+        clipped = (h_end > h + 1).astype(i32)
+        many = np.flatnonzero(clipped & (count[h] > 1))
+        if len(many):
+            hm = h[many]
+            bounds = np.column_stack([hm + 1, h_end[many]]).ravel()  # [2 * len(many)]
+            padded = np.append(count, 0) if bounds[-1] == len(count) else count  # valid indices
+            ref_max = np.maximum.reduceat(padded, bounds)
+            clipped[many] = np.minimum(count[hm], ref_max[::2])
         hyp_count = np.where(hyp_first, count[starts], 0)[np.cumsum(new_pair, dtype=i32) - 1]
         hyp_count[h] = 0  # [E] a prediction's own entries
         with_ref = starts[(ends - starts > 1) | ~hyp_first]
@@ -301,7 +310,7 @@ def ngram_counts(caps: Captions, n: int = MAX_N) -> tuple[NgramCounts, ...]:
                 hyp_count=hyp_count,
                 hyp_sample=e_sample[h],
                 hyp_gram=e_gram[h],
-                hyp_clipped=np.minimum(count[h], ref_max).astype(i32),
+                hyp_clipped=clipped,
                 inc_sample=e_sample[with_ref],
                 inc_gram=e_gram[with_ref],
             )
