@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import chain, count
+from operator import itemgetter
+from typing import NamedTuple
 
 import numpy as np
 
@@ -176,22 +178,22 @@ def merge(parts: Sequence[Captions]) -> Captions:
 
 def gather(stats: Sequence[CaptionRef]) -> Captions:
     """The samples referenced by ``stats`` (any batches, any order, repeats) as one batch."""
-    batches: dict[int, Captions] = {}
-    for st in stats:
-        batches.setdefault(id(st.batch), st.batch)
+    batches = {id(b): b for b in map(itemgetter(0), stats)}
     merged = merge(list(batches.values()))
     base, start = {}, 0
     for key, b in batches.items():
         base[key] = start
         start += b.n
-    index = np.fromiter((base[id(st.batch)] + st.index for st in stats), np.int64, len(stats))
+    if len(batches) == 1:
+        index = np.fromiter(map(itemgetter(1), stats), np.int64, len(stats))
+    else:
+        index = np.fromiter((base[id(b)] + i for b, i in stats), np.int64, len(stats))
     if len(batches) == 1 and len(index) == merged.n and np.array_equal(index, np.arange(merged.n)):
         return merged
     return merged.select(index)
 
 
-@dataclass(frozen=True)
-class CaptionRef:
+class CaptionRef(NamedTuple):
     """Per-sample statistic of CIDEr-D: sample ``index`` of a tokenized batch.
 
     The tokens of a sample's prediction and references are its sufficient statistics:

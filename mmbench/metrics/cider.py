@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import repeat
 
 import numpy as np
 
@@ -198,7 +199,7 @@ class CiderD(Metric):
 
     def stats_tokenized(self, caps: Captions) -> list[CaptionRef]:
         """Per-sample statistics (views of ``caps``) from captions tokenized once."""
-        return [CaptionRef(caps, i) for i in range(caps.n)]
+        return list(map(CaptionRef, repeat(caps, caps.n), range(caps.n)))
 
     def score(self, stats: Sequence[CaptionRef]) -> dict[str, float]:
         if len(stats) == 0:
