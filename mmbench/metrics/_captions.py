@@ -252,8 +252,9 @@ def ngram_counts(caps: Captions, n: int = MAX_N) -> tuple[NgramCounts, ...]:
     offsets = np.concatenate([[0], np.cumsum(lengths)])
     owner = np.repeat(np.arange(n_caps, dtype=i32), lengths)  # [T] sample-major caption
     pos = np.arange(offsets[-1], dtype=i32)
-    tokens = caps.tokens[pos - offsets[owner] + caps.offsets[layout][owner]].astype(i32)  # [T]
-    left = (offsets[1:][owner] - pos).astype(i32)  # [T] tokens from a position to its end
+    shift = np.repeat(caps.offsets[layout] - offsets[:-1], lengths)  # [T] to the source place
+    tokens = caps.tokens[pos + shift].astype(i32)  # [T]
+    left = (np.repeat(offsets[1:], lengths) - pos).astype(i32)  # [T] tokens to the caption's end
     bits = max(len(tokens), 1).bit_length()  # a position fits in ``bits`` bits
     starts_here = pos  # positions where a (k+1)-gram starts, ascending
     at = starts_here  # the same, in n-gram order once sorted
@@ -300,7 +301,7 @@ def ngram_counts(caps: Captions, n: int = MAX_N) -> tuple[NgramCounts, ...]:
             padded = np.append(count, 0) if bounds[-1] == len(count) else count  # valid indices
             ref_max = np.maximum.reduceat(padded, bounds)
             clipped[many] = np.minimum(count[hm], ref_max[::2])
-        hyp_count = np.where(hyp_first, count[starts], 0)[np.cumsum(new_pair, dtype=i32) - 1]
+        hyp_count = np.repeat(np.where(hyp_first, count[starts], 0), ends - starts)
         hyp_count[h] = 0  # [E] a prediction's own entries
         with_ref = starts[(ends - starts > 1) | ~hyp_first]
         out.append(
