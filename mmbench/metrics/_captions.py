@@ -210,9 +210,9 @@ class NgramCounts:
 
     Entries are (n-gram, caption) pairs, of predictions and references alike; each carries
     its count and the count of its n-gram in the sample's prediction (0 in the prediction's
-    own entries). Prediction entries are also listed with the largest count of their n-gram
-    in one of the sample's references. ``inc_*`` lists each (sample, n-gram in its
-    references) once. N-gram ids are dense in the order.
+    own entries). Prediction entries are also listed with their count clipped to the
+    largest count of their n-gram in one of the sample's references (BLEU). ``inc_*`` lists
+    each (sample, n-gram in its references) once. N-gram ids are dense in the order.
     """
 
     n_grams: int  # number of distinct n-grams
@@ -221,7 +221,6 @@ class NgramCounts:
     count: np.ndarray  # int32 [E] occurrences in the caption
     hyp_count: np.ndarray  # int32 [E] occurrences in the sample's prediction (0 in its own)
     hyp_sample: np.ndarray  # int32 [Eh] sample (= caption) of each prediction entry
-    hyp_gram: np.ndarray  # int32 [Eh] n-gram id
     hyp_clipped: np.ndarray  # int32 [Eh] occurrences, clipped to the max in one reference
     inc_sample: np.ndarray  # int32 [I] (sample, n-gram) pairs: the n-gram occurs in
     inc_gram: np.ndarray  # int32 [I]   one of the sample's references
@@ -312,7 +311,6 @@ def ngram_counts(caps: Captions, n: int = MAX_N) -> tuple[NgramCounts, ...]:
                 count=count,
                 hyp_count=hyp_count,
                 hyp_sample=e_sample[h],
-                hyp_gram=e_gram[h],
                 hyp_clipped=clipped,
                 inc_sample=e_sample[with_ref],
                 inc_gram=e_gram[with_ref],
