@@ -18,7 +18,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from itertools import count
+from itertools import chain, count
+from operator import itemgetter
+from typing import NamedTuple
 
 import numpy as np
 
@@ -56,7 +58,7 @@ class Captions:
         return np.diff(self.offsets)
 
     @cached_property
-    def ngrams(self) -> NgramCounts:
+    def ngrams(self) -> tuple[NgramCounts, ...]:
         """1..4-gram counts of every caption, computed once and shared by BLEU and CIDEr-D."""
         return ngram_counts(self)
 
@@ -98,18 +100,24 @@ def tokenize_captions(
             f"{len(predictions)} predictions but {len(references)} reference lists"
         )
     norm = get_normalizer(tokenizer)
-    for i, (pred, refs) in enumerate(zip(predictions, references, strict=True)):
-        if not isinstance(pred, str):
-            raise CaptionInputError(f"sample {i}: prediction is {type(pred).__name__}, not str")
-        if isinstance(refs, str) or len(refs) == 0:
-            raise CaptionInputError(f"sample {i}: needs a non-empty list of reference captions")
-    raw = [*predictions, *(r for refs in references for r in refs)]
-    distinct = list(dict.fromkeys(raw))  # each distinct caption is tokenized once
+    listed = not any(issubclass(t, str) for t in set(map(type, references)))
+    n_refs = np.fromiter(map(len, references), np.int64, len(references)) if listed else []
+    if not set(map(type, predictions)) <= {str} or not (len(n_refs) and n_refs.min() > 0):
+        for i, (pred, refs) in enumerate(zip(predictions, references, strict=True)):
+            if not isinstance(pred, str):
+                raise CaptionInputError(f"sample {i}: prediction is {type(pred).__name__}, not str")
+            if isinstance(refs, str) or len(refs) == 0:
+                raise CaptionInputError(f"sample {i}: needs a non-empty list of reference captions")
+    raw = list(predictions)
+    raw += chain.from_iterable(references)
     many = getattr(norm, "many", None)  # a batch form, if the preset has one
-    normalized = dict(zip(distinct, many(distinct) if many else map(norm, distinct), strict=True))
-    strings = list(map(normalized.__getitem__, raw))
+    if many is not None:
+        strings = many(raw)
+    else:  # each distinct caption is normalized once
+        distinct = list(dict.fromkeys(raw))
+        normalized = dict(zip(distinct, map(norm, distinct), strict=True))
+        strings = list(map(normalized.__getitem__, raw))
     tokens, lengths, vocab = _token_ids(strings)
-    n_refs = [len(refs) for refs in references]
     return Captions(
         strings=strings,
         vocab=vocab,
@@ -124,14 +132,15 @@ def _token_ids(strings: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
 
     One split of all strings joined with a marker token between them (C loops only).
     """
-    text = "\n".join(strings)
+    text = f" {_MARK} ".join(strings)
     vocab: defaultdict[str, int] = defaultdict(count().__next__)  # id by first occurrence
-    if not strings or _MARK in text or text.count("\n") != len(strings) - 1:
-        flat = " ".join(strings).split()  # a string holds the marker or a newline
+    if not strings or text.count(_MARK) != len(strings) - 1:  # a string holds the marker
+        flat = " ".join(strings).split()
         lengths = np.fromiter(map(len, map(str.split, strings)), np.int64, len(strings))
         return np.fromiter(map(vocab.__getitem__, flat), np.int64, len(flat)), lengths, list(vocab)
     vocab[_MARK]  # id 0: the marker between strings
-    flat = text.replace("\n", f" {_MARK} ").split()
+    flat = text.split()
+    del text
     ids = np.fromiter(map(vocab.__getitem__, flat), np.int64, len(flat))
     marks = np.flatnonzero(ids == 0)  # [C - 1]
     lengths = np.diff(np.concatenate([[-1], marks, [len(ids)]])) - 1
@@ -169,22 +178,22 @@ def merge(parts: Sequence[Captions]) -> Captions:
 
 def gather(stats: Sequence[CaptionRef]) -> Captions:
     """The samples referenced by ``stats`` (any batches, any order, repeats) as one batch."""
-    batches: dict[int, Captions] = {}
-    for st in stats:
-        batches.setdefault(id(st.batch), st.batch)
+    batches = {id(b): b for b in map(itemgetter(0), stats)}
     merged = merge(list(batches.values()))
     base, start = {}, 0
     for key, b in batches.items():
         base[key] = start
         start += b.n
-    index = np.fromiter((base[id(st.batch)] + st.index for st in stats), np.int64, len(stats))
+    if len(batches) == 1:
+        index = np.fromiter(map(itemgetter(1), stats), np.int64, len(stats))
+    else:
+        index = np.fromiter((base[id(b)] + i for b, i in stats), np.int64, len(stats))
     if len(batches) == 1 and len(index) == merged.n and np.array_equal(index, np.arange(merged.n)):
         return merged
     return merged.select(index)
 
 
-@dataclass(frozen=True)
-class CaptionRef:
+class CaptionRef(NamedTuple):
     """Per-sample statistic of CIDEr-D: sample ``index`` of a tokenized batch.
 
     The tokens of a sample's prediction and references are its sufficient statistics:
@@ -197,35 +206,36 @@ class CaptionRef:
 
 @dataclass(frozen=True)
 class NgramCounts:
-    """Distinct n-grams of every caption with their counts, as BLEU and CIDEr-D need them.
+    """Distinct n-grams of one order in every caption, with their counts (BLEU, CIDEr-D).
 
-    Prediction entries carry the largest count of their n-gram in any of the sample's
-    references; reference entries carry the count in the sample's prediction; ``inc_*``
-    lists each (sample, n-gram in its references) once. N-gram ids are dense over orders.
+    Entries are (n-gram, caption) pairs, of predictions and references alike; each carries
+    its count and the count of its n-gram in the sample's prediction (0 in the prediction's
+    own entries). Prediction entries are also listed with their count clipped to the
+    largest count of their n-gram in one of the sample's references (BLEU). ``inc_*`` lists
+    each (sample, n-gram in its references) once. N-gram ids are dense in the order.
     """
 
     n_grams: int  # number of distinct n-grams
-    hyp_sample: np.ndarray  # int64 [Eh] sample (= caption) of each prediction entry
-    hyp_gram: np.ndarray  # int64 [Eh] n-gram id
-    hyp_order: np.ndarray  # int64 [Eh] n-gram order minus one (0..3)
-    hyp_count: np.ndarray  # int64 [Eh] occurrences in the prediction
-    hyp_ref_max: np.ndarray  # int64 [Eh] max occurrences in one of the sample's references
-    ref_index: np.ndarray  # int64 [Er] reference (0..R-1) of each reference entry
-    ref_gram: np.ndarray  # int64 [Er]
-    ref_order: np.ndarray  # int64 [Er]
-    ref_count: np.ndarray  # int64 [Er] occurrences in the reference
-    ref_hyp_count: np.ndarray  # int64 [Er] occurrences in the sample's prediction
-    inc_sample: np.ndarray  # int64 [I] (sample, n-gram) pairs: the n-gram occurs in
-    inc_gram: np.ndarray  # int64 [I]   one of the sample's references
+    caption: np.ndarray  # int32 [E] caption of each entry (predictions 0..n-1, then refs)
+    gram: np.ndarray  # int32 [E] n-gram id
+    count: np.ndarray  # int32 [E] occurrences in the caption
+    hyp_count: np.ndarray  # int32 [E] occurrences in the sample's prediction (0 in its own)
+    hyp_sample: np.ndarray  # int32 [Eh] sample (= caption) of each prediction entry
+    hyp_clipped: np.ndarray  # int32 [Eh] occurrences, clipped to the max in one reference
+    inc_sample: np.ndarray  # int32 [I] (sample, n-gram) pairs: the n-gram occurs in
+    inc_gram: np.ndarray  # int32 [I]   one of the sample's references
 
 
-def ngram_counts(caps: Captions, n: int = MAX_N) -> NgramCounts:
-    """Count the 1..n-grams of every caption: one integer sort per order.
+def ngram_counts(caps: Captions, n: int = MAX_N) -> tuple[NgramCounts, ...]:
+    """Count the 1..n-grams of every caption (one :class:`NgramCounts` per order).
 
-    Captions are laid out sample by sample (prediction, then references); sorting the
-    positions of each order by n-gram id (stable) groups equal n-grams, and within a group
-    leaves positions in sample, caption order, so counts and per-sample maxima are runs.
+    One integer sort per order. Captions are laid out sample by sample (prediction, then
+    references); sorting the positions of each order by n-gram id (ties by position)
+    groups equal n-grams, and within a group leaves positions in sample, caption order,
+    so counts and per-sample maxima are runs. A (k+1)-gram's key is the k-gram's dense id
+    times the vocabulary size plus its last token, so keys stay small.
     """
+    i32 = np.int32
     n_samples, n_caps, vocab_size = caps.n, len(caps.offsets) - 1, len(caps.vocab)
     ref_sample = caps.ref_sample()  # [R]
     # rank[c]: place of caption c in sample-major order (prediction s, then its references)
@@ -234,69 +244,84 @@ def ngram_counts(caps: Captions, n: int = MAX_N) -> NgramCounts:
     )
     layout = np.empty(n_caps, dtype=np.int64)  # [C] caption at each sample-major place
     layout[rank] = np.arange(n_caps)
-    sample_of = np.concatenate([np.arange(n_samples), ref_sample])[layout]  # [C] sample-major
+    sample_of = np.concatenate([np.arange(n_samples), ref_sample])[layout].astype(i32)  # [C]
+    layout32 = layout.astype(i32)
     is_hyp = layout < n_samples  # [C] sample-major
     lengths = np.diff(caps.offsets)[layout]
     offsets = np.concatenate([[0], np.cumsum(lengths)])
-    owner = np.repeat(np.arange(n_caps), lengths)  # [T] sample-major caption of each position
-    pos = np.arange(offsets[-1])
-    tokens = caps.tokens[pos - offsets[owner] + caps.offsets[layout][owner]]  # [T]
-    left = offsets[1:][owner] - pos  # [T] tokens from each position to its caption's end
-    at = np.arange(len(tokens))  # positions where a (k+1)-gram starts
-    keys = tokens  # their (k+1)-gram: the k-gram's dense id * vocab + the next token
-    hyp_parts: list[tuple[np.ndarray, ...]] = []
-    ref_parts: list[tuple[np.ndarray, ...]] = []
-    inc_parts: list[tuple[np.ndarray, ...]] = []
-    base = 0
+    owner = np.repeat(np.arange(n_caps, dtype=i32), lengths)  # [T] sample-major caption
+    pos = np.arange(offsets[-1], dtype=i32)
+    shift = np.repeat(caps.offsets[layout] - offsets[:-1], lengths)  # [T] to the source place
+    tokens = caps.tokens[pos + shift].astype(i32)  # [T]
+    left = (np.repeat(offsets[1:], lengths) - pos).astype(i32)  # [T] tokens to the caption's end
+    bits = max(len(tokens), 1).bit_length()  # a position fits in ``bits`` bits
+    starts_here = pos  # positions where a (k+1)-gram starts, ascending
+    at = starts_here  # the same, in n-gram order once sorted
+    keys = tokens.astype(np.int64)  # their (k+1)-gram's key
+    bound = vocab_size  # keys < bound
+    gram_at = np.empty(len(tokens), dtype=i32)  # [T] dense id of the k-gram at a position
+    out = []
     for k in range(n):
-        keys, at = stable_sort(keys, at)  # equal n-grams together, positions ascending
-        cap = owner[at]
-        new_gram = np.ones(len(keys), dtype=bool)
-        new_gram[1:] = keys[1:] != keys[:-1]
-        gram = np.cumsum(new_gram) - 1  # dense id within order k
-        longer = left[at] > k + 1  # a (k+2)-gram starts here too
+        # equal n-grams together, positions ascending (one value sort when both fit)
+        if bound < 1 << (62 - bits):
+            packed = np.sort((keys << bits) | at)
+            keys, at = packed >> bits, (packed & ((1 << bits) - 1)).astype(i32)
+            del packed
+        else:
+            keys, at = stable_sort(keys, at)
+            at = at.astype(i32)
+        cap = owner[at]  # [M] caption of each position
+        size = len(keys)
+        new_gram = np.ones(size, dtype=bool)
+        np.not_equal(keys[1:], keys[:-1], out=new_gram[1:])
+        gram = np.cumsum(new_gram, dtype=i32) - 1  # [M] dense id within order k
+        n_grams = int(gram[-1]) + 1 if size else 0
         new_entry = new_gram.copy()
         new_entry[1:] |= cap[1:] != cap[:-1]
-        first = np.flatnonzero(new_entry)  # entries: (n-gram, caption)
-        count = np.diff(np.append(first, len(keys)))
-        e_cap, e_gram = cap[first], gram[first] + base
+        first = np.flatnonzero(new_entry)  # [E] entries: (n-gram, caption)
+        count = np.empty(len(first), dtype=i32)  # [E] occurrences of each entry
+        np.subtract(first[1:], first[:-1], out=count[:-1], casting="unsafe")
+        count[-1:] = size - first[-1:]
+        e_cap, e_gram = cap[first], gram[first]
         e_sample, e_hyp = sample_of[e_cap], is_hyp[e_cap]
-        new_pair = new_gram[first]  # pairs: (n-gram, sample); a prediction comes first
+        new_pair = new_gram[first]  # [E] pairs: (n-gram, sample); a prediction comes first
         new_pair[1:] |= e_sample[1:] != e_sample[:-1]
-        starts = np.flatnonzero(new_pair)
-        pair = np.cumsum(new_pair) - 1
-        ref_max = np.maximum.reduceat(np.where(e_hyp, 0, count), starts)  # [P]
-        hyp_count = np.where(e_hyp[starts], count[starts], 0)  # [P]
-        h, r = np.flatnonzero(e_hyp), np.flatnonzero(~e_hyp)
-        hyp_parts.append((e_sample[h], e_gram[h], count[h], ref_max[pair[h]]))
-        ref_parts.append((layout[e_cap[r]] - n_samples, e_gram[r], count[r], hyp_count[pair[r]]))
-        with_ref = starts[(np.diff(np.append(starts, len(first))) > 1) | ~e_hyp[starts]]
-        inc_parts.append((e_sample[with_ref], e_gram[with_ref]))
-        base += int(gram[-1]) + 1 if len(gram) else 0
-        at = at[longer]
-        keys = gram[longer] * vocab_size + tokens[at + k + 1]
-
-    def cat(parts: list[tuple[np.ndarray, ...]], i: int) -> np.ndarray:
-        return np.concatenate([p[i] for p in parts])
-
-    def orders(parts: list[tuple[np.ndarray, ...]]) -> np.ndarray:
-        return np.repeat(np.arange(len(parts)), [len(p[0]) for p in parts])
-
-    return NgramCounts(
-        n_grams=base,
-        hyp_sample=cat(hyp_parts, 0),
-        hyp_gram=cat(hyp_parts, 1),
-        hyp_order=orders(hyp_parts),
-        hyp_count=cat(hyp_parts, 2),
-        hyp_ref_max=cat(hyp_parts, 3),
-        ref_index=cat(ref_parts, 0),
-        ref_gram=cat(ref_parts, 1),
-        ref_order=orders(ref_parts),
-        ref_count=cat(ref_parts, 2),
-        ref_hyp_count=cat(ref_parts, 3),
-        inc_sample=cat(inc_parts, 0),
-        inc_gram=cat(inc_parts, 1),
-    )
+        starts = np.flatnonzero(new_pair)  # [P]
+        ends = np.append(starts[1:], len(first))  # [P]
+        hyp_first = e_hyp[starts]  # [P] the pair's first entry is a prediction
+        h, h_end = starts[hyp_first], ends[hyp_first]  # prediction entries and their pair's end
+        # clipped to the largest count among the references' entries h+1 .. h_end-1: 0 where
+        # there are none; a count of 1 stays 1 (a reference has it); others look (reduceat)
+        clipped = (h_end > h + 1).astype(i32)
+        many = np.flatnonzero(clipped & (count[h] > 1))
+        if len(many):
+            hm = h[many]
+            bounds = np.column_stack([hm + 1, h_end[many]]).ravel()  # [2 * len(many)]
+            padded = np.append(count, 0) if bounds[-1] == len(count) else count  # valid indices
+            ref_max = np.maximum.reduceat(padded, bounds)
+            clipped[many] = np.minimum(count[hm], ref_max[::2])
+        hyp_count = np.repeat(np.where(hyp_first, count[starts], 0), ends - starts)
+        hyp_count[h] = 0  # [E] a prediction's own entries
+        with_ref = starts[(ends - starts > 1) | ~hyp_first]
+        out.append(
+            NgramCounts(
+                n_grams=n_grams,
+                caption=layout32[e_cap],
+                gram=e_gram,
+                count=count,
+                hyp_count=hyp_count,
+                hyp_sample=e_sample[h],
+                hyp_clipped=clipped,
+                inc_sample=e_sample[with_ref],
+                inc_gram=e_gram[with_ref],
+            )
+        )
+        if k + 1 < n:  # the (k+2)-grams: this n-gram's id, then the next token
+            gram_at[at] = gram
+            at = starts_here = starts_here[left[starts_here] > k + 1]
+            keys = gram_at[at].astype(np.int64) * vocab_size + tokens[at + (k + 1)]
+            bound = n_grams * vocab_size
+    return tuple(out)
 
 
 def stable_sort(
@@ -318,21 +343,6 @@ def stable_sort(
         return packed >> bits, packed & ((1 << bits) - 1)
     order = np.lexsort((payload, keys))
     return keys[order], payload[order]
-
-
-def unique_inverse(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(sorted unique keys, inverse [len(keys)], counts): ``np.unique`` by one sort.
-
-    (``np.unique`` of numpy 2.4 is an order of magnitude slower on large int64 arrays.)
-    """
-    sorted_keys, order = stable_sort(keys)
-    first = np.r_[True, sorted_keys[1:] != sorted_keys[:-1]] if len(keys) else np.zeros(0, bool)
-    group = np.cumsum(first) - 1
-    inverse = np.empty(len(keys), dtype=np.int64)
-    inverse[order] = group
-    starts = np.flatnonzero(first)
-    counts = np.diff(np.r_[starts, len(keys)])
-    return sorted_keys[starts], inverse, counts
 
 
 def resample_weights(idx: np.ndarray, n: int) -> np.ndarray:

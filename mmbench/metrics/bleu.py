@@ -44,11 +44,9 @@ def bleu_stats(caps: Captions) -> np.ndarray:
     best = np.minimum.reduceat(key, caps.ref_start[:-1]) if len(key) else key
     closest = best % (ref_len.max(initial=0) + 1)
 
-    c = caps.ngrams
-    clipped = np.minimum(c.hyp_count, c.hyp_ref_max)
-    correct = np.bincount(
-        c.hyp_sample * n_max + c.hyp_order, weights=clipped, minlength=n * n_max
-    ).reshape(n, n_max)
+    correct = np.column_stack(  # [n, 4]
+        [np.bincount(c.hyp_sample, c.hyp_clipped, minlength=n) for c in caps.ngrams]
+    )
     guess = np.maximum(0, test_len[:, None] - np.arange(n_max)[None, :])
     return np.column_stack([test_len, closest, guess, correct.astype(np.int64)])
 

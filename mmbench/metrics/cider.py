@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import repeat
 
 import numpy as np
 
@@ -67,62 +68,63 @@ class _Terms:
 
 
 def _terms(caps: Captions, sigma: float) -> _Terms:
-    c = caps.ngrams
-    n = caps.n
-    hit = c.ref_hyp_count > 0  # reference n-grams the prediction shares
-    ref_sample = caps.ref_sample()
-    bigrams = np.maximum(caps.lengths - 1, 0)  # pycocoevalcap's "length" counts bigrams
-    delta = (bigrams[:n][ref_sample] - bigrams[n:]).astype(np.float64)
-    ref_row = c.ref_index * MAX_N + c.ref_order
+    n, grams = caps.n, caps.ngrams
+    base = np.cumsum([0, *(c.n_grams for c in grams)])[:-1]  # ids: orders one after another
+    caption = np.concatenate([c.caption for c in grams]).astype(np.int64)
+    order = np.repeat(np.arange(len(grams)), [len(c.caption) for c in grams])
+    gram = np.concatenate([c.gram + b for c, b in zip(grams, base, strict=True)])
+    count = np.concatenate([c.count for c in grams]).astype(np.int64)
+    shared = np.concatenate([c.hyp_count for c in grams]).astype(np.int64)
+    is_hyp, is_ref = caption < n, caption >= n
+    num = is_ref & (shared > 0)  # reference n-grams the prediction shares
     return _Terms(
         n=n,
-        n_grams=c.n_grams,
-        inc_sample=c.inc_sample,
-        inc_gram=c.inc_gram,
-        hyp_row=c.hyp_sample * MAX_N + c.hyp_order,
-        hyp_gram=c.hyp_gram,
-        hyp_w=(c.hyp_count**2).astype(np.float64),
-        ref_row=ref_row,
-        ref_gram=c.ref_gram,
-        ref_w=(c.ref_count**2).astype(np.float64),
-        num_row=ref_row[hit],
-        num_gram=c.ref_gram[hit],
-        num_w=(np.minimum(c.ref_hyp_count[hit], c.ref_count[hit]) * c.ref_count[hit]).astype(
-            np.float64
-        ),
-        ref_sample=ref_sample,
-        penalty=np.e ** (-(delta**2) / (2 * sigma**2)),
+        n_grams=int(sum(c.n_grams for c in grams)),
+        inc_sample=np.concatenate([c.inc_sample for c in grams]).astype(np.int64),
+        inc_gram=np.concatenate([c.inc_gram + b for c, b in zip(grams, base, strict=True)]),
+        hyp_row=caption[is_hyp] * MAX_N + order[is_hyp],
+        hyp_gram=gram[is_hyp],
+        hyp_w=(count[is_hyp] ** 2).astype(np.float64),
+        ref_row=(caption[is_ref] - n) * MAX_N + order[is_ref],
+        ref_gram=gram[is_ref],
+        ref_w=(count[is_ref] ** 2).astype(np.float64),
+        num_row=(caption[num] - n) * MAX_N + order[num],
+        num_gram=gram[num],
+        num_w=(np.minimum(shared[num], count[num]) * count[num]).astype(np.float64),
+        ref_sample=caps.ref_sample(),
+        penalty=_penalty(caps, sigma),
         n_refs=caps.n_refs,
     )
 
 
-def _sample_scores(t: _Terms, hn2: np.ndarray, rn2: np.ndarray, num: np.ndarray) -> np.ndarray:
-    """[n, ...] CIDEr-D per sample from squared norms ``[n*4, ...]``/``[R*4, ...]`` and dots."""
-    tail = hn2.shape[1:]
-    hn = np.sqrt(hn2).reshape(t.n, MAX_N, *tail)[t.ref_sample]  # [R, 4, ...]
-    rn = np.sqrt(rn2).reshape(-1, MAX_N, *tail)
-    num = num.reshape(-1, MAX_N, *tail)
-    denom = hn * rn
-    with np.errstate(divide="ignore", invalid="ignore"):
-        val = np.where(denom != 0, num / denom, num)
-    val = val * t.penalty.reshape(-1, 1, *[1] * len(tail))
-    per_ref = val.mean(axis=1)  # [R, ...] mean over orders
-    summed = np.add.reduceat(per_ref, np.r_[0, np.cumsum(t.n_refs)[:-1]], axis=0)  # [n, ...]
-    return summed / t.n_refs.reshape(-1, *[1] * len(tail)) * 10.0
+def _penalty(caps: Captions, sigma: float) -> np.ndarray:
+    """float64 [R]: Gaussian penalty on the length difference of each reference."""
+    bigrams = np.maximum(caps.lengths - 1, 0)  # pycocoevalcap's "length" counts bigrams
+    delta = (bigrams[: caps.n][caps.ref_sample()] - bigrams[caps.n :]).astype(np.float64)
+    return np.e ** (-(delta**2) / (2 * sigma**2))
 
 
 def cider_scores(caps: Captions, sigma: float = SIGMA) -> np.ndarray:
     """float64 [n]: CIDEr-D of each sample, document frequencies over ``caps``' references."""
-    if caps.n == 0:
+    n, n_ref = caps.n, len(caps.offsets) - 1 - caps.n
+    if n == 0:
         return np.zeros(0)
-    t = _terms(caps, sigma)
-    df = np.bincount(t.inc_gram, minlength=t.n_grams)
-    u = (np.log(float(t.n)) - np.log(np.maximum(1.0, df))) ** 2  # [G] idf squared
-    n_rows_h, n_rows_r = t.n * MAX_N, len(t.ref_sample) * MAX_N
-    hn2 = np.bincount(t.hyp_row, t.hyp_w * u[t.hyp_gram], n_rows_h)[:, None]
-    rn2 = np.bincount(t.ref_row, t.ref_w * u[t.ref_gram], n_rows_r)[:, None]
-    num = np.bincount(t.num_row, t.num_w * u[t.num_gram], n_rows_r)[:, None]
-    return _sample_scores(t, hn2, rn2, num)[:, 0]
+    n_caps = n + n_ref
+    norm2, dot = np.zeros((n_caps, MAX_N)), np.zeros((n_caps, MAX_N))  # [C, 4]
+    for k, c in enumerate(caps.ngrams):  # each order has its own n-grams and DF
+        df = np.bincount(c.inc_gram, minlength=c.n_grams)
+        u = (np.log(float(n)) - np.log(np.maximum(1.0, df))) ** 2  # [G] idf squared
+        w = c.count * u[c.gram]  # [E]
+        norm2[:, k] = np.bincount(c.caption, c.count * w, n_caps)
+        # clipped products with the prediction (0 in its own entries and where it lacks one)
+        dot[:, k] = np.bincount(c.caption, np.minimum(c.hyp_count, c.count) * w, n_caps)
+    hn2, rn2, num = norm2[:n], norm2[n:], dot[n:]
+    denom = np.sqrt(hn2)[caps.ref_sample()] * np.sqrt(rn2)  # [R, 4]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        val = np.where(denom != 0, num / denom, num)
+    per_ref = (val * _penalty(caps, sigma)[:, None]).mean(axis=1)  # [R] mean over orders
+    summed = np.add.reduceat(per_ref, caps.ref_start[:-1])  # [n]
+    return summed / caps.n_refs * 10.0
 
 
 def cider_resample(t: _Terms, idx: np.ndarray, chunk: int = 32) -> np.ndarray:
@@ -197,7 +199,7 @@ class CiderD(Metric):
 
     def stats_tokenized(self, caps: Captions) -> list[CaptionRef]:
         """Per-sample statistics (views of ``caps``) from captions tokenized once."""
-        return [CaptionRef(caps, i) for i in range(caps.n)]
+        return list(map(CaptionRef, repeat(caps, caps.n), range(caps.n)))
 
     def score(self, stats: Sequence[CaptionRef]) -> dict[str, float]:
         if len(stats) == 0:

@@ -17,14 +17,31 @@ of the annotations; a results file must cover exactly them, one caption each.
 
 from __future__ import annotations
 
+import gc
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from mmbench.metrics._captions import tokenize_captions
 from mmbench.metrics.base import MetricResult, get_metric
 from mmbench.metrics.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED, confidence_intervals
+
+try:  # optional: typed decoding of the two files, ~3-5x faster than ``json``
+    import msgspec
+except ImportError:  # pragma: no cover - exercised by monkeypatching in tests
+    msgspec = None
+
+if msgspec is not None:
+
+    class _Caption(msgspec.Struct, gc=False):
+        image_id: Any
+        caption: str
+
+    class _CaptionsFile(msgspec.Struct, gc=False):
+        annotations: list[_Caption]
+
 
 DEFAULT_METRICS = ("bleu", "rouge_l", "cider")
 
@@ -33,13 +50,48 @@ class CaptionFileError(ValueError):
     """A captions file that cannot be scored; the message names the file and the problem."""
 
 
-def _load_json(path: Path) -> Any:
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC while hundreds of thousands of acyclic containers are made
+    (its repeated scans cost ~5% of scoring); restored afterwards."""
+    was_enabled = gc.isenabled()
+    gc.disable()
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return Path(path).read_bytes()
     except FileNotFoundError:
         raise CaptionFileError(f"{path}: no such file") from None
+
+
+def _load_json(path: Path, data: bytes) -> Any:
+    try:
+        return json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise CaptionFileError(f"{path}: not valid UTF-8 ({exc})") from None
     except json.JSONDecodeError as exc:
         raise CaptionFileError(f"{path}: not valid JSON ({exc})") from None
+
+
+def _typed_pairs(data: bytes, annotations: bool) -> list[tuple[Any, str]] | None:
+    """``(image_id, caption)`` pairs by msgspec, or None (not installed, or the file does
+    not fit the expected shape: the ``json`` path then names the problem)."""
+    if msgspec is None:
+        return None
+    try:
+        if annotations:
+            items = msgspec.json.decode(data, type=_CaptionsFile).annotations
+        else:
+            items = msgspec.json.decode(data, type=list[_Caption])
+    except msgspec.DecodeError:  # ValidationError included
+        return None
+    return [(a.image_id, a.caption) for a in items]
 
 
 def _id_caption_pairs(items: list[Any], where: str, kind: str) -> list[tuple[Any, str]]:
@@ -60,17 +112,24 @@ def load_coco_captions(
     annotations_path: str | Path, results_path: str | Path
 ) -> tuple[list[int], list[str], list[list[str]]]:
     """(image ids, one predicted caption per image, reference captions per image)."""
-    ann = _load_json(Path(annotations_path))
-    if not isinstance(ann, dict) or not isinstance(ann.get("annotations"), list):
-        raise CaptionFileError(f"{annotations_path}: expected a COCO captions JSON object")
-    pairs = _id_caption_pairs(ann["annotations"], f"{annotations_path}: annotation", "")
+    data = _read(Path(annotations_path))
+    pairs = _typed_pairs(data, annotations=True)
+    if pairs is None:
+        ann = _load_json(Path(annotations_path), data)
+        if not isinstance(ann, dict) or not isinstance(ann.get("annotations"), list):
+            raise CaptionFileError(f"{annotations_path}: expected a COCO captions JSON object")
+        pairs = _id_caption_pairs(ann["annotations"], f"{annotations_path}: annotation", "")
+    del data
     refs: dict[int, list[str]] = {}
     for image_id, caption in pairs:
         refs.setdefault(image_id, []).append(caption)
-    res = _load_json(Path(results_path))
-    if not isinstance(res, list):
-        raise CaptionFileError(f'{results_path}: expected a list of {{"image_id", "caption"}}')
-    pairs = _id_caption_pairs(res, f"{results_path}: entry", " (string)")
+    data = _read(Path(results_path))
+    pairs = _typed_pairs(data, annotations=False)
+    if pairs is None:
+        res = _load_json(Path(results_path), data)
+        if not isinstance(res, list):
+            raise CaptionFileError(f'{results_path}: expected a list of {{"image_id", "caption"}}')
+        pairs = _id_caption_pairs(res, f"{results_path}: entry", " (string)")
     preds = dict(pairs)
     if len(preds) != len(pairs):
         seen: set[int] = set()
@@ -101,18 +160,19 @@ def evaluate_coco_captions(
     ``metrics`` are registry names (``bleu``, ``rouge_l``, ``cider``, ``meteor``);
     ``n_resamples=0`` skips the CIs.
     """
-    _, preds, refs = load_coco_captions(annotations_path, results_path)
-    caps = tokenize_captions(preds, refs, tokenizer)
-    out: dict[str, MetricResult] = {}
-    for name in metrics:
-        metric = get_metric(name, tokenizer=tokenizer)
-        if hasattr(metric, "stats_tokenized"):
-            stats = metric.stats_tokenized(caps)
-        else:
-            stats = metric.stats(preds, refs)
-        values = metric.score(stats)
-        cis = confidence_intervals(metric, stats, n_resamples, seed) if n_resamples else {}
-        sig = metric.signature()
-        for key, value in values.items():
-            out[key] = MetricResult(key, value, sig, cis.get(key))
-    return out
+    with _gc_paused():
+        _, preds, refs = load_coco_captions(annotations_path, results_path)
+        caps = tokenize_captions(preds, refs, tokenizer)
+        out: dict[str, MetricResult] = {}
+        for name in metrics:
+            metric = get_metric(name, tokenizer=tokenizer)
+            if hasattr(metric, "stats_tokenized"):
+                stats = metric.stats_tokenized(caps)
+            else:
+                stats = metric.stats(preds, refs)
+            values = metric.score(stats)
+            cis = confidence_intervals(metric, stats, n_resamples, seed) if n_resamples else {}
+            sig = metric.signature()
+            for key, value in values.items():
+                out[key] = MetricResult(key, value, sig, cis.get(key))
+        return out

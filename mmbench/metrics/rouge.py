@@ -38,6 +38,12 @@ def _rouge_tokens(caps: Captions) -> tuple[np.ndarray, np.ndarray]:
     hold whitespace other than single spaces; those are re-split (ids extend the vocab).
     """
     strings, lengths = caps.strings, caps.lengths
+    joined = "".join(strings)
+    # only ASCII spaces as whitespace: each split(" ") has at least the split() tokens,
+    # so equal totals mean equal tokens in every caption
+    if joined.isprintable() and joined.count(" ") + len(strings) == int(lengths.sum()):
+        return caps.tokens, caps.offsets
+    del joined
     printable = np.fromiter(map(str.isprintable, strings), bool, len(strings))
     spaces = np.fromiter(map(str.count, strings, repeat(" ")), np.int64, len(strings))
     odd = np.flatnonzero(~printable | (spaces + 1 != lengths))
@@ -90,6 +96,21 @@ def lcs_lengths(
     return out
 
 
+def _bits(flags: np.ndarray, dtype) -> np.ndarray:
+    """[...]: the booleans ``flags`` [..., w] (w a multiple of 8) as the bits of ``dtype``.
+
+    Equal to ``np.packbits(flags, axis=-1, bitorder="little")`` viewed as ``dtype``, several
+    times faster: each 8 booleans (bytes 0/1) are read as one little-endian uint64, and one
+    multiplication moves byte k's bit to bit 56 + k.
+    """
+    shift = np.uint64(56)
+    octets = (flags.view("<u8") * np.uint64(0x0102040810204080)) >> shift  # [..., w // 8]
+    out = octets[..., 0].astype(dtype)
+    for q in range(1, octets.shape[-1]):
+        out |= (octets[..., q] << np.uint64(8 * q)).astype(dtype)
+    return out
+
+
 def _lcs_bits(
     tokens: np.ndarray, offsets: np.ndarray, hyp: np.ndarray, ref: np.ndarray, w: int, dtype
 ) -> np.ndarray:
@@ -107,7 +128,7 @@ def _lcs_bits(
     hyp_pad = padded(hyp, hyp_len, lh, -1)  # [P, Lh]
     ref_pad = padded(ref, ref_len, w, -2)  # [P, w]
     eq = hyp_pad[:, :, None] == ref_pad[:, None, :]  # [P, Lh, w] token matches
-    masks = np.packbits(eq, axis=-1, bitorder="little").view(dtype)[..., 0]  # [P, Lh]
+    masks = _bits(eq, dtype)  # [P, Lh]
     v = np.full(len(hyp), np.iinfo(dtype).max, dtype=dtype)
     for i in range(lh):
         u = v & masks[:, i]

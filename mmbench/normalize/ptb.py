@@ -223,10 +223,12 @@ def ptb(text: str) -> str:
     return " ".join(ptb_tokens(text))
 
 
-# Where a caption leaves the fast path of ptb_tokens, in lower-cased "\n"-joined text (each
-# pattern starts with a literal or a character class, so re scans for it quickly)
-_OTHER_CHAR = re.compile(r"[^a-z ,.\n][^\n]*")  # (one match per caption)
-_INNER_PERIOD = re.compile(r"\.(?=[^.\n])")
+# Where a caption leaves the fast path of ptb_tokens, in lower-cased "\n"-joined text
+_PLAIN_KIND, _PERIOD, _NEWLINE, _OTHER = 0, 1, 2, 3  # kinds of character
+_KIND = np.full(128, _OTHER, dtype=np.uint8)  # [128] kind of each ASCII character
+_KIND[[*range(ord("a"), ord("z") + 1), ord(" "), ord(",")]] = _PLAIN_KIND
+_KIND[ord(".")], _KIND[ord("\n")] = _PERIOD, _NEWLINE
+_KIND_TABLE = bytes(_KIND.tolist() + [_OTHER] * 128)  # for bytes.translate
 _SPLIT_WORDS_LOW = ("cannot", "gonna", "gotta", "wanna", "lemme", "gimme")
 _JOINING_COMMA = re.compile(r",(?=[a-z])")
 _KEEPS_PERIOD = ["www", *_ABBREVIATIONS.split("|")]  # besides one-letter words
@@ -255,13 +257,25 @@ def _find_all(text: str, sub: str) -> list[int]:
 
 def _slow_positions(low: str) -> np.ndarray:
     """Offsets in ``low`` that send their caption to the full lexer."""
-    hits = [m.start() for rx in (_OTHER_CHAR, _INNER_PERIOD) for m in rx.finditer(low)]
+    hits = []
     for word in _SPLIT_WORDS_LOW:  # (inside a longer word too: rare, and still exact)
         hits += _find_all(low, word)
+    if low.isascii():
+        raw = low.encode("ascii")
+        codes = np.frombuffer(raw, dtype=np.uint8)  # [L] code points
+        kind = np.frombuffer(raw.translate(_KIND_TABLE), dtype=np.uint8)  # [L]
+    else:
+        codes = np.frombuffer(low.encode("utf-32-le"), dtype=np.uint32)
+        kind = np.where(codes < 128, _KIND[np.minimum(codes, 127)], _OTHER)
+    period = kind == _PERIOD
+    newline = kind == _NEWLINE
+    # any character but a-z, space, comma, period and the newlines between captions,
+    # and a period before more text
+    leaves = kind == _OTHER
+    after = kind[1:]
+    leaves[:-1] |= period[:-1] & ((after == _PLAIN_KIND) | (after == _OTHER))
     # final periods keep to a one-letter word, "www" or an abbreviation
-    codes = np.frombuffer(low.encode("utf-32-le"), dtype=np.uint32)  # [L] code points
-    period = codes == ord(".")
-    line_end = np.append(codes[1:] == ord("\n"), True)
+    line_end = np.append(newline[1:], True)
     last = np.flatnonzero(period & line_end)  # last period of each final run
     ends = last.copy()  # walk back to the first period of each final run
     back = np.flatnonzero(ends > 0)
@@ -273,8 +287,10 @@ def _slow_positions(low: str) -> np.ndarray:
     letter = (chars >= 97) & (chars <= 122)
     n_letters = np.cumprod(letter[:, ::-1], axis=1).sum(axis=1)  # letters of the last word
     word = np.where(np.arange(_WINDOW) >= _WINDOW - n_letters[:, None], chars, 0)
-    keeps = (n_letters == 1) | np.isin(_letters_key(word), _KEEPS_KEYS)
-    return np.concatenate([np.asarray(hits, dtype=np.int64), ends[keeps]])
+    key = _letters_key(word)
+    found = _KEEPS_KEYS[np.minimum(np.searchsorted(_KEEPS_KEYS, key), len(_KEEPS_KEYS) - 1)]
+    keeps = (n_letters == 1) | (found == key)
+    return np.concatenate([np.asarray(hits, dtype=np.int64), np.flatnonzero(leaves), ends[keeps]])
 
 
 def ptb_many(texts: Sequence[str]) -> list[str]:

@@ -72,3 +72,14 @@ def test_malformed_results_entries_are_named(files):
         (files / "bad.json").write_text(json.dumps([*res[:3], broken, *res[4:]]))
         with pytest.raises(CaptionFileError, match=re.escape(message)):
             load_coco_captions(files / "ann.json", files / "bad.json")
+
+
+def test_loading_without_msgspec_is_the_same(files, monkeypatch):
+    from mmbench.metrics import coco_caption
+
+    typed = coco_caption.load_coco_captions(files / "ann.json", files / "res.json")
+    monkeypatch.setattr(coco_caption, "msgspec", None)
+    assert coco_caption.load_coco_captions(files / "ann.json", files / "res.json") == typed
+    (files / "bad.json").write_text('{"annotations": [{"image_id": 1}]}')
+    with pytest.raises(coco_caption.CaptionFileError, match="annotation 0 lacks image_id/caption"):
+        coco_caption.load_coco_captions(files / "bad.json", files / "res.json")

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mmbench.metrics._captions import stable_sort
+from mmbench.metrics._captions import stable_sort, tokenize_captions
 from mmbench.metrics.base import get_metric
 from mmbench.metrics.bootstrap import confidence_intervals, resample_indices
-from mmbench.metrics.rouge import lcs_lengths
+from mmbench.metrics.rouge import _bits, lcs_lengths
 
 WORDS = st.sampled_from(["a", "man", "dog", "on", "the", "red", "bus", "is", "riding", ","])
 CAPTION = st.lists(WORDS, min_size=0, max_size=12).map(" ".join)
@@ -120,3 +120,56 @@ def test_lcs_lengths_match_pycocoevalcap_at_every_width():
     got = lcs_lengths(tokens, offsets, hyp, ref)
     expected = [rouge_mod.my_lcs(seqs[r], seqs[h]) for h, r in zip(hyp, ref, strict=True)]
     assert got.tolist() == expected
+
+
+def test_match_bits_equal_packbits():
+    rng = np.random.default_rng(7)
+    for width, dtype in zip(
+        (8, 16, 32, 64), (np.uint8, np.uint16, np.uint32, np.uint64), strict=True
+    ):
+        flags = rng.random((50, 7, width)) < 0.4
+        expected = np.packbits(flags, axis=-1, bitorder="little").view(dtype)[..., 0]
+        got = _bits(flags, dtype)
+        assert got.dtype == dtype and np.array_equal(got, expected), width
+
+
+def test_ngram_counts_equal_counters_with_repeats():
+    from collections import Counter
+
+    rng = np.random.default_rng(11)
+    words = ["a", "b", "c"]  # few words: n-grams repeat within and across captions
+    preds = [" ".join(rng.choice(words, rng.integers(0, 9))) for _ in range(60)]
+    refs = [[" ".join(rng.choice(words, rng.integers(0, 9))) for _ in range(rng.integers(1, 5))]]
+    refs += [[" ".join(rng.choice(words, rng.integers(0, 9)))] for _ in range(59)]
+    caps = tokenize_captions(preds, refs, tokenizer="ptb")
+    n = caps.n
+
+    def grams(text, k):
+        t = text.split()
+        return Counter(tuple(t[i : i + k]) for i in range(len(t) - k + 1))
+
+    for k, c in enumerate(caps.ngrams, start=1):
+        clipped = np.bincount(c.hyp_sample, c.hyp_clipped, minlength=n)
+        for s in range(n):
+            hyp = grams(caps.strings[s], k)
+            ref_counts = [grams(caps.strings[n + r], k) for r in range(*caps.ref_start[s : s + 2])]
+            best = Counter()
+            for rc in ref_counts:
+                best |= rc  # elementwise max
+            assert clipped[s] == sum(min(v, best[g]) for g, v in hyp.items()), (k, s)
+            for r, rc in zip(range(*caps.ref_start[s : s + 2]), ref_counts, strict=True):
+                sel = c.caption == n + r
+                assert sorted(c.count[sel].tolist()) == sorted(rc.values())
+                assert sorted(
+                    zip(c.count[sel].tolist(), c.hyp_count[sel].tolist(), strict=True)
+                ) == sorted((v, hyp[g]) for g, v in rc.items())
+        # document frequencies: samples whose references hold the n-gram
+        df = np.bincount(c.inc_gram, minlength=c.n_grams)
+        assert df.sum() == sum(
+            len(
+                set().union(
+                    *(grams(caps.strings[n + r], k) for r in range(*caps.ref_start[s : s + 2]))
+                )
+            )
+            for s in range(n)
+        )
