@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from mmbench.adapters.base import ModelContext, build_model
-from mmbench.results import write_json_atomic
+from mmbench.results import write_json_atomic, write_text_atomic
 from mmbench.tasks import Task
 
 
@@ -126,20 +124,6 @@ def markdown(rows: Sequence[CompareRow]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _write_text_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_tables(rows: Sequence[CompareRow], out_dir: Path) -> dict[str, Path]:
     """``compare.json``, ``compare.csv`` and ``compare.md`` under ``out_dir``, each atomic."""
     out = Path(out_dir)
@@ -152,7 +136,7 @@ def write_tables(rows: Sequence[CompareRow], out_dir: Path) -> dict[str, Path]:
         writer.writerow(
             {**rec, "ci95": "" if rec["ci95"] is None else " ".join(map(str, rec["ci95"]))}
         )
-    _write_text_atomic(out / "compare.csv", buf.getvalue())
-    _write_text_atomic(out / "compare.md", markdown(rows))
+    write_text_atomic(out / "compare.csv", buf.getvalue())
+    write_text_atomic(out / "compare.md", markdown(rows))
     paths.update(csv=out / "compare.csv", md=out / "compare.md")
     return paths
