@@ -17,7 +17,7 @@ def compare(
     data_root: Path = typer.Option(None, "--data-root", help="datasets root"),  # noqa: B008
     limit: int = typer.Option(None, "--limit", "-n", min=1, help="only the first N samples"),
     train: bool = typer.Option(False, "--train", help="train every method first (equal budget)"),
-    steps: int = typer.Option(1500, "--steps", min=1, help="with --train: optimizer steps"),
+    steps: int = typer.Option(2000, "--steps", min=1, help="with --train: optimizer steps"),
     seed: int = typer.Option(0, "--seed", help="with --train: random seed"),
     width: int = typer.Option(64, "--width", min=4, help="with --train: model width"),
 ) -> None:

@@ -14,7 +14,7 @@ ALL = "all"
 def train(
     fusion: str = typer.Option(..., "--fusion", "-f", help="a fusion method, 'seed', or 'all'"),
     task: str = typer.Option(..., "--task", "-t", help="task name (its reader gives split=train)"),
-    steps: int = typer.Option(1200, "--steps", min=1, help="optimizer steps"),
+    steps: int = typer.Option(2000, "--steps", min=1, help="optimizer steps"),
     seed: int = typer.Option(0, "--seed", help="random seed (init, data order, validation split)"),
     width: int = typer.Option(64, "--width", min=4, help="model width"),
     batch_media: int = typer.Option(32, "--batch-media", min=1, help="images/recordings per step"),

@@ -82,17 +82,25 @@ def images_to_tensor(images: list, size: int) -> torch.Tensor:
 
 @dataclass
 class TextEncoderConfig:
-    """Token embedding + a one-layer GRU; token id 0 is padding."""
+    """Token embedding + a one-layer GRU; token id 0 is padding.
+
+    ``pool``: ``max`` (element-wise max over the real GRU states) or ``last`` (the last real
+    state).
+    """
 
     vocab_size: int = 64
     width: int = 64
+    pool: str = "max"
 
 
 class TextEncoder(nn.Module):
-    """Token ids ``[B, L]`` (0 = padding, right-padded) -> GRU states + the last real state."""
+    """Token ids ``[B, L]`` (0 = padding, right-padded) -> GRU states + a pooled state."""
 
     def __init__(self, cfg: TextEncoderConfig) -> None:
         super().__init__()
+        if cfg.pool not in ("max", "last"):
+            raise ValueError(f"text pool must be max or last, got {cfg.pool!r}")
+        self.pool = cfg.pool
         self.embed = nn.Embedding(cfg.vocab_size, cfg.width, padding_idx=0)
         self.gru = nn.GRU(cfg.width, cfg.width, batch_first=True)
 
@@ -100,7 +108,11 @@ class TextEncoder(nn.Module):
         mask = ids != 0  # [B, L]
         tokens, _ = self.gru(self.embed(ids))  # [B, L, D]; causal, so padding never leaks back
         last = (mask.sum(dim=1) - 1).clamp(min=0)  # [B]
-        pooled = tokens[torch.arange(ids.shape[0], device=ids.device), last]  # [B, D]
+        if self.pool == "max":  # every word's state stays visible ("red", "not")
+            pooled = tokens.masked_fill(~mask[..., None], float("-inf")).amax(dim=1)  # [B, D]
+            pooled = torch.where(mask.any(dim=1, keepdim=True), pooled, 0.0)  # empty -> 0
+        else:
+            pooled = tokens[torch.arange(ids.shape[0], device=ids.device), last]  # [B, D]
         return Encoded(tokens, pooled, mask)
 
 

@@ -71,6 +71,9 @@ class ReferenceConfig:
     ``kind``: ``vqa`` | ``caption`` | ``asr``. ``vocab``: input words (VQA questions) or output
     words (captions, transcripts), specials first. ``answers``: VQA answer classes.
     ``upper``: transcripts are upper-cased on output (LibriSpeech style).
+    ``regions`` (VQA): fuse the question with every image region, then pool the fused regions
+    (question-conditioned spatial fusion); ``False`` fuses once, with the attention-pooled image.
+    ``text_pool`` (VQA): how the question's GRU states become one vector (``max`` | ``last``).
     """
 
     kind: str
@@ -83,6 +86,8 @@ class ReferenceConfig:
     max_len: int = 24
     beam_size: int = 3
     upper: bool = False
+    regions: bool = True
+    text_pool: str = "max"
 
     def __post_init__(self) -> None:
         if isinstance(self.image, dict):
@@ -104,13 +109,20 @@ class ReferenceConfig:
 
 
 class FusionVQA(nn.Module):
-    """Image + question -> answer logits; the fusion attends image tokens with the question."""
+    """Image + question -> answer logits.
+
+    With ``cfg.regions`` (the default) the fusion runs at every image region,
+    ``f_r = F(image_token_r, question)`` for the ``R`` feature-map tokens, and the fused regions
+    are max-pooled over the regions, as in MCB/MLB-style VQA models: the question shapes each
+    region's features before any spatial reduction. Without it, the fusion attends to the image
+    tokens itself and is applied once.
+    """
 
     def __init__(self, cfg: ReferenceConfig) -> None:
         super().__init__()
         self.cfg = cfg
         self.image = ImageEncoder(cfg.image)
-        self.text = TextEncoder(TextEncoderConfig(len(cfg.vocab), cfg.width))
+        self.text = TextEncoder(TextEncoderConfig(len(cfg.vocab), cfg.width, cfg.text_pool))
         self.fusion = build_fusion(cfg.fusion, cfg.width, cfg.width, cfg.width)
         self.head = AnswerClassifier(cfg.width, len(cfg.answers))
 
@@ -122,7 +134,12 @@ class FusionVQA(nn.Module):
         img = self.image(images)  # tokens [M, N, D]
         tokens = img.tokens if image_index is None else img.tokens[image_index]  # [B, N, D]
         q = self.text(questions).pooled  # [B, D]
-        return self.head(self.fusion(tokens, q))  # [B, A]
+        if not self.cfg.regions:
+            return self.head(self.fusion(tokens, q))  # [B, A]
+        b, n, d = tokens.shape
+        per_region = q[:, None].expand(b, n, q.shape[1]).reshape(b * n, -1)  # [B*N, D]
+        fused = self.fusion(tokens.reshape(b * n, d), per_region).view(b, n, -1)  # [B, N, D]
+        return self.head(fused.amax(dim=1))  # [B, D] max over regions -> [B, A]
 
     def answer(self, images: torch.Tensor, questions: torch.Tensor) -> list[str]:
         logits = self(images, questions)  # [B, A]
@@ -226,6 +243,10 @@ def load_checkpoint(path: Path) -> tuple[nn.Module, dict[str, Any]]:
     """``(model in eval mode, config dict)`` from ``path.safetensors`` + ``path.json``."""
     path = Path(path)
     config = json.loads(path.with_suffix(".json").read_text())
+    if config.get("arch") == "reference":
+        # checkpoints written before these options existed
+        config["model"].setdefault("regions", False)
+        config["model"].setdefault("text_pool", "last")
     if config.get("arch") == "seed":
         from mmbench.models.seed import SeedConfig, SeedModel
 

@@ -53,7 +53,7 @@ class TrainConfig:
 
     task: str
     fusion: str
-    steps: int = 1200
+    steps: int = 2000
     seed: int = 0
     width: int = 64
     batch_media: int = 32

@@ -45,3 +45,11 @@ def test_shipped_model_beats_prior_on_first_300(tmp_path):
     ref = run_task("ref-gated", task, cfg).record["scores"]["vqa_accuracy"]["value"]
     prior = run_task("prior", task, cfg).record["scores"]["vqa_accuracy"]["value"]
     assert ref > prior + 0.05, (ref, prior)
+
+
+def test_picks_the_weights_of_the_task_being_run():
+    model = build_model("ref-gated", ModelContext(load_task("shapes_caption")))
+    weights = weights_dir() / "shapes_caption-gated.safetensors"
+    assert model.info()["checkpoint_sha256"] == hashlib.sha256(weights.read_bytes()).hexdigest()
+    assert model.modalities == (Modality.IMAGE,)
+    assert "shapes_caption" in shipped_tasks("gated")
