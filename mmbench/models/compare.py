@@ -81,10 +81,8 @@ def compare(
                 spec = f"{name}:{res.weights}"
             model = build_model(spec, ModelContext(task, data_root, "cpu"))
             log(f"evaluating {spec} on {task.name}")
-            run = run_task(
-                spec, task, RunConfig(out_dir=out_dir, data_root=data_root, limit=limit,
-                                      progress=False, workers=0), model=model,
-            )  # fmt: skip
+            cfg = RunConfig(out_dir=out_dir, data_root=data_root, limit=limit, progress=False)
+            run = run_task(spec, task, cfg, model=model)
             rec = run.record
             metric, score = next(iter(rec["scores"].items()), (None, {}))
             rows.append(
