@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -72,6 +72,30 @@ def shapes_caption(
     _done("shapes_caption", folder, built, start)
 
 
+def _build_spoken(
+    module: Any,
+    label: str,
+    split: str,
+    n: int | None,
+    seed: int | None,
+    data_root: Path | None,
+    jobs: int | None,
+    ship: bool,
+) -> None:
+    """The shared body of the spoken generators (``ship_test``/``install_test``/``build_split``)."""
+    start = time.perf_counter()
+    root = _root(data_root)
+    if ship:
+        manifest = module.ship_test(jobs)
+        Console().print(f"shipped test split rewritten: {manifest}", highlight=False)
+        return
+    if split == "test":
+        built = module.install_test(root)
+    else:
+        built = module.build_split(root, split, n, seed, jobs=jobs)
+    _done(f"{label} {split}", root / module.FOLDER / split, built, start)
+
+
 @generate_app.command("spoken-shapes")
 def spoken_shapes(
     split: Annotated[
@@ -90,17 +114,7 @@ def spoken_shapes(
     """Spoken scene descriptions (espeak-ng) in the LibriSpeech layout."""
     from mmbench.datasets import spoken
 
-    start = time.perf_counter()
-    root = _root(data_root)
-    if ship:
-        manifest = spoken.ship_test(jobs)
-        Console().print(f"shipped test split rewritten: {manifest}", highlight=False)
-        return
-    if split == "test":
-        built = spoken.install_test(root)
-    else:
-        built = spoken.build_split(root, split, n, seed, jobs)
-    _done(f"spoken_shapes {split}", root / spoken.FOLDER / split, built, start)
+    _build_spoken(spoken, "spoken_shapes", split, n, seed, data_root, jobs, ship)
 
 
 @generate_app.command("spoken-vqa")
@@ -118,19 +132,9 @@ def spoken_vqa(
     ship: Ship = False,
 ) -> None:
     """easy-VQA questions spoken by espeak-ng, paired with their images."""
-    from mmbench.datasets import spoken_vqa as sv
+    from mmbench.datasets import spoken_vqa
 
-    start = time.perf_counter()
-    root = _root(data_root)
-    if ship:
-        manifest = sv.ship_test(jobs)
-        Console().print(f"shipped test split rewritten: {manifest}", highlight=False)
-        return
-    if split == "test":
-        built = sv.install_test(root)
-    else:
-        built = sv.build_split(root, split, n, seed, jobs=jobs)
-    _done(f"spoken_vqa {split}", root / sv.FOLDER / split, built, start)
+    _build_spoken(spoken_vqa, "spoken_vqa", split, n, seed, data_root, jobs, ship)
 
 
 def register(app: typer.Typer) -> None:
