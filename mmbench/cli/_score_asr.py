@@ -24,8 +24,7 @@ def score_asr(
     ] = False,
 ) -> None:
     """Word and character error rates (corpus level) with error counts."""
-    import click
-
+    from mmbench.cli._errors import CommandError
     from mmbench.cli._metric_output import emit
     from mmbench.datasets.trans_files import (
         TranscriptFileError,
@@ -40,7 +39,7 @@ def score_asr(
         refs = read_references(references)
         data = align(refs, read_transcripts(hypotheses), hypotheses)
     except TranscriptFileError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise CommandError(str(exc)) from None
     out = []
     for name in ("wer", "cer"):
         metric = get_metric(name, normalizer=normalizer)

@@ -5,12 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import click
 import typer
 
-
-class _InputFileError(click.ClickException):
-    exit_code = 2
+from mmbench.cli._errors import CommandError
 
 
 def register(score_app: typer.Typer) -> None:
@@ -30,13 +27,13 @@ def register(score_app: typer.Typer) -> None:
         from mmbench.metrics.meteor import MeteorUnavailable, meteor_status, spice_status
 
         if "spice" in metric:
-            raise _InputFileError(spice_status())
+            raise CommandError(spice_status())
         if "meteor" in metric and meteor_status():
-            raise _InputFileError(meteor_status())
+            raise CommandError(meteor_status())
         try:
             scores = evaluate_coco_captions(annotations, results, metric, n_resamples=bootstrap)
         except (CaptionFileError, MeteorUnavailable) as exc:
-            raise _InputFileError(str(exc)) from None
+            raise CommandError(str(exc)) from None
         if as_json:
             typer.echo(json.dumps({k: v.to_json() for k, v in scores.items()}, indent=2))
             return

@@ -29,8 +29,7 @@ def score_vqa(
     ] = False,
 ) -> None:
     """VQA accuracy overall, per answer type and per question type."""
-    import click
-
+    from mmbench.cli._errors import CommandError
     from mmbench.cli._metric_output import emit
     from mmbench.datasets.vqa_files import VQAFileError, load_vqa_eval
     from mmbench.metrics.base import MetricResult
@@ -42,7 +41,7 @@ def score_vqa(
     try:
         data = load_vqa_eval(questions, annotations, results)
     except VQAFileError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise CommandError(str(exc)) from None
     metric = VQAAccuracy(rules=rules)
     stats = metric.stats(data.predictions, data.references)
     value = metric.score(stats)["vqa_accuracy"]
