@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import gc
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -72,7 +73,20 @@ def _load_json(path: str | Path, what: str, object_hook: Any = None) -> Any:
     except FileNotFoundError:
         raise VQAFileError(f"{what} file not found: {path}") from None
     except json.JSONDecodeError as exc:
-        raise VQAFileError(f"{what} file {path} is not valid JSON: {exc}") from None
+        raise VQAFileError(
+            f"{what} file {path}:{exc.lineno}:{exc.colno}: malformed JSON: {exc.msg}"
+        ) from None
+
+
+def _line_col(data: bytes, exc: Exception) -> str:
+    """``line:column`` of msgspec's ``(byte N)`` in a decode error, or ``?`` if it has none."""
+    found = re.search(r"\(byte (\d+)\)", str(exc))
+    if not found:
+        return "?"
+    offset = int(found.group(1))
+    line = data.count(b"\n", 0, offset) + 1
+    column = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
+    return f"{line}:{column}"
 
 
 def _sample(ids: list[int], k: int = 5) -> str:
@@ -155,8 +169,12 @@ def _annotations_msgspec(path: str | Path) -> list[Row]:
         raise VQAFileError(f"annotations file not found: {path}") from None
     try:
         parsed = msgspec.json.decode(data, type=_AnnotationsFile)
-    except msgspec.DecodeError as exc:  # ValidationError included; says where: $.annotations[i]
+    except msgspec.ValidationError as exc:  # says where: $.annotations[i]
         raise VQAFileError(f"annotations {path}: {exc}") from None
+    except msgspec.DecodeError as exc:
+        raise VQAFileError(
+            f"annotations file {path}:{_line_col(data, exc)}: malformed JSON: {exc}"
+        ) from None
     del data
     memo: dict[str, str] = {}
     dedup = memo.setdefault  # one string object per distinct answer once structs are freed

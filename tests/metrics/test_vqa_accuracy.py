@@ -231,6 +231,13 @@ def test_loader_names_malformed_annotation(tmp_path, json_backend):
         assert part in str(err.value)
 
 
+def test_loader_gives_line_and_column_of_broken_json(tmp_path, json_backend):
+    q, a, r = _files(tmp_path, [{"question_id": i, "answer": "x"} for i in (1, 2, 3)])
+    a.write_text('{"annotations": [\n {"question_id": 1,,}]}')
+    with pytest.raises(VQAFileError, match=r"a\.json:2:20: malformed JSON"):
+        load_vqa_eval(q, a, r)
+
+
 ANSWERS = ["yes", "Yes", "yes.", "2", "two", "the dog", "dog", "1,000", "1000", "red/white", ""]
 
 
