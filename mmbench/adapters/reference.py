@@ -36,6 +36,7 @@ FUSION_NAMES = (
 FUSION_MODELS = tuple(f"ref-{f}" for f in FUSION_NAMES)
 MODALITIES = {
     "vqa": (Modality.IMAGE, Modality.TEXT),
+    "spoken_vqa": (Modality.IMAGE, Modality.AUDIO),
     "caption": (Modality.IMAGE,),
     "asr": (Modality.AUDIO,),
 }
@@ -77,7 +78,8 @@ class ReferenceModel:
         self.config = config
         self.weights = Path(weights)
         self.kind = "vqa" if config["arch"] == "seed" else config["model"]["kind"]
-        self.modalities = MODALITIES[self.kind]
+        self.spoken = config["model"].get("question", "text") == "audio"
+        self.modalities = MODALITIES["spoken_vqa" if self.spoken else self.kind]
         self.device = "cpu"
         self._sha256 = sha256_file(self.weights)
         self._vocab = {w: i for i, w in enumerate(config["model"]["vocab"])}
@@ -98,6 +100,9 @@ class ReferenceModel:
             images = images_to_tensor([s.load_image() for s in samples], size).to(self.device)
             if self.kind == "caption":
                 return self.module.generate((images,))
+            if self.spoken:
+                waves, lengths = waves_to_tensor([s.load_audio() for s in samples])
+                return self.module.answer(images, (waves.to(self.device), lengths.to(self.device)))
             ids = pad_ids([encode(s.text or "", self._vocab) for s in samples]).to(self.device)
             return self.module.answer(images, ids)
 

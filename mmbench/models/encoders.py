@@ -154,8 +154,14 @@ class LogMel(nn.Module):
 
     def forward(self, wave: torch.Tensor) -> torch.Tensor:
         spec = torch.stft(
-            wave, self.n_fft, self.hop, window=self.window, center=True, return_complex=True
-        )  # [B, F, frames]
+            wave,
+            self.n_fft,
+            self.hop,
+            window=self.window,
+            center=True,
+            pad_mode="constant",
+            return_complex=True,
+        )  # [B, F, frames]; zero edges: a clip padded in a batch gives the same frames as alone
         power = spec.abs().pow(2).transpose(1, 2)  # [B, frames, F]
         return torch.log(power @ self.fbank + 1e-6)  # [B, frames, M]
 
@@ -166,11 +172,16 @@ class LogMel(nn.Module):
 
 @dataclass
 class AudioEncoderConfig:
-    """Log-mel -> two stride-2 convolutions (4x fewer frames) -> linear -> GRU."""
+    """Log-mel -> two stride-2 convolutions (4x fewer frames) -> linear -> GRU.
+
+    ``bidirectional``: the GRU reads the frames both ways (``width // 2`` per direction), so
+    every frame token sees the whole utterance, as in offline ASR encoders (LAS, BLSTM).
+    """
 
     width: int = 64
     n_mels: int = 80
     conv_channels: int = 16
+    bidirectional: bool = True
 
 
 class AudioEncoder(nn.Module):
@@ -185,7 +196,9 @@ class AudioEncoder(nn.Module):
             nn.Conv2d(c, c, 3, stride=2, padding=1), nn.ReLU(),
         )  # fmt: skip
         self.proj = nn.Linear(c * math.ceil(math.ceil(cfg.n_mels / 2) / 2), cfg.width)
-        self.gru = nn.GRU(cfg.width, cfg.width, batch_first=True)
+        self.bidirectional = cfg.bidirectional
+        hidden = cfg.width // 2 if cfg.bidirectional else cfg.width
+        self.gru = nn.GRU(cfg.width, hidden, batch_first=True, bidirectional=cfg.bidirectional)
 
     def forward(self, wave: torch.Tensor, lengths: torch.Tensor) -> Encoded:
         feats = self.logmel(wave)  # [B, frames, M]
@@ -196,12 +209,25 @@ class AudioEncoder(nn.Module):
         mean = (feats * w).sum(dim=(1, 2), keepdim=True) / count  # [B, 1, 1]
         var = (((feats - mean) * w) ** 2).sum(dim=(1, 2), keepdim=True) / count  # [B, 1, 1]
         feats = (feats - mean) / (var.sqrt() + 1e-5) * w  # [B, frames, M]; padding -> 0
-        x = self.subsample(feats[:, None])  # [B, C, frames/4, M/4]
+        conv1, relu1, conv2, relu2 = self.subsample
+        x = relu1(conv1(feats[:, None]))  # [B, C, frames/2, M/2]
+        n = (n_frames + 1) // 2  # [B] real frames after the first stride-2 conv
+        # zero the padding again, so a padded clip sees what it sees alone at its end
+        x = x * (torch.arange(x.shape[2], device=wave.device)[None] < n[:, None])[:, None, :, None]
+        x = relu2(conv2(x))  # [B, C, frames/4, M/4]
         x = self.proj(x.permute(0, 2, 1, 3).flatten(2))  # [B, N, D]
-        tokens, _ = self.gru(x)  # [B, N, D]
-        n = (self.logmel.frames(lengths) + 1) // 2  # frames after the first stride-2 conv
-        n = ((n + 1) // 2).clamp(min=1, max=tokens.shape[1])  # [B] tokens after the second
-        mask = torch.arange(tokens.shape[1], device=wave.device)[None] < n[:, None]  # [B, N]
+        n = ((n + 1) // 2).clamp(min=1, max=x.shape[1])  # [B] tokens after the second
+        mask = torch.arange(x.shape[1], device=wave.device)[None] < n[:, None]  # [B, N]
+        if self.bidirectional:  # packed: the backward direction starts at the last real frame
+            packed = nn.utils.rnn.pack_padded_sequence(
+                x, n.cpu(), batch_first=True, enforce_sorted=False
+            )
+            out, _ = self.gru(packed)
+            tokens, _ = nn.utils.rnn.pad_packed_sequence(
+                out, batch_first=True, total_length=x.shape[1]
+            )  # [B, N, D]; padding -> 0
+        else:
+            tokens, _ = self.gru(x)  # [B, N, D]; causal, padding never leaks back
         pooled = (tokens * mask[..., None]).sum(1) / n[:, None]  # [B, D]
         return Encoded(tokens, pooled, mask)
 

@@ -43,6 +43,8 @@ from mmbench.models.fusion import build_fusion
 from mmbench.models.heads import EOS, SPECIALS, UNK, AnswerClassifier, FusionDecoder
 
 _WORD = re.compile(r"[\w']+")
+#: VQA questions: word ids ``[B, L]``, or spoken ``(waves [B, T], lengths [B])``
+Questions = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
 
 
 def words(text: str) -> list[str]:
@@ -74,6 +76,11 @@ class ReferenceConfig:
     ``regions`` (VQA): fuse the question with every image region, then pool the fused regions
     (question-conditioned spatial fusion); ``False`` fuses once, with the attention-pooled image.
     ``text_pool`` (VQA): how the question's GRU states become one vector (``max`` | ``last``).
+    ``question`` (VQA): ``text`` (word ids through the text encoder) or ``audio`` (a spoken
+    question through the audio encoder, its frame states max-pooled like the text's).
+    ``ctc_weight`` (ASR): weight of an auxiliary CTC loss on the audio frames during training
+    (joint CTC-attention, Kim et al., 2017): it teaches the encoder a monotonic alignment early,
+    which attention alone finds slowly on small data. Decoding stays attention-only.
     """
 
     kind: str
@@ -88,6 +95,8 @@ class ReferenceConfig:
     upper: bool = False
     regions: bool = True
     text_pool: str = "max"
+    ctc_weight: float = 0.0
+    question: str = "text"
 
     def __post_init__(self) -> None:
         if isinstance(self.image, dict):
@@ -99,6 +108,8 @@ class ReferenceConfig:
         self.image.width = self.audio.width = self.width
         if self.kind not in ("vqa", "caption", "asr"):
             raise ValueError(f"kind must be vqa, caption or asr, got {self.kind!r}")
+        if self.question not in ("text", "audio"):
+            raise ValueError(f"question must be text or audio, got {self.question!r}")
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -122,18 +133,22 @@ class FusionVQA(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.image = ImageEncoder(cfg.image)
-        self.text = TextEncoder(TextEncoderConfig(len(cfg.vocab), cfg.width, cfg.text_pool))
+        if cfg.question == "audio":  # spoken questions
+            self.speech = AudioEncoder(cfg.audio)
+        else:
+            self.text = TextEncoder(TextEncoderConfig(len(cfg.vocab), cfg.width, cfg.text_pool))
         self.fusion = build_fusion(cfg.fusion, cfg.width, cfg.width, cfg.width)
         self.head = AnswerClassifier(cfg.width, len(cfg.answers))
 
     def forward(
-        self, images: torch.Tensor, questions: torch.Tensor, image_index: torch.Tensor | None = None
+        self, images: torch.Tensor, questions: Questions, image_index: torch.Tensor | None = None
     ) -> torch.Tensor:
-        """``images [M, 3, S, S]`` uint8, ``questions [B, L]``; ``image_index [B]`` maps each
-        question to its image (so an image asked ten questions is encoded once)."""
+        """``images [M, 3, S, S]`` uint8; ``questions``: word ids ``[B, L]``, or for spoken
+        questions ``(waves [B, T], lengths [B])``; ``image_index [B]`` maps each question to its
+        image (so an image asked ten questions is encoded once)."""
         img = self.image(images)  # tokens [M, N, D]
         tokens = img.tokens if image_index is None else img.tokens[image_index]  # [B, N, D]
-        q = self.text(questions).pooled  # [B, D]
+        q = self.question(questions)  # [B, D]
         if not self.cfg.regions:
             return self.head(self.fusion(tokens, q))  # [B, A]
         b, n, d = tokens.shape
@@ -141,7 +156,14 @@ class FusionVQA(nn.Module):
         fused = self.fusion(tokens.reshape(b * n, d), per_region).view(b, n, -1)  # [B, N, D]
         return self.head(fused.amax(dim=1))  # [B, D] max over regions -> [B, A]
 
-    def answer(self, images: torch.Tensor, questions: torch.Tensor) -> list[str]:
+    def question(self, questions: Questions) -> torch.Tensor:
+        """The question vector ``[B, D]`` from word ids or from ``(waves, lengths)``."""
+        if self.cfg.question == "text":
+            return self.text(questions).pooled  # [B, D]
+        enc = self.speech(*questions)  # tokens [B, N, D], mask [B, N]
+        return enc.tokens.masked_fill(~enc.mask[..., None], float("-inf")).amax(dim=1)  # [B, D]
+
+    def answer(self, images: torch.Tensor, questions: Questions) -> list[str]:
         logits = self(images, questions)  # [B, A]
         return [self.cfg.answers[i] for i in logits.argmax(dim=1).tolist()]
 
@@ -157,6 +179,8 @@ class FusionCaptioner(nn.Module):
         else:
             self.encoder = AudioEncoder(cfg.audio)
         self.decoder = FusionDecoder(len(cfg.vocab), cfg.width, cfg.width, cfg.fusion)
+        # word logits per audio frame for the CTC loss (blank = <pad>, id 0); training only
+        self.ctc = nn.Linear(cfg.width, len(cfg.vocab)) if cfg.ctc_weight > 0 else None
 
     def encode(self, media: tuple[torch.Tensor, ...]) -> Any:
         return self.encoder(*media)  # Encoded(tokens [M, N, D], pooled [M, D], mask [M, N])
@@ -168,10 +192,19 @@ class FusionCaptioner(nn.Module):
         media_index: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Teacher forcing: ``inputs [B, T]`` -> logits ``[B, T, V]``; ``media_index [B]``."""
+        return self.forward_train(media, inputs, media_index)[0]
+
+    def forward_train(
+        self,
+        media: tuple[torch.Tensor, ...],
+        inputs: torch.Tensor,
+        media_index: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, Any]:
+        """Decoder logits ``[B, T, V]`` and the encoding each item read (for auxiliary losses)."""
         enc = self.encode(media)
         if media_index is not None:
             enc = type(enc)(*(t[media_index] for t in enc))  # [B, ...]
-        return self.decoder(enc.tokens, enc.pooled, enc.mask, inputs)  # [B, T, V]
+        return self.decoder(enc.tokens, enc.pooled, enc.mask, inputs), enc  # [B, T, V]
 
     def generate(self, media: tuple[torch.Tensor, ...], beam_size: int | None = None) -> list[str]:
         enc = self.encode(media)

@@ -29,8 +29,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from mmbench.models.encoders import images_to_tensor, waves_to_tensor
-from mmbench.models.heads import BOS, PAD, SPECIALS
+from mmbench.models.heads import BOS, EOS, PAD, SPECIALS
 from mmbench.models.reference import (
+    Questions,
     ReferenceConfig,
     build_reference,
     encode,
@@ -40,7 +41,7 @@ from mmbench.models.reference import (
     target_ids,
     words,
 )
-from mmbench.types import Sample, TaskKind
+from mmbench.types import Modality, Sample, TaskKind
 
 
 @dataclass
@@ -49,6 +50,7 @@ class TrainConfig:
 
     ``limit``: train on the first N samples of the training split only (short CI recipes).
     ``threads``: torch intra-op threads, fixed for reproducibility.
+    ``ctc_weight``: ASR only, the share of the auxiliary CTC loss (see ``ReferenceConfig``).
     """
 
     task: str
@@ -63,6 +65,7 @@ class TrainConfig:
     limit: int | None = None
     threads: int = 1
     beam_size: int = 3
+    ctc_weight: float = 0.3
 
     @property
     def name(self) -> str:
@@ -71,7 +74,11 @@ class TrainConfig:
 
 @dataclass
 class Prepared:
-    """A split decoded into tensors: media once, items pointing at their medium."""
+    """A split decoded into tensors: media once, items pointing at their medium.
+
+    Spoken VQA questions are decoded once per distinct clip into ``clips`` (waves ``[C, T]``,
+    lengths ``[C]``), each item pointing at its clip through ``clip_index [I]``.
+    """
 
     kind: TaskKind
     media: tuple[torch.Tensor, ...]  # (images [M, 3, S, S] uint8,) or (waves [M, T], lengths [M])
@@ -79,6 +86,8 @@ class Prepared:
     answers: list[str]  # per item: the VQA answer ("" otherwise)
     media_index: torch.Tensor  # [I] long: item -> medium
     items_of: list[list[int]] = field(default_factory=list)  # medium -> its items
+    clips: tuple[torch.Tensor, torch.Tensor] | None = None  # spoken questions: waves, lengths
+    clip_index: torch.Tensor | None = None  # [I] long: item -> clip
 
     def __post_init__(self) -> None:
         if not self.items_of:
@@ -91,7 +100,7 @@ class Prepared:
         return int(self.media[0].shape[0])
 
     def select(self, media: Sequence[int]) -> Prepared:
-        """The subset of ``media`` (and their items), renumbered."""
+        """The subset of ``media`` (and their items), renumbered; clips are shared, not copied."""
         media = list(media)
         items = [i for m in media for i in self.items_of[m]]
         new_index = {m: j for j, m in enumerate(media)}
@@ -102,14 +111,29 @@ class Prepared:
             [self.texts[i] for i in items],
             [self.answers[i] for i in items],
             torch.tensor([new_index[int(self.media_index[i])] for i in items], dtype=torch.long),
+            clips=self.clips,
+            clip_index=None if self.clip_index is None else self.clip_index[items],
         )
+
+    def questions(self, vocab: dict[str, int]) -> Questions:
+        """VQA model input for every item: word ids ``[I, L]`` or ``(waves [I, T], lengths)``."""
+        if self.clips is None or self.clip_index is None:
+            return pad_ids([encode(t, vocab) for t in self.texts])  # [I, L]
+        lengths = self.clips[1][self.clip_index]  # [I]
+        return self.clips[0][self.clip_index, : int(lengths.max())], lengths  # [I, T], [I]
 
 
 def prepare(samples: Sequence[Sample], kind: TaskKind, image_size: int = 64) -> Prepared:
-    """Decode the media of ``samples`` once (shared files decoded once) into a :class:`Prepared`."""
+    """Decode the media of ``samples`` once (shared files decoded once) into a :class:`Prepared`.
+
+    A VQA sample without question text and with audio is a spoken question: its clip is the
+    question.
+    """
     keys: dict[str, int] = {}
+    clip_keys: dict[str, int] = {}
     decoded: list[Any] = []
-    texts, answers, index = [], [], []
+    clips: list[Any] = []
+    texts, answers, index, clip_index = [], [], [], []
     for s in samples:
         path = s.image_path if kind is not TaskKind.ASR else s.audio_path
         key = str(path) if path is not None else f"sample:{s.id}"
@@ -118,6 +142,12 @@ def prepare(samples: Sequence[Sample], kind: TaskKind, image_size: int = 64) -> 
             decoded.append(s.load_image() if kind is not TaskKind.ASR else s.load_audio())
         if not s.references:
             raise ValueError(f"training sample {s.id!r} has no reference to learn from")
+        if kind is TaskKind.VQA and s.text is None and s.has(Modality.AUDIO):
+            clip = str(s.audio_path) if s.audio_path is not None else f"sample:{s.id}"
+            if clip not in clip_keys:
+                clip_keys[clip] = len(clips)
+                clips.append(s.load_audio())
+            clip_index.append(clip_keys[clip])
         targets = s.references[:1] if kind is not TaskKind.CAPTION else s.references
         for ref in targets:  # VQA: (question, answer); caption: one item per reference
             texts.append((s.text or "") if kind is TaskKind.VQA else ref)
@@ -125,11 +155,17 @@ def prepare(samples: Sequence[Sample], kind: TaskKind, image_size: int = 64) -> 
             index.append(keys[key])
     if not decoded:
         raise ValueError("no training samples")
+    if clip_index and len(clip_index) != len(texts):
+        raise ValueError("a VQA split mixes spoken and written questions")
     if kind is TaskKind.ASR:
         media = waves_to_tensor(decoded)  # ([M, T], [M])
     else:
         media = (images_to_tensor(decoded, image_size),)  # ([M, 3, S, S],)
-    return Prepared(kind, media, texts, answers, torch.tensor(index, dtype=torch.long))
+    return Prepared(
+        kind, media, texts, answers, torch.tensor(index, dtype=torch.long),
+        clips=waves_to_tensor(clips) if clips else None,
+        clip_index=torch.tensor(clip_index, dtype=torch.long) if clips else None,
+    )  # fmt: skip
 
 
 def build_config(cfg: TrainConfig, kind: TaskKind, train: Prepared) -> dict[str, Any]:
@@ -139,14 +175,16 @@ def build_config(cfg: TrainConfig, kind: TaskKind, train: Prepared) -> dict[str,
     if cfg.fusion == "seed":
         from mmbench.models.seed import SeedConfig
 
-        if kind is not TaskKind.VQA:
-            raise ValueError("the seed model is a VQA classifier; train it on a vqa task")
+        if kind is not TaskKind.VQA or train.clips is not None:
+            raise ValueError("the seed model reads written questions; train it on a text VQA task")
         return {"arch": "seed", "model": SeedConfig(vocab=vocab, answers=answers).to_json()}
     upper = kind is TaskKind.ASR and all(t == t.upper() for t in train.texts)
     max_len = max(len(words(t)) for t in train.texts) + 2
     model = ReferenceConfig(
         kind=kind.value, fusion=cfg.fusion, width=cfg.width, vocab=vocab, answers=answers,
         max_len=max_len, beam_size=cfg.beam_size, upper=upper,
+        ctc_weight=cfg.ctc_weight if kind is TaskKind.ASR else 0.0,
+        question="audio" if train.clips is not None else "text",
     )  # fmt: skip
     return {"arch": "reference", "model": model.to_json()}
 
@@ -163,7 +201,7 @@ def _batch(data: Prepared, media: list[int], vocab: dict[str, int], answers: dic
     """Tensors for one step: media, per-item inputs, targets and the item -> medium index."""
     sub = data.select(media)
     if data.kind is TaskKind.VQA:
-        inputs = pad_ids([encode(t, vocab) for t in sub.texts])  # [B, L]
+        inputs = sub.questions(vocab)  # [B, L] ids or ([B, T], [B]) spoken
         targets = torch.tensor([answers[a] for a in sub.answers], dtype=torch.long)  # [B]
     else:
         tgt = [target_ids(t, vocab) for t in sub.texts]
@@ -176,8 +214,18 @@ def _loss(model: nn.Module, kind: TaskKind, batch: tuple) -> torch.Tensor:
     media, inputs, targets, index = batch
     if kind is TaskKind.VQA:
         return F.cross_entropy(model(media[0], inputs, index), targets)  # logits [B, A]
-    logits = model(media, inputs, index)  # [B, T, V]
-    return F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=PAD)
+    logits, enc = model.forward_train(media, inputs, index)  # [B, T, V]
+    loss = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=PAD)
+    if getattr(model, "ctc", None) is None:
+        return loss
+    weight = model.cfg.ctc_weight
+    log_probs = model.ctc(enc.tokens).log_softmax(2).transpose(0, 1)  # [N, B, V]
+    words_only = targets.masked_fill(targets == EOS, PAD)  # [B, T]: CTC targets without EOS
+    ctc = F.ctc_loss(
+        log_probs, words_only, enc.mask.sum(1), (words_only != PAD).sum(1),
+        blank=PAD, zero_infinity=True,
+    )  # fmt: skip
+    return (1 - weight) * loss + weight * ctc
 
 
 @torch.no_grad()
@@ -196,9 +244,7 @@ def evaluate(
         batch = _batch(data, media, vocab, answers) if data.kind is not TaskKind.VQA else None
         if data.kind is TaskKind.VQA:
             sub = data.select(media)
-            logits = model(
-                sub.media[0], pad_ids([encode(t, vocab) for t in sub.texts]), sub.media_index
-            )
+            logits = model(sub.media[0], sub.questions(vocab), sub.media_index)
             pred = [cfg["answers"][i] for i in logits.argmax(1).tolist()]
             correct += sum(p == a for p, a in zip(pred, sub.answers, strict=True))
             total += len(pred)

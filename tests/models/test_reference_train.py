@@ -58,8 +58,24 @@ def _vqa_samples() -> list[Sample]:
     return out
 
 
+def _spoken_vqa_samples() -> list[Sample]:
+    """Image + a spoken question (a low tone asks the colour, a high tone the shape)."""
+    t = np.arange(int(0.3 * AUDIO_SAMPLE_RATE)) / AUDIO_SAMPLE_RATE
+    asks = {"color": np.sin(2 * np.pi * 300.0 * t), "shape": np.sin(2 * np.pi * 1500.0 * t)}
+    out = []
+    for i, (color, square) in enumerate([(c, s) for c in COLORS for s in (True, False)] * 3):
+        img = _image(color, square)
+        answers = {"color": color, "shape": "square" if square else "circle"}
+        for what, wave in asks.items():
+            audio = wave.astype(np.float32)
+            out.append(Sample(id=f"s{i}{what}", kind=TaskKind.VQA, image=img, audio=audio,
+                              references=(answers[what],)))  # fmt: skip
+    return out
+
+
 CASES = {
     "vqa": (_vqa_samples, TaskKind.VQA),
+    "spoken_vqa": (_spoken_vqa_samples, TaskKind.VQA),
     "caption": (_caption_samples, TaskKind.CAPTION),
     "asr": (_asr_samples, TaskKind.ASR),
 }
@@ -156,3 +172,42 @@ def test_easyvqa_short_recipe_reproduces(tmp_path):
     assert first.read_bytes() == second.read_bytes()
     card_a = (tmp_path / "a" / "m.card.json").read_text()
     assert str(again.card["validation"]["accuracy"])[:6] in card_a
+
+
+def test_spoken_questions_train_an_audio_question_encoder(tmp_path):
+    res = train(_cfg("gated", steps=60), _spoken_vqa_samples(), TaskKind.VQA)
+    assert res.config["model"]["question"] == "audio"
+    assert hasattr(res.model, "speech") and not hasattr(res.model, "text")
+    save(res, tmp_path, "toy")
+    model, _ = load_checkpoint(tmp_path / "toy")
+    samples = _spoken_vqa_samples()
+    from mmbench.models.encoders import images_to_tensor, waves_to_tensor
+
+    images = images_to_tensor([s.load_image() for s in samples], 64)
+    answers = model.answer(images, waves_to_tensor([s.load_audio() for s in samples]))
+    right = sum(a == s.references[0] for a, s in zip(answers, samples, strict=True))
+    # a model deaf to the question is right at most half the time (one answer per image)
+    assert right / len(samples) > 0.6
+
+
+def test_seed_model_refuses_spoken_questions():
+    with pytest.raises(ValueError, match="written questions"):
+        train(_cfg("seed", steps=1), _spoken_vqa_samples(), TaskKind.VQA)
+
+
+@pytest.mark.parametrize("weight", [0.0, 0.5])
+def test_asr_ctc_head_exists_only_with_a_ctc_weight(weight):
+    cfg = _cfg("gated", steps=40)
+    cfg.ctc_weight = weight
+    res = train(cfg, _asr_samples(), TaskKind.ASR)
+    assert (res.model.ctc is not None) == (weight > 0)
+    assert res.config["model"]["ctc_weight"] == weight
+    first, last = res.card["loss_curve"][0][1], res.card["loss_curve"][-1][1]
+    assert last < 0.8 * first, res.card["loss_curve"]
+
+
+def test_ctc_weight_is_for_asr_only():
+    cfg = _cfg("gated", steps=2)
+    cfg.ctc_weight = 0.5
+    res = train(cfg, _caption_samples(), TaskKind.CAPTION)
+    assert res.config["model"]["ctc_weight"] == 0.0 and res.model.ctc is None
