@@ -164,17 +164,23 @@ class ConvFusion(Fusion):
 
 @register_fusion("recurrent")
 class RecurrentFusion(Fusion):
-    """A GRU run over the modality sequence ``(x1, x2)``; the fused vector is its last state."""
+    """A GRU run over the modality sequence ``(P1(x1), P2(x2))``; the fused vector is a linear
+    read-out of its states at both steps: ``W [GRU(x1); GRU(x2 | x1)]``.
+
+    Reading both states (not only the last) gives each modality a direct path to the output,
+    while the second state carries their interaction through the GRU's gates.
+    """
 
     def __init__(self, d1: int, d2: int, width: int) -> None:
         super().__init__(d1, d2, width)
         self.p1, self.p2 = nn.Linear(d1, width), nn.Linear(d2, width)
         self.gru = nn.GRU(width, width, batch_first=True)
+        self.out = nn.Linear(2 * width, width)
 
     def combine(self, c: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
         seq = torch.stack([self.p1(c), self.p2(q)], dim=1)  # [B, 2, D]: one step per modality
-        _, h = self.gru(seq)  # h: [1, B, D]
-        return h[0]  # [B, D]
+        states, _ = self.gru(seq)  # [B, 2, D]
+        return self.out(states.flatten(1))  # [B, 2*D] -> [B, D]
 
 
 @register_fusion("cross_attention")

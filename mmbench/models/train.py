@@ -65,7 +65,7 @@ class TrainConfig:
     limit: int | None = None
     threads: int = 1
     beam_size: int = 3
-    ctc_weight: float = 0.3
+    ctc_weight: float = 0.5
 
     @property
     def name(self) -> str:
@@ -207,7 +207,10 @@ def _batch(data: Prepared, media: list[int], vocab: dict[str, int], answers: dic
         tgt = [target_ids(t, vocab) for t in sub.texts]
         targets = pad_ids(tgt)  # [B, T]; padding = 0 is ignored by the loss
         inputs = pad_ids([[BOS] + t[:-1] for t in tgt], targets.shape[1])  # [B, T]
-    return sub.media, inputs, targets, sub.media_index
+    media = sub.media
+    if data.kind is TaskKind.ASR:  # cut the split-wide padding down to this batch's longest
+        media = (media[0][:, : int(media[1].max())], media[1])  # [B, T], [B]
+    return media, inputs, targets, sub.media_index
 
 
 def _loss(model: nn.Module, kind: TaskKind, batch: tuple) -> torch.Tensor:
