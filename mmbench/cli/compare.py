@@ -39,7 +39,7 @@ def compare(
         if v not in (*FUSION_NAMES, "seed"):
             raise UnknownNameError("fusion", v, [*FUSION_NAMES, "seed", "all"])
     tasks = [load_task(t) for t in task or []] + (load_suite(suite) if suite else [])
-    console = Console()
+    console = Console(log_path=False)
     train_cfg = {"steps": steps, "seed": seed, "width": width} if train else None
     rows = run_compare(variants, tasks, out, data_root, limit, train_cfg, log=console.log)
     console.print(Markdown(markdown(rows)))

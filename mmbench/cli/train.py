@@ -20,6 +20,9 @@ def train(
     batch_media: int = typer.Option(32, "--batch-media", min=1, help="images/recordings per step"),
     lr: float = typer.Option(3e-3, "--lr", help="peak learning rate (warm-up, cosine decay)"),
     limit: int = typer.Option(None, "--limit", min=1, help="train on the first N samples only"),
+    ctc_weight: float = typer.Option(
+        0.5, "--ctc-weight", min=0.0, max=1.0, help="ASR tasks: share of the auxiliary CTC loss"
+    ),
     threads: int = typer.Option(
         1, "--threads", min=1, help="torch CPU threads (fixed: reproducible)"
     ),
@@ -35,6 +38,8 @@ def train(
 
     console = Console()
     variants = [*FUSION_NAMES, "seed"] if fusion == ALL else [fusion]
+    if fusion == ALL and not _written_vqa(task, data_root):
+        variants.remove("seed")  # the seed model answers written questions only
     from mmbench.registry import UnknownNameError
 
     for v in variants:
@@ -43,7 +48,7 @@ def train(
     for v in variants:
         cfg = TrainConfig(
             task=task, fusion=v, steps=steps, seed=seed, width=width, batch_media=batch_media,
-            lr=lr, limit=limit, threads=threads,
+            lr=lr, limit=limit, threads=threads, ctc_weight=ctc_weight,
         )  # fmt: skip
         argv = (
             ["mmbench", "train", *sys.argv[sys.argv.index("train") + 1 :]]
@@ -59,6 +64,15 @@ def train(
             f"test {card.get('test', '-')}; weights {res.weights}",
             highlight=False,
         )
+
+
+def _written_vqa(task: str, data_root: Path | None) -> bool:
+    from mmbench.tasks import load_task
+    from mmbench.types import TaskKind
+
+    spec = load_task(task)
+    first = next(iter(spec.samples(data_root, split="train")), None)
+    return spec.kind is TaskKind.VQA and first is not None and first.text is not None
 
 
 def register(app: typer.Typer) -> None:

@@ -51,6 +51,23 @@ def flops_per_sample(model: Any, samples: Sequence[Any]) -> float | None:
     return counter.get_total_flops() / len(batch)
 
 
+def skip_reason(variant: str, task: Task, probe: Sequence[Any], trained: bool) -> str | None:
+    """Why ``variant`` cannot be compared on ``task`` (None when it can).
+
+    ``seed`` answers written questions only; without training, a variant needs shipped
+    weights for the task.
+    """
+    from mmbench.adapters.reference import shipped_tasks
+    from mmbench.types import TaskKind
+
+    name = "seed" if variant == "seed" else f"ref-{variant}"
+    if variant == "seed" and (task.kind is not TaskKind.VQA or any(s.text is None for s in probe)):
+        return f"{name} skipped on {task.name}: it answers written questions only"
+    if not trained and task.name not in shipped_tasks(variant):
+        return f"{name} skipped on {task.name}: no shipped weights (train them with --train)"
+    return None
+
+
 def compare(
     variants: Sequence[str],
     tasks: Sequence[Task],
@@ -63,7 +80,8 @@ def compare(
     """Evaluate ``ref-<variant>`` (``seed`` for ``"seed"``) on each task; write the tables.
 
     ``train_cfg`` (TrainConfig fields but task/fusion): train every variant first with that
-    same budget and evaluate the fresh weights instead of the shipped ones.
+    same budget and evaluate the fresh weights instead of the shipped ones. Pairs that cannot
+    run (see :func:`skip_reason`) are logged and left out of the table.
     """
     from mmbench.runner import RunConfig, run_task
 
@@ -71,6 +89,10 @@ def compare(
     for task in tasks:
         probe = [s for _, s in zip(range(8), task.samples(data_root), strict=False)]
         for variant in variants:
+            reason = skip_reason(variant, task, probe, train_cfg is not None)
+            if reason is not None:
+                log(reason)
+                continue
             name = "seed" if variant == "seed" else f"ref-{variant}"
             spec = name
             if train_cfg is not None:

@@ -53,3 +53,21 @@ def test_picks_the_weights_of_the_task_being_run():
     assert model.info()["checkpoint_sha256"] == hashlib.sha256(weights.read_bytes()).hexdigest()
     assert model.modalities == (Modality.IMAGE,)
     assert "shapes_caption" in shipped_tasks("gated")
+
+
+@pytest.mark.parametrize(
+    ("task", "modalities"),
+    [("spoken_vqa", (Modality.IMAGE, Modality.AUDIO)), ("spoken_shapes", (Modality.AUDIO,))],
+)
+def test_spoken_tasks_load_audio_models(task, modalities):
+    model = build_model("ref-gated", ModelContext(load_task(task)))
+    assert model.modalities == modalities
+    assert model.info()["trained_on"] == task
+
+
+def test_spoken_vqa_model_hears_the_question(tmp_path):
+    task = load_task("spoken_vqa")
+    cfg = RunConfig(out_dir=tmp_path, limit=200, progress=False, workers=0, n_resamples=0)
+    ref = run_task("ref-gated", task, cfg).record["scores"]["vqa_accuracy"]["value"]
+    prior = run_task("prior", task, cfg).record["scores"]["vqa_accuracy"]["value"]
+    assert ref > prior + 0.05, (ref, prior)

@@ -39,3 +39,21 @@ def test_train_cli_writes_weights_config_and_card(tmp_path):
     assert (
         json.loads((tmp_path / "easyvqa-concat.json").read_text())["recipe"]["fusion"] == "concat"
     )
+
+
+def test_compare_skips_pairs_without_weights(tmp_path, capsys):
+    out = tmp_path / "cmp"
+    code = main(["compare", "--fusion", "seed", "--fusion", "gated", "--task", "shapes_caption",
+                 "--limit", "20", "--out", str(out)])  # fmt: skip
+    assert code == 0
+    rows = json.loads((out / "compare.json").read_text())["rows"]
+    assert [r["model"] for r in rows] == ["ref-gated"]
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "seed skipped on shapes_caption: it answers written questions only" in printed
+
+
+def test_train_all_includes_seed_only_for_written_vqa():
+    from mmbench.cli.train import _written_vqa
+
+    assert _written_vqa("easyvqa", None)
+    assert not _written_vqa("shapes_caption", None)
