@@ -258,6 +258,14 @@ class SpokenVQAReader:
     def __len__(self) -> int:
         return len(self.questions)
 
+    def _meta(self, q: dict[str, Any]) -> dict[str, Any]:
+        """Image and speaker; training splits add the transcript (for auxiliary objectives),
+        test splits never do: a model must hear the question."""
+        meta = {"image_id": q["image_id"], "speaker": q["speaker"]}
+        if not self.split.startswith("test"):
+            meta["transcript"] = q["transcript"]
+        return meta
+
     def __iter__(self) -> Iterator[Sample]:
         for q in self.questions:
             yield Sample(
@@ -267,5 +275,5 @@ class SpokenVQAReader:
                 audio_path=self.split_dir / q["audio"],
                 text=None,
                 references=(q["answer"],) * N_REFERENCES,
-                meta={"image_id": q["image_id"], "speaker": q["speaker"]},
+                meta=self._meta(q),
             )

@@ -78,9 +78,10 @@ class ReferenceConfig:
     ``text_pool`` (VQA): how the question's GRU states become one vector (``max`` | ``last``).
     ``question`` (VQA): ``text`` (word ids through the text encoder) or ``audio`` (a spoken
     question through the audio encoder, its frame states max-pooled like the text's).
-    ``ctc_weight`` (ASR): weight of an auxiliary CTC loss on the audio frames during training
-    (joint CTC-attention, Kim et al., 2017): it teaches the encoder a monotonic alignment early,
-    which attention alone finds slowly on small data. Decoding stays attention-only.
+    ``ctc_weight`` (ASR, spoken VQA questions): weight of an auxiliary CTC loss on the audio
+    frames during training (joint CTC-attention, Kim et al., 2017): it teaches the encoder the
+    words early (and a monotonic alignment), which the main loss alone finds slowly on small
+    data. Decoding and answering never use it.
     """
 
     kind: str
@@ -139,6 +140,9 @@ class FusionVQA(nn.Module):
             self.text = TextEncoder(TextEncoderConfig(len(cfg.vocab), cfg.width, cfg.text_pool))
         self.fusion = build_fusion(cfg.fusion, cfg.width, cfg.width, cfg.width)
         self.head = AnswerClassifier(cfg.width, len(cfg.answers))
+        # spoken questions: word logits per frame for the CTC loss (blank = <pad>); training only
+        spoken_ctc = cfg.question == "audio" and cfg.ctc_weight > 0
+        self.ctc = nn.Linear(cfg.width, len(cfg.vocab)) if spoken_ctc else None
 
     def forward(
         self, images: torch.Tensor, questions: Questions, image_index: torch.Tensor | None = None
@@ -146,22 +150,30 @@ class FusionVQA(nn.Module):
         """``images [M, 3, S, S]`` uint8; ``questions``: word ids ``[B, L]``, or for spoken
         questions ``(waves [B, T], lengths [B])``; ``image_index [B]`` maps each question to its
         image (so an image asked ten questions is encoded once)."""
+        return self.forward_train(images, questions, image_index)[0]
+
+    def forward_train(
+        self, images: torch.Tensor, questions: Questions, image_index: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, Any]:
+        """Answer logits ``[B, A]`` and the spoken questions' encoding (None for text)."""
         img = self.image(images)  # tokens [M, N, D]
         tokens = img.tokens if image_index is None else img.tokens[image_index]  # [B, N, D]
-        q = self.question(questions)  # [B, D]
+        q, enc = self.question(questions)  # [B, D]
         if not self.cfg.regions:
-            return self.head(self.fusion(tokens, q))  # [B, A]
+            return self.head(self.fusion(tokens, q)), enc  # [B, A]
         b, n, d = tokens.shape
         per_region = q[:, None].expand(b, n, q.shape[1]).reshape(b * n, -1)  # [B*N, D]
         fused = self.fusion(tokens.reshape(b * n, d), per_region).view(b, n, -1)  # [B, N, D]
-        return self.head(fused.amax(dim=1))  # [B, D] max over regions -> [B, A]
+        return self.head(fused.amax(dim=1)), enc  # [B, D] max over regions -> [B, A]
 
-    def question(self, questions: Questions) -> torch.Tensor:
-        """The question vector ``[B, D]`` from word ids or from ``(waves, lengths)``."""
+    def question(self, questions: Questions) -> tuple[torch.Tensor, Any]:
+        """The question vector ``[B, D]`` from word ids or from ``(waves, lengths)``, and the
+        spoken question's encoding (None for text)."""
         if self.cfg.question == "text":
-            return self.text(questions).pooled  # [B, D]
+            return self.text(questions).pooled, None  # [B, D]
         enc = self.speech(*questions)  # tokens [B, N, D], mask [B, N]
-        return enc.tokens.masked_fill(~enc.mask[..., None], float("-inf")).amax(dim=1)  # [B, D]
+        pooled = enc.tokens.masked_fill(~enc.mask[..., None], float("-inf")).amax(dim=1)  # [B, D]
+        return pooled, enc
 
     def answer(self, images: torch.Tensor, questions: Questions) -> list[str]:
         logits = self(images, questions)  # [B, A]

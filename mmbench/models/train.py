@@ -50,7 +50,8 @@ class TrainConfig:
 
     ``limit``: train on the first N samples of the training split only (short CI recipes).
     ``threads``: torch intra-op threads, fixed for reproducibility.
-    ``ctc_weight``: ASR only, the share of the auxiliary CTC loss (see ``ReferenceConfig``).
+    ``ctc_weight``: ASR and spoken questions with transcripts: the share of the auxiliary CTC
+    loss (see ``ReferenceConfig``).
     """
 
     task: str
@@ -127,7 +128,8 @@ def prepare(samples: Sequence[Sample], kind: TaskKind, image_size: int = 64) -> 
     """Decode the media of ``samples`` once (shared files decoded once) into a :class:`Prepared`.
 
     A VQA sample without question text and with audio is a spoken question: its clip is the
-    question.
+    question, and its ``meta["transcript"]`` (where the training split has one) becomes the
+    item's text, the target of the auxiliary CTC loss.
     """
     keys: dict[str, int] = {}
     clip_keys: dict[str, int] = {}
@@ -142,15 +144,17 @@ def prepare(samples: Sequence[Sample], kind: TaskKind, image_size: int = 64) -> 
             decoded.append(s.load_image() if kind is not TaskKind.ASR else s.load_audio())
         if not s.references:
             raise ValueError(f"training sample {s.id!r} has no reference to learn from")
+        question = s.text or ""
         if kind is TaskKind.VQA and s.text is None and s.has(Modality.AUDIO):
             clip = str(s.audio_path) if s.audio_path is not None else f"sample:{s.id}"
             if clip not in clip_keys:
                 clip_keys[clip] = len(clips)
                 clips.append(s.load_audio())
             clip_index.append(clip_keys[clip])
+            question = s.meta.get("transcript", "")  # training splits only: CTC targets
         targets = s.references[:1] if kind is not TaskKind.CAPTION else s.references
         for ref in targets:  # VQA: (question, answer); caption: one item per reference
-            texts.append((s.text or "") if kind is TaskKind.VQA else ref)
+            texts.append(question if kind is TaskKind.VQA else ref)
             answers.append(ref if kind is TaskKind.VQA else "")
             index.append(keys[key])
     if not decoded:
@@ -179,12 +183,13 @@ def build_config(cfg: TrainConfig, kind: TaskKind, train: Prepared) -> dict[str,
             raise ValueError("the seed model reads written questions; train it on a text VQA task")
         return {"arch": "seed", "model": SeedConfig(vocab=vocab, answers=answers).to_json()}
     upper = kind is TaskKind.ASR and all(t == t.upper() for t in train.texts)
+    spoken = train.clips is not None
     max_len = max(len(words(t)) for t in train.texts) + 2
     model = ReferenceConfig(
         kind=kind.value, fusion=cfg.fusion, width=cfg.width, vocab=vocab, answers=answers,
         max_len=max_len, beam_size=cfg.beam_size, upper=upper,
-        ctc_weight=cfg.ctc_weight if kind is TaskKind.ASR else 0.0,
-        question="audio" if train.clips is not None else "text",
+        ctc_weight=cfg.ctc_weight if kind is TaskKind.ASR or (spoken and any(train.texts)) else 0.0,
+        question="audio" if spoken else "text",
     )  # fmt: skip
     return {"arch": "reference", "model": model.to_json()}
 
@@ -198,11 +203,15 @@ def build_from_config(config: dict[str, Any]) -> nn.Module:
 
 
 def _batch(data: Prepared, media: list[int], vocab: dict[str, int], answers: dict[str, int]):
-    """Tensors for one step: media, per-item inputs, targets and the item -> medium index."""
+    """Tensors for one step: media, per-item inputs, targets, the item -> medium index and,
+    for spoken VQA questions, the transcript word ids ``[B, L]`` (the CTC targets; else None)."""
     sub = data.select(media)
+    words = None
     if data.kind is TaskKind.VQA:
         inputs = sub.questions(vocab)  # [B, L] ids or ([B, T], [B]) spoken
         targets = torch.tensor([answers[a] for a in sub.answers], dtype=torch.long)  # [B]
+        if sub.clips is not None:
+            words = pad_ids([encode(t, vocab) for t in sub.texts])  # [B, L] transcripts
     else:
         tgt = [target_ids(t, vocab) for t in sub.texts]
         targets = pad_ids(tgt)  # [B, T]; padding = 0 is ignored by the loss
@@ -210,25 +219,35 @@ def _batch(data: Prepared, media: list[int], vocab: dict[str, int], answers: dic
     media = sub.media
     if data.kind is TaskKind.ASR:  # cut the split-wide padding down to this batch's longest
         media = (media[0][:, : int(media[1].max())], media[1])  # [B, T], [B]
-    return media, inputs, targets, sub.media_index
+    return media, inputs, targets, sub.media_index, words
+
+
+def _ctc(model: nn.Module, enc: Any, words: torch.Tensor) -> torch.Tensor:
+    """CTC loss of the audio frames ``enc`` against word ids ``[B, L]`` (blank = <pad>)."""
+    log_probs = model.ctc(enc.tokens).log_softmax(2).transpose(0, 1)  # [N, B, V]
+    return F.ctc_loss(
+        log_probs, words, enc.mask.sum(1), (words != PAD).sum(1), blank=PAD, zero_infinity=True
+    )
 
 
 def _loss(model: nn.Module, kind: TaskKind, batch: tuple) -> torch.Tensor:
-    media, inputs, targets, index = batch
+    """Cross-entropy (answers, next words), mixed with CTC where the model has a CTC head:
+    ``(1 - w) * CE + w * CTC``."""
+    media, inputs, targets, index, words = batch
+    with_ctc = getattr(model, "ctc", None) is not None
     if kind is TaskKind.VQA:
-        return F.cross_entropy(model(media[0], inputs, index), targets)  # logits [B, A]
-    logits, enc = model.forward_train(media, inputs, index)  # [B, T, V]
-    loss = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=PAD)
-    if getattr(model, "ctc", None) is None:
-        return loss
+        if not with_ctc:
+            return F.cross_entropy(model(media[0], inputs, index), targets)  # logits [B, A]
+        logits, enc = model.forward_train(media[0], inputs, index)  # [B, A], spoken questions
+        loss = F.cross_entropy(logits, targets)
+    else:
+        logits, enc = model.forward_train(media, inputs, index)  # [B, T, V]
+        loss = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=PAD)
+        if not with_ctc:
+            return loss
+        words = targets.masked_fill(targets == EOS, PAD)  # [B, T]: CTC targets without EOS
     weight = model.cfg.ctc_weight
-    log_probs = model.ctc(enc.tokens).log_softmax(2).transpose(0, 1)  # [N, B, V]
-    words_only = targets.masked_fill(targets == EOS, PAD)  # [B, T]: CTC targets without EOS
-    ctc = F.ctc_loss(
-        log_probs, words_only, enc.mask.sum(1), (words_only != PAD).sum(1),
-        blank=PAD, zero_infinity=True,
-    )  # fmt: skip
-    return (1 - weight) * loss + weight * ctc
+    return (1 - weight) * loss + weight * _ctc(model, enc, words)
 
 
 @torch.no_grad()

@@ -34,6 +34,7 @@ def test_reader_yields_audio_image_samples(root):
         assert s.modalities == (Modality.IMAGE, Modality.AUDIO)
         assert s.references == (answers[qid],) * 10
         assert s.meta["image_id"] == image_ids[qid] and s.meta["speaker"] in speakers
+        assert "transcript" not in s.meta  # a test question must be heard, not read
         assert s.image_path.is_file() and s.audio_path.is_file()
     decoded = samples[0].decoded()
     assert decoded.image.shape == (64, 64, 3) and decoded.audio.dtype == np.float32
@@ -107,6 +108,7 @@ def test_train_synthesis(tmp_path):
     assert len(samples) == 6
     train_speakers = {s.id for s in _speech.speakers_for("train")}
     assert all(s.meta["speaker"] in train_speakers for s in samples)
+    assert all(s.meta["transcript"] and s.meta["transcript"].isupper() for s in samples)
     for s in samples:
         d = s.decoded()
         assert d.image.shape == (64, 64, 3) and d.audio.ndim == 1

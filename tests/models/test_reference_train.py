@@ -62,6 +62,7 @@ def _spoken_vqa_samples() -> list[Sample]:
     """Image + a spoken question (a low tone asks the colour, a high tone the shape)."""
     t = np.arange(int(0.3 * AUDIO_SAMPLE_RATE)) / AUDIO_SAMPLE_RATE
     asks = {"color": np.sin(2 * np.pi * 300.0 * t), "shape": np.sin(2 * np.pi * 1500.0 * t)}
+    said = {"color": "WHAT COLOR", "shape": "WHAT SHAPE"}
     out = []
     for i, (color, square) in enumerate([(c, s) for c in COLORS for s in (True, False)] * 3):
         img = _image(color, square)
@@ -69,7 +70,8 @@ def _spoken_vqa_samples() -> list[Sample]:
         for what, wave in asks.items():
             audio = wave.astype(np.float32)
             out.append(Sample(id=f"s{i}{what}", kind=TaskKind.VQA, image=img, audio=audio,
-                              references=(answers[what],)))  # fmt: skip
+                              references=(answers[what],),
+                              meta={"transcript": said[what]}))  # fmt: skip
     return out
 
 
@@ -175,9 +177,14 @@ def test_easyvqa_short_recipe_reproduces(tmp_path):
 
 
 def test_spoken_questions_train_an_audio_question_encoder(tmp_path):
-    res = train(_cfg("gated", steps=60), _spoken_vqa_samples(), TaskKind.VQA)
+    res = train(_cfg("gated", steps=120), _spoken_vqa_samples(), TaskKind.VQA)
     assert res.config["model"]["question"] == "audio"
     assert hasattr(res.model, "speech") and not hasattr(res.model, "text")
+    assert res.model.ctc is not None and res.config["model"]["vocab"][4:] == [
+        "color",
+        "shape",
+        "what",
+    ]
     save(res, tmp_path, "toy")
     model, _ = load_checkpoint(tmp_path / "toy")
     samples = _spoken_vqa_samples()
