@@ -292,6 +292,8 @@ def load_checkpoint(path: Path) -> tuple[nn.Module, dict[str, Any]]:
         # checkpoints written before these options existed
         config["model"].setdefault("regions", False)
         config["model"].setdefault("text_pool", "last")
+        if isinstance(config["model"].get("audio"), dict):  # before the bidirectional encoder
+            config["model"]["audio"].setdefault("bidirectional", False)
     if config.get("arch") == "seed":
         from mmbench.models.seed import SeedConfig, SeedModel
 

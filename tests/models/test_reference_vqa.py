@@ -85,3 +85,18 @@ def test_checkpoint_without_new_options_loads_as_before(tmp_path):
     assert model.cfg.regions is False and model.cfg.text_pool == "last"
     stored = json.loads((tmp_path / "old.json").read_text())
     assert "regions" not in stored["model"]
+
+
+def test_audio_checkpoint_from_before_the_bidirectional_encoder_loads(tmp_path):
+    from mmbench.models.encoders import AudioEncoderConfig
+    from mmbench.models.reference import FusionCaptioner, ReferenceConfig
+
+    audio = AudioEncoderConfig(bidirectional=False)
+    cfg = ReferenceConfig(
+        kind="asr", fusion="gated", width=16, vocab=[*SPECIALS, "hi"], audio=audio
+    )
+    config = {"arch": "reference", "model": cfg.to_json()}
+    del config["model"]["audio"]["bidirectional"]
+    save_checkpoint(FusionCaptioner(cfg), config, tmp_path / "old")
+    model, _ = load_checkpoint(tmp_path / "old")  # strict: a GRU direction mismatch would raise
+    assert model.cfg.audio.bidirectional is False
