@@ -51,6 +51,19 @@ def flops_per_sample(model: Any, samples: Sequence[Any]) -> float | None:
     return counter.get_total_flops() / len(batch)
 
 
+#: the headline score of a task kind, where a run reports several
+PRIMARY_METRICS = ("CIDEr", "vqa_accuracy", "wer")
+
+
+def primary_metric(scores: dict[str, Any]) -> str | None:
+    """The score a comparison ranks by: CIDEr-D for captions, VQA accuracy, WER; else the first.
+
+    >>> primary_metric({"Bleu_1": {}, "CIDEr": {}}), primary_metric({"cer": {}, "wer": {}})
+    ('CIDEr', 'wer')
+    """
+    return next((m for m in PRIMARY_METRICS if m in scores), next(iter(scores), None))
+
+
 def skip_reason(variant: str, task: Task, probe: Sequence[Any], trained: bool) -> str | None:
     """Why ``variant`` cannot be compared on ``task`` (None when it can).
 
@@ -106,7 +119,8 @@ def compare(
             cfg = RunConfig(out_dir=out_dir, data_root=data_root, limit=limit, progress=False)
             run = run_task(spec, task, cfg, model=model)
             rec = run.record
-            metric, score = next(iter(rec["scores"].items()), (None, {}))
+            metric = primary_metric(rec["scores"])
+            score = rec["scores"].get(metric, {}) if metric else {}
             rows.append(
                 CompareRow(
                     task=task.name,

@@ -17,6 +17,7 @@ def test_compare_writes_one_table(tmp_path, capsys):
     rows = json.loads((out / "compare.json").read_text())["rows"]
     pairs = [(r["task"], r["model"]) for r in rows]
     assert pairs == [("easyvqa", "ref-gated"), ("easyvqa", "seed"), ("shapes_caption", "ref-gated")]
+    assert [r["metric"] for r in rows] == ["vqa_accuracy", "vqa_accuracy", "CIDEr"]
     for r in rows:
         assert 0.0 <= r["score"] <= 10.0 and r["n_samples"] == 40
         assert r["parameters"] > 0 and r["flops_per_sample"] > 1e5 and r["samples_per_s"] > 0
