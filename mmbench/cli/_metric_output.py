@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 
+import typer
 from rich.console import Console
 from rich.table import Table
 
 from mmbench.cli._table import format_score
 from mmbench.metrics.base import MetricResult
+
+#: the options every ``mmbench score`` kind shares
+Resamples = Annotated[
+    int, typer.Option("--bootstrap", min=0, help="bootstrap resamples for CIs (0: none)")
+]
+AsJson = Annotated[bool, typer.Option("--json", help="print scores, CIs and signatures as JSON")]
 
 
 def emit(

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from mmbench.cli._metric_output import AsJson, Resamples
+
 
 def score_asr(
     references: Annotated[
@@ -16,12 +18,8 @@ def score_asr(
     normalizer: Annotated[
         str, typer.Option("--normalizer", help="librispeech, english (Whisper's) or none")
     ] = "librispeech",
-    resamples: Annotated[
-        int, typer.Option("--bootstrap", min=0, help="bootstrap resamples for CIs (0: none)")
-    ] = 1000,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="print scores, CIs and signatures as JSON")
-    ] = False,
+    resamples: Resamples = 1000,
+    as_json: AsJson = False,
 ) -> None:
     """Word and character error rates (corpus level) with error counts."""
     from mmbench.cli._errors import CommandError

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from mmbench.cli._metric_output import AsJson, Resamples
+
 
 def score_vqa(
     questions: Annotated[
@@ -21,12 +23,8 @@ def score_vqa(
     rules: Annotated[
         str, typer.Option("--rules", help="2021 (current vqaEval.py) or legacy (pre-2021)")
     ] = "2021",
-    resamples: Annotated[
-        int, typer.Option("--bootstrap", min=0, help="bootstrap resamples for CIs (0: none)")
-    ] = 1000,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="print scores, CIs and signatures as JSON")
-    ] = False,
+    resamples: Resamples = 1000,
+    as_json: AsJson = False,
 ) -> None:
     """VQA accuracy overall, per answer type and per question type."""
     from mmbench.cli._errors import CommandError
