@@ -9,6 +9,10 @@ same single-head attention pooling queried by ``x2`` (:class:`AttentionPool`), t
 the two vectors its own way; ``cross_attention`` is a Transformer cross-attention block in
 which ``x2`` attends to the tokens of ``x1``. So the methods differ only in how they combine.
 
+A decoder queries the same tokens at every step: ``remember(x1, mask1)`` projects them once
+(attention keys, and values for ``cross_attention``) and ``attend(memory, x2)`` does one
+query; ``F(x1, x2, mask1)`` is ``attend(remember(x1, mask1), x2)``.
+
 >>> import torch
 >>> f = build_fusion("gated", d1=8, d2=6, width=4)
 >>> tuple(f(torch.randn(2, 5, 8), torch.randn(2, 6)).shape)
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -49,6 +54,19 @@ def build_fusion(name: str, d1: int, d2: int, width: int) -> Fusion:
     return FUSIONS[name](d1, d2, width)
 
 
+@dataclass(frozen=True)
+class Memory:
+    """The attended tokens with their query-independent projections, computed once."""
+
+    keys: torch.Tensor  # [B, N1, D1] (pooling) or [B, H, N1, Dh] (cross-attention)
+    values: torch.Tensor  # [B, N1, D1] or [B, H, N1, Dh]
+    mask: torch.Tensor | None  # [B, N1], True = a real token
+
+
+def _tokens(x1: torch.Tensor) -> torch.Tensor:
+    return x1[:, None] if x1.dim() == 2 else x1  # [B, N1, D1]
+
+
 class AttentionPool(nn.Module):
     """Single-head dot-product attention of a query vector over tokens -> one context vector."""
 
@@ -57,15 +75,17 @@ class AttentionPool(nn.Module):
         self.query = nn.Linear(d2, d1)
         self.key = nn.Linear(d1, d1)
 
-    def forward(
-        self, x1: torch.Tensor, x2: torch.Tensor, mask1: torch.Tensor | None
-    ) -> torch.Tensor:
+    def remember(self, x1: torch.Tensor, mask1: torch.Tensor | None) -> Memory:
+        return Memory(self.key(x1), x1, mask1)  # keys [B, N1, D1], values = the tokens
+
+    def forward(self, memory: Memory, x2: torch.Tensor) -> torch.Tensor:
         q = self.query(x2)  # [B, D1]
-        scores = (self.key(x1) @ q[:, :, None]).squeeze(2) / math.sqrt(x1.shape[2])  # [B, N1]
-        if mask1 is not None:
-            scores = scores.masked_fill(~mask1, float("-inf"))  # [B, N1]
+        scale = math.sqrt(memory.keys.shape[2])
+        scores = (memory.keys @ q[:, :, None]).squeeze(2) / scale  # [B, N1]
+        if memory.mask is not None:
+            scores = scores.masked_fill(~memory.mask, float("-inf"))  # [B, N1]
         attn = scores.softmax(dim=1)  # [B, N1]
-        return (attn[:, :, None] * x1).sum(dim=1)  # [B, D1]
+        return (attn[:, :, None] * memory.values).sum(dim=1)  # [B, D1]
 
 
 class Fusion(nn.Module):
@@ -81,10 +101,15 @@ class Fusion(nn.Module):
     def forward(
         self, x1: torch.Tensor, x2: torch.Tensor, mask1: torch.Tensor | None = None
     ) -> torch.Tensor:
-        if x1.dim() == 2:
-            x1 = x1[:, None]  # [B, 1, D1]
-        context = self.pool(x1, x2, mask1)  # [B, D1]
-        return self.combine(context, x2)  # [B, D]
+        return self.attend(self.remember(x1, mask1), x2)  # [B, D]
+
+    def remember(self, x1: torch.Tensor, mask1: torch.Tensor | None = None) -> Memory:
+        """Project the tokens ``x1 [B, N1, D1]`` (or one vector ``[B, D1]``) once."""
+        return self.pool.remember(_tokens(x1), mask1)
+
+    def attend(self, memory: Memory, x2: torch.Tensor) -> torch.Tensor:
+        """Fuse the remembered tokens with the query ``x2 [B, D2]`` -> ``[B, D]``."""
+        return self.combine(self.pool(memory, x2), x2)  # [B, D1], [B, D2] -> [B, D]
 
     def combine(self, c: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
@@ -196,14 +221,26 @@ class CrossAttention(Fusion):
         self.norm1, self.norm2 = nn.LayerNorm(width), nn.LayerNorm(width)
         self.ff = nn.Sequential(nn.Linear(width, 2 * width), nn.ReLU(), nn.Linear(2 * width, width))
 
-    def forward(
-        self, x1: torch.Tensor, x2: torch.Tensor, mask1: torch.Tensor | None = None
-    ) -> torch.Tensor:
-        if x1.dim() == 2:
-            x1 = x1[:, None]  # [B, 1, D1]
-        q = self.q(x2)[:, None]  # [B, 1, D]
-        kv = self.kv(x1)  # [B, N1, D]
-        pad = None if mask1 is None else ~mask1  # [B, N1], True = ignore
-        a, _ = self.attn(q, kv, kv, key_padding_mask=pad, need_weights=False)  # [B, 1, D]
-        h = self.norm1(q + a)  # [B, 1, D]
-        return self.norm2(h + self.ff(h))[:, 0]  # [B, D]
+    def remember(self, x1: torch.Tensor, mask1: torch.Tensor | None = None) -> Memory:
+        """Keys and values of every head, projected once: ``[B, H, N1, D / H]`` each."""
+        kv = self.kv(_tokens(x1))  # [B, N1, D]
+        _, w_k, w_v = self.attn.in_proj_weight.chunk(3)  # [D, D] each
+        _, b_k, b_v = self.attn.in_proj_bias.chunk(3)  # [D] each
+        return Memory(
+            self._heads(F.linear(kv, w_k, b_k)), self._heads(F.linear(kv, w_v, b_v)), mask1
+        )
+
+    def attend(self, memory: Memory, x2: torch.Tensor) -> torch.Tensor:
+        """``nn.MultiheadAttention(q, kv, kv)`` with the key and value projections cached."""
+        q = self.q(x2)  # [B, D]
+        w_q, b_q = self.attn.in_proj_weight[: self.width], self.attn.in_proj_bias[: self.width]
+        q_heads = self._heads(F.linear(q, w_q, b_q)[:, None])  # [B, H, 1, D / H]
+        keep = None if memory.mask is None else memory.mask[:, None, None]  # [B, 1, 1, N1]
+        a = F.scaled_dot_product_attention(q_heads, memory.keys, memory.values, attn_mask=keep)
+        a = self.attn.out_proj(a.flatten(1))  # [B, D]
+        h = self.norm1(q + a)  # [B, D]
+        return self.norm2(h + self.ff(h))  # [B, D]
+
+    def _heads(self, x: torch.Tensor) -> torch.Tensor:
+        b, n, _ = x.shape
+        return x.view(b, n, self.attn.num_heads, -1).transpose(1, 2)  # [B, H, N, D / H]

@@ -21,7 +21,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from mmbench.models.fusion import build_fusion
+from mmbench.models.fusion import Memory, build_fusion
 
 PAD, UNK, BOS, EOS = 0, 1, 2, 3
 SPECIALS = ("<pad>", "<unk>", "<bos>", "<eos>")
@@ -81,11 +81,11 @@ class FusionDecoder(nn.Module):
         token: torch.Tensor,
         h: torch.Tensor,
         prev: torch.Tensor,
-        memory: torch.Tensor,
-        mask: torch.Tensor,
+        memory: Memory,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """One token ``[B]`` -> logits ``[B, V]``, the new state and fused vector."""
         h = self.cell(torch.cat([self.embed(token), prev], dim=1), h)  # [B, D]
-        fused = self.fusion(memory, h, mask)  # [B, D]
+        fused = self.fusion.attend(memory, h)  # [B, D]
         return self.out(fused), h, fused  # logits [B, V]
 
     def forward(
@@ -93,9 +93,10 @@ class FusionDecoder(nn.Module):
     ) -> torch.Tensor:
         """Teacher forcing: ``inputs [B, T]`` (BOS + target[:-1]) -> logits ``[B, T, V]``."""
         h, prev = self.start(pooled)  # [B, D] each
+        remembered = self.fusion.remember(memory, mask)  # projected once, queried every step
         logits = []
         for t in range(inputs.shape[1]):
-            step_logits, h, prev = self.step(inputs[:, t], h, prev, memory, mask)  # [B, V]
+            step_logits, h, prev = self.step(inputs[:, t], h, prev, remembered)  # [B, V]
             logits.append(step_logits)
         return torch.stack(logits, dim=1)  # [B, T, V]
 
@@ -110,11 +111,12 @@ class FusionDecoder(nn.Module):
         """Most likely token at each step until EOS or ``max_len``; ids without BOS/EOS."""
         pooled = _masked_mean(memory, mask) if pooled is None else pooled  # [B, Dm]
         h, prev = self.start(pooled)
+        remembered = self.fusion.remember(memory, mask)
         token = torch.full((memory.shape[0],), BOS, dtype=torch.long, device=memory.device)  # [B]
         out = torch.full((memory.shape[0], max_len), EOS, dtype=torch.long, device=memory.device)
         done = torch.zeros(memory.shape[0], dtype=torch.bool, device=memory.device)  # [B]
         for t in range(max_len):
-            logits, h, prev = self.step(token, h, prev, memory, mask)  # [B, V]
+            logits, h, prev = self.step(token, h, prev, remembered)  # [B, V]
             token = logits.argmax(dim=1).masked_fill(done, EOS)  # [B]
             out[:, t] = token
             done |= token == EOS
@@ -136,6 +138,7 @@ class FusionDecoder(nn.Module):
         pooled = _masked_mean(memory, mask) if pooled is None else pooled  # [B, Dm]
         memory, mask = memory.repeat_interleave(k, 0), mask.repeat_interleave(k, 0)  # [B*k, ...]
         h, prev = self.start(pooled.repeat_interleave(k, 0))  # [B*k, D]
+        remembered = self.fusion.remember(memory, mask)  # [B*k, ...]
         token = torch.full((b * k,), BOS, dtype=torch.long, device=memory.device)  # [B*k]
         scores = torch.full((b, k), float("-inf"), device=memory.device)  # [B, k]
         scores[:, 0] = 0.0  # all beams start identical: keep one
@@ -146,7 +149,7 @@ class FusionDecoder(nn.Module):
         only_eos[EOS] = 0.0  # a finished beam continues with EOS at no cost
         rows = torch.arange(b, device=memory.device)[:, None] * k  # [B, 1]
         for _ in range(max_len):
-            logits, h, prev = self.step(token, h, prev, memory, mask)  # [B*k, V]
+            logits, h, prev = self.step(token, h, prev, remembered)  # [B*k, V]
             logp = logits.log_softmax(dim=1).view(b, k, v)  # [B, k, V]
             logp = torch.where(finished[..., None], only_eos, logp)  # [B, k, V]
             top, idx = (scores[..., None] + logp).view(b, k * v).topk(k, dim=1)  # [B, k]

@@ -76,6 +76,32 @@ def test_output_depends_on_both_inputs(name):
     assert not torch.allclose(base, f(x1, x2 + 1.0))
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_remembered_tokens_answer_every_query(name):
+    torch.manual_seed(0)
+    f = build_fusion(name, 6, 5, 4).eval()
+    x1 = torch.randn(2, 4, 6)
+    mask = torch.tensor([[True, True, True, False], [True, True, True, True]])
+    memory = f.remember(x1, mask)  # projected once, as a decoder does
+    for _ in range(3):
+        x2 = torch.randn(2, 5)
+        torch.testing.assert_close(f.attend(memory, x2), f(x1, x2, mask))
+
+
+@pytest.mark.parametrize("training", [False, True])
+def test_cross_attention_equals_torch_multihead_attention(training):
+    torch.manual_seed(0)
+    f = build_fusion("cross_attention", 6, 5, 8).train(training)
+    x1, x2 = torch.randn(3, 7, 6), torch.randn(3, 5)
+    mask = torch.ones(3, 7, dtype=torch.bool)
+    mask[0, 4:] = False
+    q, kv = f.q(x2)[:, None], f.kv(x1)  # [B, 1, D], [B, N, D]
+    a, _ = f.attn(q, kv, kv, key_padding_mask=~mask, need_weights=False)
+    h = f.norm1(q + a)
+    expected = f.norm2(h + f.ff(h))[:, 0]
+    torch.testing.assert_close(f(x1, x2, mask), expected)
+
+
 def test_unknown_fusion_lists_known():
     with pytest.raises(KeyError, match="gated"):
         build_fusion("nope", 2, 2, 2)
