@@ -8,7 +8,10 @@ reason in ``na``.
 FLOPs are counted by ``torch.utils.flop_counter.FlopCounterMode`` while the adapter's
 ``predict`` runs on one real batch, so preprocessing, ``generate`` loops and heads are all
 included; a multiply-add counts 2. It counts matmul, convolution and attention kernels
-(elementwise ops, norms and activations are not counted), which is what dominates. On a
+(elementwise ops, norms and activations are not counted), which is what dominates. torch's
+counter knows the CUDA attention kernels only; mmbench adds the CPU one
+(``_scaled_dot_product_flash_attention_for_cpu``, what ``F.scaled_dot_product_attention`` and
+``nn.MultiheadAttention`` run on CPU) with the same formula, so CPU and GPU counts agree. On a
 ``torch.compile``'d model, counting resets dynamo afterwards (a compiled module first run
 under the counter would otherwise stay eager), so the next call compiles again.
 
@@ -82,7 +85,7 @@ def count_flops(model: Any, call: Callable[[], Any], batch_size: int) -> tuple[A
     from torch.utils.flop_counter import FlopCounterMode
 
     compiled_before = "torch._dynamo" in sys.modules
-    counter = FlopCounterMode(display=False)
+    counter = FlopCounterMode(display=False, custom_mapping=_extra_formulas())
     with counter:
         result = call()
     if compiled_before:
@@ -96,6 +99,18 @@ def count_flops(model: Any, call: Callable[[], Any], batch_size: int) -> tuple[A
         "batch_size": batch_size,
         "na": None,
     }
+
+
+def _extra_formulas() -> dict[Any, Callable[..., int]]:
+    """FLOP formulas for kernels ``FlopCounterMode`` does not know (CPU attention)."""
+    import torch
+    from torch.utils.flop_counter import sdpa_flop_count
+
+    def attention(query: Any, key: Any, value: Any, *args: Any, **kwargs: Any) -> int:
+        return sdpa_flop_count(query, key, value)  # shapes [B, H, S, D]: 2 matmuls
+
+    cpu = getattr(torch.ops.aten, "_scaled_dot_product_flash_attention_for_cpu", None)
+    return {} if cpu is None else {cpu: attention}
 
 
 def apply_dtype(model: Any, device: str, dtype: str) -> str:

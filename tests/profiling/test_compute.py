@@ -57,6 +57,31 @@ def test_flops_of_conv_model_follow_the_conv_formula(samples):
     assert flops["parameters"] == (8 * 27 + 8) + (8 * 8 + 8)
 
 
+class Attention(torch.nn.Module):
+    """One query per sample attends to 10 tokens, 4 heads of 8: no projections."""
+
+    def forward(self, x):
+        q, kv = x[:, :, :1], x  # [B, 4, 1, 8], [B, 4, 10, 8]
+        return torch.nn.functional.scaled_dot_product_attention(q, kv, kv)
+
+
+def test_cpu_attention_kernel_flops_are_counted():
+    module = Attention()
+
+    class Model:
+        name = "attention"
+
+        def torch_module(self):
+            return module
+
+        def predict(self, samples):
+            return module(torch.randn(len(samples), 4, 10, 8))
+
+    _, flops = count_flops(Model(), lambda: Model().predict([0, 1, 2]), 3)
+    # scores q k^T and the weighted sum of values: 2 matmuls of 1 x 10 x 8 per head
+    assert flops["per_sample"] == 2 * (2 * 4 * 1 * 10 * 8)
+
+
 def test_non_torch_model_says_why():
     class Plain:
         name = "plain"
