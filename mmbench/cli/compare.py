@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from mmbench.profiling import DEFAULT_WARMUP
+
 
 def compare(
     fusion: list[str] = typer.Option(  # noqa: B008
@@ -20,6 +22,9 @@ def compare(
     steps: int = typer.Option(2000, "--steps", min=1, help="with --train: optimizer steps"),
     seed: int = typer.Option(0, "--seed", help="with --train: random seed"),
     width: int = typer.Option(64, "--width", min=4, help="with --train: model width"),
+    warmup: int = typer.Option(
+        DEFAULT_WARMUP, "--warmup", min=0, help="batches excluded from samples/s (still scored)"
+    ),
 ) -> None:
     """Evaluate ref-<fusion> models (shipped weights, or --train) and print one table."""
     from rich.console import Console
@@ -41,7 +46,9 @@ def compare(
     tasks = [load_task(t) for t in task or []] + (load_suite(suite) if suite else [])
     console = Console(log_path=False)
     train_cfg = {"steps": steps, "seed": seed, "width": width} if train else None
-    rows = run_compare(variants, tasks, out, data_root, limit, train_cfg, log=console.log)
+    rows = run_compare(
+        variants, tasks, out, data_root, limit, train_cfg, log=console.log, warmup=warmup
+    )
     console.print(Markdown(markdown(rows)))
     console.print(f"tables: {out / 'compare.md'}, {out / 'compare.csv'}, {out / 'compare.json'}")
 

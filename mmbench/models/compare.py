@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mmbench.adapters.base import ModelContext, build_model
+from mmbench.profiling import DEFAULT_WARMUP
 from mmbench.results import write_json_atomic, write_text_atomic
 from mmbench.tasks import Task
 
@@ -89,12 +90,14 @@ def compare(
     limit: int | None = None,
     train_cfg: dict[str, Any] | None = None,
     log: Callable[[str], None] = lambda _: None,
+    warmup: int = DEFAULT_WARMUP,
 ) -> list[CompareRow]:
     """Evaluate ``ref-<variant>`` (``seed`` for ``"seed"``) on each task; write the tables.
 
     ``train_cfg`` (TrainConfig fields but task/fusion): train every variant first with that
     same budget and evaluate the fresh weights instead of the shipped ones. Pairs that cannot
-    run (see :func:`skip_reason`) are logged and left out of the table.
+    run (see :func:`skip_reason`) are logged and left out of the table. ``warmup``: batches
+    excluded from samples/s, as in ``mmbench run`` (a small test split needs fewer).
     """
     from mmbench.runner import RunConfig, run_task
 
@@ -116,7 +119,9 @@ def compare(
                 spec = f"{name}:{res.weights}"
             model = build_model(spec, ModelContext(task, data_root, "cpu"))
             log(f"evaluating {spec} on {task.name}")
-            cfg = RunConfig(out_dir=out_dir, data_root=data_root, limit=limit, progress=False)
+            cfg = RunConfig(
+                out_dir=out_dir, data_root=data_root, limit=limit, progress=False, warmup=warmup
+            )
             run = run_task(spec, task, cfg, model=model)
             rec = run.record
             metric = primary_metric(rec["scores"])

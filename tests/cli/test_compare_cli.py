@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from pathlib import Path
 
 from mmbench.cli import main
 
@@ -28,6 +29,17 @@ def test_compare_writes_one_table(tmp_path, capsys):
     printed = " ".join(capsys.readouterr().out.split())
     assert "ref-gated" in printed
     assert "seed skipped on shapes_caption: it answers written questions only" in printed
+
+
+def test_compare_warmup_sets_the_timed_batches(tmp_path):
+    out = tmp_path / "cmp"
+    code = main(["compare", "--fusion", "concat", "--task", "easyvqa", "--limit", "40",
+                 "--warmup", "0", "--out", str(out)])  # fmt: skip
+    assert code == 0
+    (row,) = json.loads((out / "compare.json").read_text())["rows"]
+    profile = json.loads(Path(row["results"]).read_text())["profile"]
+    assert profile["warmup_batches"] == 0  # all 2 batches of 32 timed (default: 1 of them)
+    assert profile["samples_per_s"] == row["samples_per_s"]
 
 
 def test_compare_rejects_unknown_fusion(tmp_path):
