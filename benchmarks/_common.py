@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import platform
 import sys
+import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -19,6 +21,16 @@ def machine() -> str:
         f"{cpu_model()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}, "
         f"python {platform.python_version()}"
     )
+
+
+def best_of(fn: Callable[[], object], repeat: int) -> float:
+    """The fastest of ``repeat`` wall-clock timings of ``fn()``, in seconds."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
 
 
 def append_results(title: str, body: str) -> None:

@@ -17,12 +17,12 @@ Measured per shipped checkpoint of ``shapes_caption`` and ``spoken_shapes``:
 from __future__ import annotations
 
 import argparse
-import time
 from typing import Any
 
 import torch
 from torch import nn
 
+from benchmarks._common import best_of
 from benchmarks.results_md import write_section
 from mmbench.adapters.reference import load_reference, shipped_checkpoint, shipped_tasks
 from mmbench.models.encoders import images_to_tensor, waves_to_tensor
@@ -45,15 +45,6 @@ class PerStep(nn.Module):
     def attend(self, memory: Any, x2: torch.Tensor) -> torch.Tensor:
         tokens, mask = memory
         return self.inner(tokens, x2, mask)  # [B, D]
-
-
-def _best(fn: Any, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def _media(model: Any, samples: list) -> tuple[torch.Tensor, ...]:
@@ -80,11 +71,11 @@ def measure(task: str, fusion: str, samples: list, repeat: int) -> dict[str, Any
     for label, module in modes:
         decoder.fusion = module
         texts[label] = model.predict(samples)
-        row[f"predict_{label}"] = _best(lambda: model.predict(samples), repeat)
+        row[f"predict_{label}"] = best_of(lambda: model.predict(samples), repeat)
     model.module.train()  # last: BatchNorm statistics move
     for label, module in modes:
         decoder.fusion = module
-        row[f"train_{label}"] = _best(lambda: _train_step(model.module, media), repeat)
+        row[f"train_{label}"] = best_of(lambda: _train_step(model.module, media), repeat)
     row["same_texts"] = texts["per_step"] == texts["cached"]
     return row
 

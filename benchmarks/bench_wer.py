@@ -9,11 +9,11 @@ punctuation, substitutions, deletions, insertions). Times: best of 9 runs (share
 from __future__ import annotations
 
 import random
-import time
 
 import jiwer
 from whisper_normalizer.english import EnglishTextNormalizer
 
+from benchmarks._common import best_of
 from mmbench.metrics.base import get_metric
 from mmbench.metrics.bootstrap import confidence_intervals
 from mmbench.normalize import get_normalizer
@@ -46,23 +46,14 @@ def corpus(n: int = 2620, seed: int = 0) -> tuple[list[str], list[str]]:
     return refs, hyps
 
 
-def best(fn, repeat: int = 9) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
-
-
 def main() -> None:
     refs, hyps = corpus()
     print(f"n={len(refs)} utterances, {sum(len(r.split()) for r in refs)} reference words")
-    raw = best(lambda: jiwer.wer(refs, hyps))
+    raw = best_of(lambda: jiwer.wer(refs, hyps), 9)
     print(f"jiwer.wer on raw texts (every case mismatch an error): {raw * 1000:.1f} ms")
     norm = get_normalizer("librispeech")
     refs_n, hyps_n = [norm(r) for r in refs], [norm(h) for h in hyps]
-    bare = best(lambda: jiwer.wer(refs_n, hyps_n))
+    bare = best_of(lambda: jiwer.wer(refs_n, hyps_n), 9)
     print(f"bare jiwer.wer on the same texts already normalized: {bare * 1000:.1f} ms")
     for name in ("none", "librispeech", "english"):
         metric = get_metric("wer", normalizer=name)
@@ -71,18 +62,18 @@ def main() -> None:
             english.cache_clear()  # cold: no normalization reused between runs
             return m.score(m.stats(hyps, refs))
 
-        secs = best(run)
+        secs = best_of(run, 9)
         value = run()["wer"]
         print(
             f"mmbench wer norm={name} (normalization included): {secs * 1000:.1f} ms "
             f"({secs / bare:.2f}x bare jiwer), WER {value:.4f}"
         )
     whisper = EnglishTextNormalizer()  # the peer: the package used directly, then jiwer
-    peer = best(lambda: jiwer.wer([whisper(r) for r in refs], [whisper(h) for h in hyps]))
+    peer = best_of(lambda: jiwer.wer([whisper(r) for r in refs], [whisper(h) for h in hyps]), 9)
     print(f"peer for norm=english: whisper-normalizer + jiwer.wer: {peer * 1000:.1f} ms")
     metric = get_metric("wer", normalizer="librispeech")
     stats = metric.stats(hyps, refs)
-    ci = best(lambda: confidence_intervals(metric, stats, n_resamples=1000), repeat=3)
+    ci = best_of(lambda: confidence_intervals(metric, stats, n_resamples=1000), 3)
     print(f"1000-resample bootstrap CI of WER: {ci * 1000:.1f} ms")
 
 
