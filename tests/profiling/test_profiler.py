@@ -75,10 +75,12 @@ def test_no_audio_means_null_audio():
     assert p.summary()["audio"] is None
 
 
-def test_plan_keeps_at_least_one_measured_batch():
+def test_plan_measures_at_least_half_of_the_batches():
     p = Profiler(warmup=10)
-    assert p.plan(4) == 3
+    assert p.plan(4) == 2
+    assert p.plan(7) == 3  # 100 samples in batches of 16: 4 measured, not only the last
     assert p.plan(1) == 0
+    assert p.plan(21) == 10
     assert p.plan(50) == 10
     with pytest.raises(ValueError, match="warmup"):
         Profiler(warmup=-1)
