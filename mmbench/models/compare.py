@@ -124,6 +124,9 @@ def compare(
             )
             run = run_task(spec, task, cfg, model=model)
             rec = run.record
+            if rec["profile"].get("samples_per_s") is None:
+                log(f"{name} on {task.name}: every prediction was resumed from {out_dir}, none "
+                    "timed; samples/s needs a fresh --out")  # fmt: skip
             metric = primary_metric(rec["scores"])
             score = rec["scores"].get(metric, {}) if metric else {}
             rows.append(

@@ -42,6 +42,17 @@ def test_compare_warmup_sets_the_timed_batches(tmp_path):
     assert profile["samples_per_s"] == row["samples_per_s"]
 
 
+def test_compare_rerun_into_the_same_folder_says_why_speed_is_missing(tmp_path, capsys):
+    args = ["compare", "--fusion", "concat", "--task", "easyvqa", "--limit", "40"]
+    assert main([*args, "--out", str(tmp_path)]) == 0
+    capsys.readouterr()
+    assert main([*args, "--out", str(tmp_path)]) == 0
+    (row,) = json.loads((tmp_path / "compare.json").read_text())["rows"]
+    assert row["samples_per_s"] is None and row["n_samples"] == 40  # scores kept
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "every prediction was resumed" in printed and "fresh --out" in printed
+
+
 def test_compare_rejects_unknown_fusion(tmp_path):
     assert main(["compare", "--fusion", "nope", "--task", "easyvqa", "--out", str(tmp_path)]) == 2
 
