@@ -27,6 +27,7 @@ from benchmarks.results_md import write_section
 from mmbench.adapters.reference import load_reference, shipped_checkpoint, shipped_tasks
 from mmbench.models.encoders import images_to_tensor, waves_to_tensor
 from mmbench.models.fusion import FUSIONS
+from mmbench.profiling.compute import count_flops
 from mmbench.tasks import load_task
 
 TASKS = ("shapes_caption", "spoken_shapes")
@@ -60,7 +61,7 @@ def _train_step(module: nn.Module, media: tuple[torch.Tensor, ...]) -> None:
     module(media, inputs).sum().backward()
 
 
-def measure(task: str, fusion: str, samples: list, repeat: int) -> dict[str, Any]:
+def measure(task: str, fusion: str, samples: list, repeat: int, batch: int) -> dict[str, Any]:
     model = load_reference(shipped_checkpoint(fusion, task), f"ref-{fusion}")
     decoder = model.module.decoder
     cached = decoder.fusion
@@ -71,6 +72,8 @@ def measure(task: str, fusion: str, samples: list, repeat: int) -> dict[str, Any
     for label, module in modes:
         decoder.fusion = module
         texts[label] = model.predict(samples)
+        flops = count_flops(model, lambda: model.predict(samples[:batch]), batch)[1]
+        row[f"mflops_{label}"] = flops["per_sample"] / 1e6
         row[f"predict_{label}"] = best_of(lambda: model.predict(samples), repeat)
     model.module.train()  # last: BatchNorm statistics move
     for label, module in modes:
@@ -82,13 +85,14 @@ def measure(task: str, fusion: str, samples: list, repeat: int) -> dict[str, Any
 
 def table(rows: list[dict[str, Any]], n: int) -> str:
     lines = [
-        f"| task | fusion | predict {n} (s), per step | cached | speed-up | "
-        "train step, batch 32 (s), per step | cached | speed-up | same texts |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---|",
+        f"| task | fusion | MFLOPs / sample, per step | cached | predict {n} (s), per step | "
+        "cached | speed-up | train step, batch 32 (s), per step | cached | speed-up | same texts |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['task']} | `{r['fusion']}` | {r['predict_per_step']:.3f} | "
+            f"| {r['task']} | `{r['fusion']}` | {r['mflops_per_step']:.1f} | "
+            f"{r['mflops_cached']:.1f} | {r['predict_per_step']:.3f} | "
             f"{r['predict_cached']:.3f} | {r['predict_per_step'] / r['predict_cached']:.2f}x | "
             f"{r['train_per_step']:.3f} | {r['train_cached']:.3f} | "
             f"{r['train_per_step'] / r['train_cached']:.2f}x | {r['same_texts']} |"
@@ -105,13 +109,17 @@ def main() -> None:
     torch.set_num_threads(1)
     rows = []
     for task in TASKS:
-        samples = list(load_task(task).samples(split="test"))[: args.limit]
+        spec = load_task(task)
+        samples = list(spec.samples(split="test"))[: args.limit]
         for fusion in sorted(FUSIONS):
             if task in shipped_tasks(fusion):
-                rows.append(measure(task, fusion, samples, args.repeat))
+                batch = spec.defaults.get("batch_size", 16)
+                rows.append(measure(task, fusion, samples, args.repeat, batch))
                 print(table(rows[-1:], args.limit).splitlines()[-1], flush=True)
     body = table(rows, args.limit) + (
-        "\n\nBest of --repeat timings, 1 torch thread, shipped weights. predict: "
+        "\n\nBest of --repeat timings, 1 torch thread, shipped weights. MFLOPs: "
+        "`count_flops` on the task's first batch (its default batch size), as `mmbench run` "
+        "counts them. predict: "
         "`ReferenceModel.predict` on the first --limit test samples (media decoding, encoder, "
         "beam 3); train step: teacher-forced forward + backward of the whole model on 32 of "
         "them with 12 target tokens. per step: every decoder step projects the memory again "

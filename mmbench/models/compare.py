@@ -2,9 +2,10 @@
 
 For each fusion method (and the ``seed`` model) and each task: shipped weights (or weights
 trained under an equal budget with ``train=True``) are evaluated with
-:func:`mmbench.runner.run_task`; parameters come from the model, FLOPs per sample from
-:class:`torch.utils.flop_counter.FlopCounterMode` on one batch, throughput from the run's
-profile. The table is written atomically as JSON, CSV and Markdown.
+:func:`mmbench.runner.run_task`; parameters, FLOPs per sample and throughput come from the
+run's results record (FLOPs counted on the task's first batch, see
+:mod:`mmbench.profiling.compute`), so the table and ``mmbench run`` agree. The table is
+written atomically as JSON, CSV and Markdown.
 """
 
 from __future__ import annotations
@@ -37,19 +38,6 @@ class CompareRow:
     samples_per_s: float | None
     n_samples: int
     results: str
-
-
-def flops_per_sample(model: Any, samples: Sequence[Any]) -> float | None:
-    """FLOPs of ``model.predict`` on ``samples`` (decoded) divided by their number."""
-    import torch
-    from torch.utils.flop_counter import FlopCounterMode
-
-    if not samples or getattr(model, "module", None) is None:
-        return None
-    batch = [s.decoded() for s in samples]
-    with FlopCounterMode(display=False) as counter, torch.inference_mode():
-        model.predict(batch)
-    return counter.get_total_flops() / len(batch)
 
 
 #: the headline score of a task kind, where a run reports several
@@ -126,7 +114,7 @@ def compare(
             rec = run.record
             if rec["profile"].get("samples_per_s") is None:
                 log(f"{name} on {task.name}: every prediction was resumed from {out_dir}, none "
-                    "timed; samples/s needs a fresh --out")  # fmt: skip
+                    "timed or counted; samples/s and FLOPs need a fresh --out")  # fmt: skip
             metric = primary_metric(rec["scores"])
             score = rec["scores"].get(metric, {}) if metric else {}
             rows.append(
@@ -138,7 +126,7 @@ def compare(
                     score=score.get("value"),
                     ci95=score.get("ci95"),
                     parameters=rec["model"]["parameters"],
-                    flops_per_sample=flops_per_sample(model, probe),
+                    flops_per_sample=(rec["profile"].get("flops") or {}).get("per_sample"),
                     samples_per_s=rec["profile"].get("samples_per_s"),
                     n_samples=rec["n_samples"],
                     results=str(run.path),
