@@ -2,8 +2,10 @@
 
 Each picks the weights shipped for the task being run (``mmbench/models/weights/
 <task>-<fusion>.safetensors`` + its ``.json`` config); ``ref-gated:PATH`` loads a checkpoint
-written by ``mmbench train`` instead (``PATH`` with or without ``.safetensors``). Weights load
-with safetensors only. The torch module is exposed as ``.module`` (for FLOP counting).
+written by ``mmbench train`` instead (``PATH`` with or without ``.safetensors``), and ``ref:PATH``
+loads any such checkpoint, whatever its fusion (your own ``pkg.module:Class`` included; it is
+named ``ref-Class``). Weights load with safetensors only. The torch module is exposed as
+``.module`` (for FLOP counting).
 
 Importing this module does not import torch; building a model does.
 
@@ -34,6 +36,22 @@ FUSION_NAMES = (
     "cross_attention",
 )
 FUSION_MODELS = tuple(f"ref-{f}" for f in FUSION_NAMES)
+
+
+def fusion_label(fusion: str) -> str:
+    """The fusion's short name in model and file names; your own ``pkg.mod:Class`` -> ``Class``.
+
+    >>> fusion_label("gated"), fusion_label("mypkg.fusions:Hadamard")
+    ('gated', 'Hadamard')
+    """
+    return fusion.rpartition(":")[2]
+
+
+def model_name(fusion: str) -> str:
+    """``ref-<label>`` for a fusion method, ``seed`` for the seed model."""
+    return "seed" if fusion == "seed" else f"ref-{fusion_label(fusion)}"
+
+
 MODALITIES = {
     "vqa": (Modality.IMAGE, Modality.TEXT),
     "spoken_vqa": (Modality.IMAGE, Modality.AUDIO),
@@ -166,4 +184,14 @@ def _factory(variant: str) -> Any:
 
 
 for _variant in (*FUSION_NAMES, "seed"):
-    MODELS.register("seed" if _variant == "seed" else f"ref-{_variant}")(_factory(_variant))
+    MODELS.register(model_name(_variant))(_factory(_variant))
+
+
+@MODELS.register("ref")
+def _any_checkpoint(ctx: ModelContext) -> ReferenceModel:
+    """Any checkpoint written by `mmbench train` (your own fusion method included): `ref:PATH`."""
+    if not ctx.arg:
+        raise ValueError("ref needs a checkpoint: --model ref:PATH (written by mmbench train)")
+    ref = load_reference(ctx.arg, "ref")
+    ref.name = model_name(ref.config["recipe"]["fusion"])  # ref-<label>, or seed
+    return ref.to(ctx.device) if ctx.device != "cpu" else ref

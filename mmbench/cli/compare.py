@@ -11,7 +11,7 @@ from mmbench.profiling import DEFAULT_WARMUP
 
 def compare(
     fusion: list[str] = typer.Option(  # noqa: B008
-        ["all"], "--fusion", "-f", help="fusion method(s), 'seed', or 'all'"
+        ["all"], "--fusion", "-f", help="fusion method(s), 'seed', 'all', or pkg.module:Class"
     ),
     task: list[str] = typer.Option(None, "--task", "-t", help="task name (repeatable)"),  # noqa: B008
     suite: str = typer.Option(None, "--suite", "-s", help="a suite name"),
@@ -30,19 +30,14 @@ def compare(
     from rich.console import Console
     from rich.markdown import Markdown
 
-    from mmbench.adapters.reference import FUSION_NAMES
+    from mmbench.cli._fusions import fusion_variants
     from mmbench.models.compare import compare as run_compare
     from mmbench.models.compare import markdown
     from mmbench.tasks import load_suite, load_task
 
     if not task and not suite:
         raise typer.BadParameter("give --task NAME (repeatable) or --suite NAME")
-    variants = [*FUSION_NAMES, "seed"] if "all" in fusion else list(fusion)
-    from mmbench.registry import UnknownNameError
-
-    for v in variants:
-        if v not in (*FUSION_NAMES, "seed"):
-            raise UnknownNameError("fusion", v, [*FUSION_NAMES, "seed", "all"])
+    variants = fusion_variants(fusion)
     tasks = [load_task(t) for t in task or []] + (load_suite(suite) if suite else [])
     console = Console(log_path=False)
     train_cfg = {"steps": steps, "seed": seed, "width": width} if train else None

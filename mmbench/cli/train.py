@@ -8,11 +8,11 @@ from pathlib import Path
 
 import typer
 
-ALL = "all"
-
 
 def train(
-    fusion: str = typer.Option(..., "--fusion", "-f", help="a fusion method, 'seed', or 'all'"),
+    fusion: str = typer.Option(
+        ..., "--fusion", "-f", help="a fusion method, 'seed', 'all', or pkg.module:Class"
+    ),
     task: str = typer.Option(..., "--task", "-t", help="task name (its reader gives split=train)"),
     steps: int = typer.Option(2000, "--steps", min=1, help="optimizer steps"),
     seed: int = typer.Option(0, "--seed", help="random seed (init, data order, validation split)"),
@@ -33,18 +33,13 @@ def train(
     """Train, save safetensors weights + config JSON + training card, evaluate the checkpoint."""
     from rich.console import Console
 
-    from mmbench.adapters.reference import FUSION_NAMES
+    from mmbench.cli._fusions import ALL, fusion_variants
     from mmbench.models.train import TrainConfig, train_task
 
     console = Console()
-    variants = [*FUSION_NAMES, "seed"] if fusion == ALL else [fusion]
+    variants = fusion_variants([fusion])
     if fusion == ALL and not _written_vqa(task, data_root):
         variants.remove("seed")  # the seed model answers written questions only
-    from mmbench.registry import UnknownNameError
-
-    for v in variants:
-        if v not in (*FUSION_NAMES, "seed"):
-            raise UnknownNameError("fusion", v, [*FUSION_NAMES, "seed", "all"])
     for v in variants:
         cfg = TrainConfig(
             task=task, fusion=v, steps=steps, seed=seed, width=width, batch_media=batch_media,

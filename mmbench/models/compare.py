@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mmbench.adapters.base import ModelContext, build_model
+from mmbench.adapters.reference import FUSION_NAMES, model_name
 from mmbench.profiling import DEFAULT_WARMUP
 from mmbench.results import write_json_atomic, write_text_atomic
 from mmbench.tasks import Task
@@ -62,7 +63,7 @@ def skip_reason(variant: str, task: Task, probe: Sequence[Any], trained: bool) -
     from mmbench.adapters.reference import shipped_tasks
     from mmbench.types import TaskKind
 
-    name = "seed" if variant == "seed" else f"ref-{variant}"
+    name = model_name(variant)
     if variant == "seed" and (task.kind is not TaskKind.VQA or any(s.text is None for s in probe)):
         return f"{name} skipped on {task.name}: it answers written questions only"
     if not trained and task.name not in shipped_tasks(variant):
@@ -97,14 +98,14 @@ def compare(
             if reason is not None:
                 log(reason)
                 continue
-            name = "seed" if variant == "seed" else f"ref-{variant}"
-            spec = name
+            name = spec = model_name(variant)
             if train_cfg is not None:
                 from mmbench.models.train import TrainConfig, train_task
 
                 cfg = TrainConfig(task=task.name, fusion=variant, **train_cfg)
                 res = train_task(cfg, Path(out_dir) / "weights", data_root, test=False, log=log)
-                spec = f"{name}:{res.weights}"
+                registered = variant == "seed" or variant in FUSION_NAMES
+                spec = f"{name if registered else 'ref'}:{res.weights}"  # ref: any checkpoint
             model = build_model(spec, ModelContext(task, data_root, "cpu"))
             log(f"evaluating {spec} on {task.name}")
             cfg = RunConfig(

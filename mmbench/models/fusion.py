@@ -19,10 +19,15 @@ query; ``F(x1, x2, mask1)`` is ``attend(remember(x1, mask1), x2)``.
 (2, 4)
 >>> sorted(FUSIONS)
 ['bilinear', 'concat', 'conv', 'cross_attention', 'gated', 'recurrent', 'weighted_sum']
+
+Your own method: subclass :class:`Fusion` and implement ``combine`` (or ``remember`` and
+``attend`` for attention of your own), then name it ``"pkg.module:Class"`` wherever a fusion
+name goes (``mmbench train --fusion``, ``mmbench compare --fusion``); see :func:`resolve_fusion`.
 """
 
 from __future__ import annotations
 
+import importlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,11 +52,33 @@ def register_fusion(name: str) -> Callable[[type[Fusion]], type[Fusion]]:
     return add
 
 
+def resolve_fusion(name: str) -> type[Fusion]:
+    """The class of fusion ``name``: a registered method, or ``"pkg.module:Class"``, a
+    :class:`Fusion` subclass of your own, imported on use (a checkpoint trained with it stores
+    the same string, so it loads wherever that module imports).
+
+    >>> resolve_fusion("gated").__name__, resolve_fusion("mmbench.models.fusion:Gated").name
+    ('Gated', 'gated')
+    """
+    if name in FUSIONS:
+        return FUSIONS[name]
+    module, sep, attr = name.partition(":")
+    if not sep:
+        known = ", ".join(sorted(FUSIONS))
+        raise KeyError(f"unknown fusion {name!r}; known fusions: {known}, or pkg.module:Class")
+    try:
+        cls = getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError) as exc:
+        raise KeyError(f"fusion {name!r}: cannot import {attr!r} from {module!r}: {exc}") from None
+    if not (isinstance(cls, type) and issubclass(cls, Fusion)):
+        raise TypeError(f"fusion {name!r} is not a subclass of mmbench.models.fusion.Fusion")
+    return cls
+
+
 def build_fusion(name: str, d1: int, d2: int, width: int) -> Fusion:
-    """Instantiate fusion ``name`` for inputs of widths ``d1``, ``d2`` and output ``width``."""
-    if name not in FUSIONS:
-        raise KeyError(f"unknown fusion {name!r}; known fusions: {', '.join(sorted(FUSIONS))}")
-    return FUSIONS[name](d1, d2, width)
+    """Instantiate fusion ``name`` (see :func:`resolve_fusion`) for inputs of widths ``d1``,
+    ``d2`` and output ``width``."""
+    return resolve_fusion(name)(d1, d2, width)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mmbench.adapters.reference import fusion_label, model_name
 from mmbench.models.encoders import images_to_tensor, waves_to_tensor
 from mmbench.models.heads import BOS, EOS, PAD, SPECIALS
 from mmbench.models.reference import (
@@ -70,7 +71,7 @@ class TrainConfig:
 
     @property
     def name(self) -> str:
-        return f"{self.task}-{self.fusion}"
+        return f"{self.task}-{fusion_label(self.fusion)}"
 
 
 @dataclass
@@ -360,7 +361,7 @@ def _train(
     model.eval()
     validation = evaluate(model, val_data, config) if val_data.n_media else {}
     card = {
-        "model": f"ref-{cfg.fusion}" if cfg.fusion != "seed" else "seed",
+        "model": model_name(cfg.fusion),
         "task": cfg.task,
         "arch": config["arch"],
         "fusion": cfg.fusion,

@@ -6,6 +6,8 @@ import csv
 import json
 from pathlib import Path
 
+import pytest
+
 from mmbench.cli import main
 
 
@@ -51,6 +53,55 @@ def test_compare_rerun_into_the_same_folder_says_why_speed_is_missing(tmp_path, 
     assert row["samples_per_s"] is None and row["n_samples"] == 40  # scores kept
     printed = " ".join(capsys.readouterr().out.split())
     assert "every prediction was resumed" in printed and "fresh --out" in printed
+
+
+OWN = "tests.fixtures.fusions:Hadamard"
+
+
+def test_your_own_fusion_trains_runs_and_compares(tmp_path, capsys):
+    """Train it, evaluate the checkpoint with ``ref:PATH``, compare it with a shipped method."""
+    budget = ["--steps", "3", "--limit", "200"]
+    assert main(["train", "--fusion", OWN, "--task", "easyvqa", *budget, "--no-test",
+                 "--out", str(tmp_path / "w")]) == 0  # fmt: skip
+    weights = tmp_path / "w" / "easyvqa-Hadamard.safetensors"
+    config = json.loads(weights.with_suffix(".json").read_text())
+    assert config["recipe"]["fusion"] == OWN and config["model"]["fusion"] == OWN
+    card = json.loads((tmp_path / "w" / "easyvqa-Hadamard.card.json").read_text())
+    assert card["model"] == "ref-Hadamard"
+
+    run_out = tmp_path / "run"
+    assert main(["run", "--model", f"ref:{weights}", "--task", "easyvqa", "--limit", "16",
+                 "--bootstrap", "0", "--no-progress", "--out", str(run_out)]) == 0  # fmt: skip
+    record = json.loads((run_out / "results" / "easyvqa__ref-Hadamard.json").read_text())
+    assert record["model"]["name"] == "ref-Hadamard" and record["n_samples"] == 16
+
+    out = tmp_path / "cmp"
+    capsys.readouterr()
+    assert main(["compare", "--fusion", OWN, "--fusion", "concat", "--task", "easyvqa",
+                 "--limit", "16", "--train", "--steps", "2", "--out", str(out)]) == 0  # fmt: skip
+    rows = json.loads((out / "compare.json").read_text())["rows"]
+    assert [(r["model"], r["fusion"]) for r in rows] == [
+        ("ref-Hadamard", OWN),
+        ("ref-concat", "concat"),
+    ]
+    assert all(r["n_samples"] == 16 and r["parameters"] > 0 for r in rows)
+
+
+def test_your_own_fusion_needs_training_to_compare(tmp_path, capsys):
+    assert main(["compare", "--fusion", OWN, "--task", "easyvqa", "--out", str(tmp_path)]) == 0
+    printed = " ".join(capsys.readouterr().out.split())
+    assert (
+        "ref-Hadamard skipped on easyvqa: no shipped weights (train them with --train)" in printed
+    )
+
+
+@pytest.mark.parametrize("command", ["compare", "train"])
+def test_a_fusion_that_does_not_import_is_one_clear_error(tmp_path, capsys, command):
+    args = [command, "--fusion", "tests.fixtures.fusions:Nope", "--task", "easyvqa"]
+    assert main([*args, "--out", str(tmp_path)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "cannot import 'Nope' from 'tests.fixtures.fusions'" in err
+    assert "Traceback" not in err
 
 
 def test_compare_rejects_unknown_fusion(tmp_path):

@@ -6,9 +6,10 @@ import pytest
 import torch
 
 from mmbench.adapters.reference import FUSION_NAMES
-from mmbench.models.fusion import FUSIONS, build_fusion
+from mmbench.models.fusion import FUSIONS, build_fusion, resolve_fusion
 
 NAMES = sorted(FUSIONS)
+OWN = "tests.fixtures.fusions:Hadamard"
 
 
 def test_adapter_list_matches_registry():
@@ -105,3 +106,30 @@ def test_cross_attention_equals_torch_multihead_attention(training):
 def test_unknown_fusion_lists_known():
     with pytest.raises(KeyError, match="gated"):
         build_fusion("nope", 2, 2, 2)
+
+
+def test_a_fusion_of_your_own_by_import_path():
+    torch.manual_seed(0)
+    f = build_fusion(OWN, 6, 5, 4)
+    assert type(f).__name__ == "Hadamard"
+    x1 = torch.randn(2, 3, 6, requires_grad=True)
+    x2 = torch.randn(2, 5, requires_grad=True)
+    out = f(x1, x2)
+    assert out.shape == (2, 4)
+    out.pow(2).sum().backward()
+    assert x1.grad.abs().sum() > 0 and x2.grad.abs().sum() > 0
+    memory = f.eval().remember(x1.detach())  # the decoder's path works too
+    torch.testing.assert_close(f.attend(memory, x2.detach()), f(x1.detach(), x2.detach()))
+
+
+@pytest.mark.parametrize(
+    ("spec", "error", "match"),
+    [
+        ("tests.fixtures.nope:X", KeyError, "cannot import 'X' from 'tests.fixtures.nope'"),
+        ("tests.fixtures.fusions:Nope", KeyError, "cannot import 'Nope'"),
+        ("tests.fixtures.fusions:NotAFusion", TypeError, "not a subclass"),
+    ],
+)
+def test_fusion_import_path_errors_say_what_is_wrong(spec, error, match):
+    with pytest.raises(error, match=match):
+        resolve_fusion(spec)
