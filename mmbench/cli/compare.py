@@ -44,6 +44,10 @@ def compare(
     rows = run_compare(
         variants, tasks, out, data_root, limit, train_cfg, log=console.log, warmup=warmup
     )
+    if not rows:
+        from mmbench.cli._errors import CommandError
+
+        raise CommandError("nothing to compare: every model-task pair was skipped (see above)")
     console.print(Markdown(markdown(rows)))
     console.print(f"tables: {out / 'compare.md'}, {out / 'compare.csv'}, {out / 'compare.json'}")
 

@@ -88,11 +88,13 @@ def test_your_own_fusion_trains_runs_and_compares(tmp_path, capsys):
 
 
 def test_your_own_fusion_needs_training_to_compare(tmp_path, capsys):
-    assert main(["compare", "--fusion", OWN, "--task", "easyvqa", "--out", str(tmp_path)]) == 0
-    printed = " ".join(capsys.readouterr().out.split())
+    assert main(["compare", "--fusion", OWN, "--task", "easyvqa", "--out", str(tmp_path)]) == 2
+    captured = capsys.readouterr()
+    printed = " ".join(captured.out.split())
     assert (
         "ref-Hadamard skipped on easyvqa: no shipped weights (train them with --train)" in printed
     )
+    assert "nothing to compare" in " ".join(captured.err.split())
 
 
 @pytest.mark.parametrize("command", ["compare", "train"])
