@@ -6,8 +6,6 @@ from pathlib import Path
 
 import typer
 
-from mmbench.profiling import DEFAULT_WARMUP
-
 
 def compare(
     fusion: list[str] = typer.Option(  # noqa: B008
@@ -23,7 +21,7 @@ def compare(
     seed: int = typer.Option(0, "--seed", help="with --train: random seed"),
     width: int = typer.Option(64, "--width", min=4, help="with --train: model width"),
     warmup: int = typer.Option(
-        DEFAULT_WARMUP, "--warmup", min=0, help="batches excluded from samples/s (still scored)"
+        None, "--warmup", min=0, help="batches excluded from samples/s (default: as mmbench run)"
     ),
 ) -> None:
     """Evaluate ref-<fusion> models (shipped weights, or --train) and print one table."""
@@ -41,9 +39,8 @@ def compare(
     tasks = [load_task(t) for t in task or []] + (load_suite(suite) if suite else [])
     console = Console(log_path=False)
     train_cfg = {"steps": steps, "seed": seed, "width": width} if train else None
-    rows = run_compare(
-        variants, tasks, out, data_root, limit, train_cfg, log=console.log, warmup=warmup
-    )
+    timing = {} if warmup is None else {"warmup": warmup}  # None: the profiler's default
+    rows = run_compare(variants, tasks, out, data_root, limit, train_cfg, log=console.log, **timing)
     if not rows:
         from mmbench.cli._errors import CommandError
 
