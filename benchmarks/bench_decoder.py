@@ -25,6 +25,7 @@ from torch import nn
 from benchmarks._common import best_of
 from benchmarks.results_md import write_section
 from mmbench.adapters.reference import load_reference, shipped_checkpoint, shipped_tasks
+from mmbench.datasets.media import load_audio, load_image
 from mmbench.models.encoders import images_to_tensor, waves_to_tensor
 from mmbench.models.fusion import FUSIONS
 from mmbench.profiling.compute import count_flops
@@ -50,8 +51,8 @@ class PerStep(nn.Module):
 
 def _media(model: Any, samples: list) -> tuple[torch.Tensor, ...]:
     if model.kind == "asr":
-        return waves_to_tensor([s.load_audio() for s in samples])  # waves [B, S], lengths [B]
-    return (images_to_tensor([s.load_image() for s in samples], 64),)  # [B, 3, 64, 64]
+        return waves_to_tensor([load_audio(s) for s in samples])  # waves [B, S], lengths [B]
+    return (images_to_tensor([load_image(s) for s in samples], 64),)  # [B, 3, 64, 64]
 
 
 def _train_step(module: nn.Module, media: tuple[torch.Tensor, ...]) -> None:

@@ -31,6 +31,7 @@ import torch
 
 from benchmarks._common import append_results
 from benchmarks.reference_cnn_gru import make_model
+from mmbench.datasets.media import decode
 from mmbench.profiling.compute import count_flops
 from mmbench.registry import READERS
 from mmbench.runner import RunConfig, run_task
@@ -87,7 +88,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     task = load_task("easyvqa")
     model = make_model()
-    _POOL[:] = [s.decoded() for s in itertools.islice(task.samples(), args.samples)]
+    _POOL[:] = [decode(s) for s in itertools.islice(task.samples(), args.samples)]
     predecoded = dataclasses.replace(task, reader="bench_predecoded", reader_args={})
     bare_loop(model, _POOL[: args.batch_size * 3], args.batch_size)  # warm the allocator
     first = _POOL[: args.batch_size]

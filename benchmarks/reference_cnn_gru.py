@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from mmbench.datasets.media import load_image
 from mmbench.profiling import model_phase
 from mmbench.types import Modality, Sample
 
@@ -44,7 +45,7 @@ class CnnGru(nn.Module):
 
 def encode(samples: Sequence[Sample]) -> tuple[torch.Tensor, torch.Tensor]:
     """Images ``[B, 3, 64, 64]`` float in [0, 1] and word ids ``[B, MAX_WORDS]``."""
-    images = np.stack([s.load_image() for s in samples])  # [B, 64, 64, 3] uint8
+    images = np.stack([load_image(s) for s in samples])  # [B, 64, 64, 3] uint8
     x = torch.from_numpy(images).permute(0, 3, 1, 2).float().div_(255.0)
     ids = torch.zeros(len(samples), MAX_WORDS, dtype=torch.long)
     for i, s in enumerate(samples):

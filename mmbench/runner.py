@@ -22,10 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from mmbench.adapters.base import ModelContext, ModelError, build_model, fingerprint, model_info
+from mmbench.atomic import write_json_atomic
+from mmbench.datasets.media import decode
 from mmbench.metrics.base import MetricResult, get_metric
 from mmbench.metrics.bootstrap import DEFAULT_RESAMPLES, confidence_intervals
 from mmbench.profiling import DEFAULT_WARMUP, Profiler
-from mmbench.results import environment, now_iso, results_path, validate, write_json_atomic
+from mmbench.results import environment, now_iso, results_path, validate
 from mmbench.store import PredictionStore
 from mmbench.tasks import MetricSpec, Task
 from mmbench.types import AUDIO_SAMPLE_RATE, MediaError, Modality, Prediction, Sample
@@ -68,24 +70,16 @@ class _Decode:
 
     def __init__(self, samples: Sequence[Sample], modalities: set[Modality]) -> None:
         self.samples = samples
-        self.image = Modality.IMAGE in modalities
-        self.audio = Modality.AUDIO in modalities
+        self.modalities = modalities
 
     def __len__(self) -> int:
         return len(self.samples)
 
     def __getitem__(self, i: int) -> Sample | MediaError:
-        s = self.samples[i]
         try:
-            image = s.load_image() if self.image and s.image_path is not None else None
-            audio = s.load_audio() if self.audio and s.audio_path is not None else None
+            return decode(self.samples[i], self.modalities)
         except MediaError as exc:
             return exc
-        if image is s.image and audio is s.audio:  # nothing decoded here (none, or already)
-            return s
-        import dataclasses
-
-        return dataclasses.replace(s, image=image, audio=audio)
 
 
 def _collate(items: list[Any]) -> list[Any]:

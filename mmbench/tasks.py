@@ -1,4 +1,4 @@
-"""Tasks as data: ``mmbench/tasks/*.yaml`` loaded and validated into :class:`Task` records.
+"""Tasks as data: the top-level ``tasks/*.yaml`` loaded and validated into :class:`Task` records.
 
 A task names its reader and the reader's arguments (paths relative to the data root), its
 metrics, a normalizer and run defaults. Suites are YAML files listing tasks.
@@ -212,9 +212,23 @@ def parse_task(data: Any, source: str) -> Task:
     )
 
 
+def tasks_root() -> Any:
+    """The folder of shipped task files: the repository's top-level ``tasks/`` in a source
+    checkout (editable installs included), ``mmbench/_tasks`` inside an installed wheel (the
+    build copies it there, see ``setup.py``).
+
+    >>> sorted(p.name for p in tasks_root().iterdir() if p.name.startswith("easyvqa"))
+    ['easyvqa.yaml']
+    """
+    packaged = resources.files("mmbench") / "_tasks"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "tasks"
+
+
 def _task_files() -> dict[str, Any]:
-    """``{stem: Traversable}`` for the YAML files shipped in ``mmbench/tasks``."""
-    root = resources.files("mmbench") / "tasks"
+    """``{stem: Traversable}`` for the shipped YAML files (:func:`tasks_root`)."""
+    root = tasks_root()
     return {p.name[: -len(".yaml")]: p for p in root.iterdir() if p.name.endswith(".yaml")}
 
 
@@ -236,7 +250,7 @@ def _load_all() -> tuple[dict[str, Task], dict[str, list[str]]]:
     tasks: dict[str, Task] = {}
     suites: dict[str, list[str]] = {}
     for stem, path in sorted(_task_files().items()):
-        source = f"mmbench/tasks/{path.name}"
+        source = f"tasks/{path.name}"
         data = load_yaml(path, source)
         if _is_suite(data):
             suites[data["suite"]] = list(data.get("tasks", []))

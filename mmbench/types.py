@@ -62,8 +62,9 @@ def _frozen(meta: Mapping[str, Any] | None) -> Mapping[str, Any]:
 class Sample:
     """One evaluation item: media by reference, decoded only on demand.
 
-    ``image`` / ``audio`` hold decoded arrays once :meth:`decoded` ran (in a DataLoader
-    worker); before that they are ``None`` and the files are untouched.
+    ``image`` / ``audio`` hold decoded arrays once the reader side decoded them
+    (:func:`mmbench.datasets.media.decode`, in a DataLoader worker); before that they are
+    ``None`` and the files are untouched. A Sample is a record: it does no I/O.
 
     >>> Sample(id="a", kind=TaskKind.ASR, references=("HELLO",)).modalities
     ()
@@ -104,32 +105,6 @@ class Sample:
 
     def has(self, modality: Modality) -> bool:
         return modality in self.modalities
-
-    def load_image(self) -> np.ndarray:
-        """Decode the image as an RGB uint8 array ``[H, W, 3]``; raises :class:`MediaError`."""
-        if self.image is not None:
-            return self.image
-        if self.image_path is None:
-            raise MediaError(self.id, None, "sample has no image")
-        from mmbench.datasets.media import decode_image
-
-        return decode_image(self.id, self.image_path)
-
-    def load_audio(self) -> np.ndarray:
-        """Decode the audio as float32 mono at 16 kHz ``[T]``; raises :class:`MediaError`."""
-        if self.audio is not None:
-            return self.audio
-        if self.audio_path is None:
-            raise MediaError(self.id, None, "sample has no audio")
-        from mmbench.datasets.media import decode_audio
-
-        return decode_audio(self.id, self.audio_path)
-
-    def decoded(self) -> Sample:
-        """A copy with every referenced medium decoded (what DataLoader workers produce)."""
-        image = self.load_image() if self.image_path is not None else self.image
-        audio = self.load_audio() if self.audio_path is not None else self.audio
-        return dataclasses.replace(self, image=image, audio=audio)
 
     def without_media(self) -> Sample:
         """A copy with decoded arrays dropped (cheap to keep many of)."""

@@ -4,7 +4,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from mmbench.results import environment, load_results, validate, write_json_atomic
+from mmbench.atomic import write_json_atomic
+from mmbench.results import environment, load_results, validate
 
 
 def test_atomic_write_replaces_and_leaves_no_temp(tmp_path: Path):

@@ -1,9 +1,7 @@
 import dataclasses
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from mmbench.types import MediaError, Modality, Prediction, Sample, TaskKind
 
@@ -21,23 +19,6 @@ def test_modalities_follow_what_is_present(tmp_path: Path):
     s = Sample(id="a", kind=TaskKind.VQA, image_path=tmp_path / "x.png", text="q")
     assert s.modalities == (Modality.IMAGE, Modality.TEXT)
     assert not s.has(Modality.AUDIO)
-
-
-def test_media_is_decoded_only_on_demand(tmp_path: Path):
-    path = tmp_path / "img.png"
-    s = Sample(id="a", kind=TaskKind.CAPTION, image_path=path)
-    assert s.image is None  # nothing touched yet: the file does not even exist
-    Image.fromarray(np.full((3, 4, 3), 200, np.uint8)).save(path)
-    d = s.decoded()
-    assert d.image.shape == (3, 4, 3) and d.image.dtype == np.uint8
-    assert d == s  # decoded arrays are not part of identity
-    assert d.without_media().image is None
-
-
-def test_missing_media_names_sample_and_path(tmp_path: Path):
-    s = Sample(id="q7", kind=TaskKind.ASR, audio_path=tmp_path / "gone.flac")
-    with pytest.raises(MediaError, match=r"sample 'q7'.*gone\.flac.*file not found"):
-        s.load_audio()
 
 
 def test_prediction_ok_flag():

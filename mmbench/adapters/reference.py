@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from mmbench.adapters.base import ModelContext
+from mmbench.datasets.media import load_audio, load_image
 from mmbench.registry import MODELS
 from mmbench.types import Modality, Sample
 
@@ -110,16 +111,16 @@ class ReferenceModel:
 
         with torch.inference_mode():
             if self.kind == "asr":
-                waves, lengths = waves_to_tensor([s.load_audio() for s in samples])
+                waves, lengths = waves_to_tensor([load_audio(s) for s in samples])
                 return self.module.generate((waves.to(self.device), lengths.to(self.device)))
             size = self.config["model"].get("image", {}).get("size") or self.config["model"].get(
                 "image_size", 64
             )
-            images = images_to_tensor([s.load_image() for s in samples], size).to(self.device)
+            images = images_to_tensor([load_image(s) for s in samples], size).to(self.device)
             if self.kind == "caption":
                 return self.module.generate((images,))
             if self.spoken:
-                waves, lengths = waves_to_tensor([s.load_audio() for s in samples])
+                waves, lengths = waves_to_tensor([load_audio(s) for s in samples])
                 return self.module.answer(images, (waves.to(self.device), lengths.to(self.device)))
             ids = pad_ids([encode(s.text or "", self._vocab) for s in samples]).to(self.device)
             return self.module.answer(images, ids)

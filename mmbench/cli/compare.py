@@ -29,8 +29,8 @@ def compare(
     from rich.markdown import Markdown
 
     from mmbench.cli._fusions import fusion_variants
-    from mmbench.models.compare import compare as run_compare
-    from mmbench.models.compare import markdown
+    from mmbench.experiments.compare import compare as run_compare
+    from mmbench.experiments.compare import markdown
     from mmbench.tasks import load_suite, load_task
 
     if not task and not suite:

@@ -34,7 +34,7 @@ def train(
     from rich.console import Console
 
     from mmbench.cli._fusions import ALL, fusion_variants
-    from mmbench.models.train import TrainConfig, train_task
+    from mmbench.experiments.train import TrainConfig, train_task
 
     console = Console()
     variants = fusion_variants([fusion])

@@ -160,7 +160,7 @@ class CocoCaptionsReader:
         self, samples: Sequence[Sample], preds_by_id: dict[str, str], out_dir: Path, model_name: str
     ) -> dict[str, Path]:
         """Write ``[{"image_id", "caption"}]`` (COCO results format); failed samples get ``""``."""
-        from mmbench.results import write_json_atomic
+        from mmbench.atomic import write_json_atomic
 
         rows = [
             {"image_id": s.meta["image_id"], "caption": preds_by_id.get(s.id) or ""}

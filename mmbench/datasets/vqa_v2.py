@@ -153,7 +153,7 @@ class VQAv2Reader:
     ) -> dict[str, Path]:
         """Write ``[{"question_id", "answer"}]`` for the evaluation server; a failed sample gets
         ``""`` so the file still covers every question."""
-        from mmbench.results import write_json_atomic
+        from mmbench.atomic import write_json_atomic
 
         rows = [
             {"question_id": s.meta["question_id"], "answer": preds_by_id.get(s.id) or ""}

@@ -260,7 +260,7 @@ def save_checkpoint(
     """
     from safetensors.torch import save_file
 
-    from mmbench.results import write_json_atomic
+    from mmbench.atomic import write_json_atomic
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

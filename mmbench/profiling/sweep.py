@@ -13,7 +13,6 @@ the pool is smaller than one batch) are measured. Predictions are not scored.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import itertools
 import time
 from collections.abc import Iterator, Sequence
@@ -21,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mmbench.datasets.media import decode
 from mmbench.profiling.compute import (
     DTYPES,
     apply_compile,
@@ -50,16 +50,9 @@ def decode_pool(
     errors: list[str] = []
     for s in samples:
         try:
-            image = s.load_image() if Modality.IMAGE in modalities and s.image_path else None
-            audio = s.load_audio() if Modality.AUDIO in modalities and s.audio_path else None
+            pool.append(decode(s, modalities))
         except MediaError as exc:
             errors.append(str(exc))
-            continue
-        pool.append(
-            dataclasses.replace(s, image=image, audio=audio)
-            if image is not None or audio is not None
-            else s
-        )
     return pool, errors
 
 
@@ -188,7 +181,8 @@ def run_profile(
     """Sweep ``batch_sizes`` for one model on the first ``limit`` samples of ``task``; write
     ``<out>/profile/<task>__<model>__<device>-<dtype>.json`` (atomic) and ``.png``."""
     from mmbench.adapters.base import ModelContext, build_model, fingerprint
-    from mmbench.results import now_iso, write_json_atomic
+    from mmbench.atomic import write_json_atomic
+    from mmbench.results import now_iso
 
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")

@@ -5,6 +5,7 @@ import pytest
 from conftest import COCO_IMAGES, ShapeModel, make_task, write_json
 
 from mmbench.datasets.coco_captions import CocoCaptionsReader
+from mmbench.datasets.media import load_image
 from mmbench.runner import RunConfig, run_task
 from mmbench.tasks import DataFormatError, DataMissingError, TaskError
 from mmbench.types import Modality, TaskKind
@@ -20,7 +21,7 @@ def test_captions_file_one_sample_per_captioned_image(coco_root):
     assert samples[0].references[2] == "caption 2 of image 139"  # stripped
     assert samples[1].meta["image_id"] == 285 and samples[1].kind is TaskKind.CAPTION
     assert samples[2].image_path == coco_root / "coco" / "val2017" / "000000000632.jpg"
-    assert samples[2].load_image().shape == (*COCO_IMAGES[632], 3)
+    assert load_image(samples[2]).shape == (*COCO_IMAGES[632], 3)
 
 
 def test_karpathy_splits(coco_root):
@@ -29,10 +30,10 @@ def test_karpathy_splits(coco_root):
     assert [s.id for s in test] == ["391895", "522418"]
     assert test[0].references == tuple(f"raw {k} 391895." for k in range(5))
     assert test[0].image_path == coco_root / "coco" / "val2014" / "COCO_val2014_000000391895.jpg"
-    assert test[1].load_image().shape == (3, 5, 3)
+    assert load_image(test[1]).shape == (3, 5, 3)
     assert [s.id for s in CocoCaptionsReader(coco_root, split="val", **args)] == ["184613"]
     restval = list(CocoCaptionsReader(coco_root, split="restval", **args))
-    assert restval[0].image_path.parent.name == "train2014" and restval[0].load_image().shape == (
+    assert restval[0].image_path.parent.name == "train2014" and load_image(restval[0]).shape == (
         3,
         7,
         3,

@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from mmbench.datasets.hf_hub import HFHubReader
+from mmbench.datasets.media import load_image
 from mmbench.tasks import DataMissingError
 
 
@@ -54,4 +55,4 @@ def test_rows_become_samples_with_cached_media_files(monkeypatch, tmp_path):
         ("8", "Who?", ("x",)),
     ]
     assert samples[1].image_path == tmp_path / "hf" / "org__vqa" / "default-val" / "8.png"
-    assert samples[1].load_image().shape == (4, 5, 3)
+    assert load_image(samples[1]).shape == (4, 5, 3)

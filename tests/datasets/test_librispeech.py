@@ -3,6 +3,7 @@ import pytest
 from conftest import LIBRI, make_task
 
 from mmbench.datasets.librispeech import LibriSpeechReader
+from mmbench.datasets.media import load_audio
 from mmbench.tasks import DataFormatError, DataMissingError
 from mmbench.types import AUDIO_SAMPLE_RATE, TaskKind
 
@@ -34,7 +35,7 @@ def test_utterances_ids_references_and_meta(libri_root):
 @pytest.mark.parametrize("utt", list(LIBRI))
 def test_audio_is_float32_mono_16k_whatever_the_file_rate(libri_root, utt):
     sample = next(s for s in LibriSpeechReader(libri_root, **ARGS) if s.id == utt)
-    audio = sample.load_audio()
+    audio = load_audio(sample)
     assert audio.dtype == np.float32 and audio.ndim == 1
     assert abs(audio.shape[0] - 0.25 * AUDIO_SAMPLE_RATE) <= 2  # 0.25 s after resampling
     # the 440 Hz tone survives resampling: the spectrum peaks at 440 Hz (4 Hz bins)

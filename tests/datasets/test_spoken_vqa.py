@@ -11,6 +11,7 @@ import pytest
 
 from mmbench.datasets import _speech, spoken_vqa
 from mmbench.datasets._embedded import read_marker
+from mmbench.datasets.media import decode
 from mmbench.tasks import DataMissingError, load_task
 from mmbench.types import Modality, TaskKind
 
@@ -36,7 +37,7 @@ def test_reader_yields_audio_image_samples(root):
         assert s.meta["image_id"] == image_ids[qid] and s.meta["speaker"] in speakers
         assert "transcript" not in s.meta  # a test question must be heard, not read
         assert s.image_path.is_file() and s.audio_path.is_file()
-    decoded = samples[0].decoded()
+    decoded = decode(samples[0])
     assert decoded.image.shape == (64, 64, 3) and decoded.audio.dtype == np.float32
     assert len(decoded.audio) > 8000
 
@@ -110,7 +111,7 @@ def test_train_synthesis(tmp_path):
     assert all(s.meta["speaker"] in train_speakers for s in samples)
     assert all(s.meta["transcript"] and s.meta["transcript"].isupper() for s in samples)
     for s in samples:
-        d = s.decoded()
+        d = decode(s)
         assert d.image.shape == (64, 64, 3) and d.audio.ndim == 1
     again = tmp_path / "again"
     spoken_vqa.build_split(again, "train", n=6, seed=3, voices_per_text=2, jobs=1)

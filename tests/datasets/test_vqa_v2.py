@@ -5,6 +5,7 @@ import pytest
 from conftest import VQA_QUESTIONS, ShapeModel, make_task
 
 from mmbench.cli._table import print_results
+from mmbench.datasets.media import load_image
 from mmbench.datasets.vqa_v2 import VQAv2Reader
 from mmbench.runner import RunConfig, run_task
 from mmbench.tasks import DataFormatError, DataMissingError
@@ -37,13 +38,13 @@ def test_val_questions_with_ten_answers(vqa_root):
     }
     assert samples[2].references == ("4",) * 10 and samples[2].meta["answer_type"] == "number"
     assert first.image_path == vqa_root / "coco" / "val2014" / "COCO_val2014_000000000042.jpg"
-    assert samples[2].load_image().shape == (3, 4, 3)
+    assert load_image(samples[2]).shape == (3, 4, 3)
 
 
 def test_2017_image_names_are_detected(vqa_root):
     samples = list(VQAv2Reader(vqa_root, **{**VAL, "images": "coco/val2017"}))
     assert samples[0].image_path.name == "000000000042.jpg"
-    assert samples[0].load_image().shape == (3, 3, 3)
+    assert load_image(samples[0]).shape == (3, 3, 3)
     forced = VQAv2Reader(
         vqa_root, **{**VAL, "images": "coco/val2017", "image_pattern": "img{image_id}.png"}
     )

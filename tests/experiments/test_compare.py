@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from mmbench.models.compare import skip_reason
+from mmbench.experiments.compare import skip_reason
 from mmbench.tasks import load_task
 
 

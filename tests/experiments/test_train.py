@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 import torch
 
+from mmbench.datasets.media import load_audio, load_image
+from mmbench.experiments.train import TrainConfig, save, train
 from mmbench.models.reference import load_checkpoint
 from mmbench.models.seed import SeedConfig, SeedModel
-from mmbench.models.train import TrainConfig, save, train
 from mmbench.types import AUDIO_SAMPLE_RATE, Sample, TaskKind
 
 COLORS = {"red": (220, 30, 30), "blue": (30, 30, 220), "green": (30, 200, 30)}
@@ -190,8 +191,8 @@ def test_spoken_questions_train_an_audio_question_encoder(tmp_path):
     samples = _spoken_vqa_samples()
     from mmbench.models.encoders import images_to_tensor, waves_to_tensor
 
-    images = images_to_tensor([s.load_image() for s in samples], 64)
-    answers = model.answer(images, waves_to_tensor([s.load_audio() for s in samples]))
+    images = images_to_tensor([load_image(s) for s in samples], 64)
+    answers = model.answer(images, waves_to_tensor([load_audio(s) for s in samples]))
     right = sum(a == s.references[0] for a, s in zip(answers, samples, strict=True))
     # a model deaf to the question is right at most half the time (one answer per image)
     assert right / len(samples) > 0.6

@@ -29,6 +29,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mmbench.adapters.reference import fusion_label, model_name
+from mmbench.datasets.media import load_audio, load_image
 from mmbench.models.encoders import images_to_tensor, waves_to_tensor
 from mmbench.models.heads import BOS, EOS, PAD, SPECIALS
 from mmbench.models.reference import (
@@ -142,7 +143,7 @@ def prepare(samples: Sequence[Sample], kind: TaskKind, image_size: int = 64) -> 
         key = str(path) if path is not None else f"sample:{s.id}"
         if key not in keys:
             keys[key] = len(decoded)
-            decoded.append(s.load_image() if kind is not TaskKind.ASR else s.load_audio())
+            decoded.append(load_image(s) if kind is not TaskKind.ASR else load_audio(s))
         if not s.references:
             raise ValueError(f"training sample {s.id!r} has no reference to learn from")
         question = s.text or ""
@@ -150,7 +151,7 @@ def prepare(samples: Sequence[Sample], kind: TaskKind, image_size: int = 64) -> 
             clip = str(s.audio_path) if s.audio_path is not None else f"sample:{s.id}"
             if clip not in clip_keys:
                 clip_keys[clip] = len(clips)
-                clips.append(s.load_audio())
+                clips.append(load_audio(s))
             clip_index.append(clip_keys[clip])
             question = s.meta.get("transcript", "")  # training splits only: CTC targets
         targets = s.references[:1] if kind is not TaskKind.CAPTION else s.references
@@ -386,7 +387,7 @@ def _train(
 
 def save(result: TrainResult, out_dir: Path, name: str) -> Path:
     """Write ``name.safetensors``, ``name.json`` (config) and the card (``.card.json``/``.md``)."""
-    from mmbench.results import write_json_atomic
+    from mmbench.atomic import write_json_atomic
 
     weights = save_checkpoint(result.model, result.config, Path(out_dir) / name)
     result.weights = weights
@@ -439,7 +440,7 @@ def train_task(
     then (``test``) evaluate the saved checkpoint with :func:`mmbench.runner.run_task` and
     record the test scores in the card."""
     from mmbench.adapters.reference import load_reference
-    from mmbench.results import write_json_atomic
+    from mmbench.atomic import write_json_atomic
     from mmbench.runner import RunConfig, run_task
     from mmbench.tasks import load_task
 

@@ -19,8 +19,8 @@ from typing import Any
 
 from mmbench.adapters.base import ModelContext, build_model
 from mmbench.adapters.reference import FUSION_NAMES, model_name
+from mmbench.atomic import write_json_atomic, write_text_atomic
 from mmbench.profiling import DEFAULT_WARMUP
-from mmbench.results import write_json_atomic, write_text_atomic
 from mmbench.tasks import Task
 
 
@@ -100,7 +100,7 @@ def compare(
                 continue
             name = spec = model_name(variant)
             if train_cfg is not None:
-                from mmbench.models.train import TrainConfig, train_task
+                from mmbench.experiments.train import TrainConfig, train_task
 
                 cfg = TrainConfig(task=task.name, fusion=variant, **train_cfg)
                 res = train_task(cfg, Path(out_dir) / "weights", data_root, test=False, log=log)
