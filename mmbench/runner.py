@@ -21,12 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mmbench import distributed
 from mmbench.adapters.base import ModelContext, ModelError, build_model, fingerprint, model_info
 from mmbench.atomic import write_json_atomic
 from mmbench.datasets.media import decode
 from mmbench.metrics.base import MetricResult, get_metric
 from mmbench.metrics.bootstrap import DEFAULT_RESAMPLES, confidence_intervals
 from mmbench.profiling import DEFAULT_WARMUP, Profiler
+from mmbench.profiling.ranks import combine as combine_profiles
 from mmbench.results import environment, now_iso, results_path, validate
 from mmbench.store import PredictionStore
 from mmbench.tasks import MetricSpec, Task
@@ -54,6 +56,7 @@ class RunConfig:
     n_resamples: int = DEFAULT_RESAMPLES
     warmup: int = DEFAULT_WARMUP
     flops: bool = True
+    shard: str | None = None  # "i/N": predict one shard as an independent job (mmbench merge)
 
 
 @dataclass
@@ -205,67 +208,158 @@ def score_task(
     return out
 
 
+def read_samples(reader: Any, limit: int | None) -> list[Sample]:
+    """The first ``limit`` samples of a reader (all of them without a limit)."""
+    samples: list[Sample] = []
+    for s in reader:
+        if limit is not None and len(samples) >= limit:
+            break
+        samples.append(s)
+    return samples
+
+
+def model_record(model: Any, model_spec: str, fp: str) -> dict[str, Any]:
+    """The ``model`` object of a results record."""
+    info = model_info(model)
+    parameters = info.get("parameters")
+    return {
+        "name": model.name,
+        "spec": model_spec,
+        "fingerprint": fp,
+        "parameters": int(parameters) if isinstance(parameters, (int, float)) else None,
+        "checkpoint_sha256": info.get("checkpoint_sha256"),
+        "info": info,
+    }
+
+
+def _predict_pending(
+    model: Any,
+    pending: list[Sample],
+    cfg: RunConfig,
+    batch_size: int,
+    workers: int,
+    store: PredictionStore,
+    profiler: Profiler,
+    progress: Any,
+) -> None:
+    """Predict ``pending`` batch by batch, appending to ``store`` as it comes."""
+    modalities = set(getattr(model, "modalities", ()))
+    if not (modalities & {Modality.IMAGE, Modality.AUDIO}):
+        workers = 0  # nothing to decode: workers would only add start-up cost
+    batches = iter(_batches(_Decode(pending, modalities), batch_size, workers))
+    while True:
+        with profiler.phase("load"):
+            batch = next(batches, None)
+        if batch is None:
+            break
+        good = [s for s in batch if isinstance(s, Sample)]
+        failed = [
+            Prediction(e.sample_id, None, f"media error: {e}")
+            for e in batch
+            if isinstance(e, MediaError)
+        ]
+        if failed and cfg.fail_fast:
+            store.append(failed)
+            raise RunAborted(failed[0].error)
+        preds: list[Prediction] = []
+        if good:
+            preds = _profiled_predict(profiler, model, good, cfg.fail_fast, cfg.flops)
+        with profiler.phase("store"):
+            store.append(failed + preds)
+        progress(len(batch))
+
+
 def run_task(
     model_spec: str,
     task: Task,
     cfg: RunConfig,
     model: Any = None,
 ) -> RunResult:
-    """Evaluate one model on one task; returns the (already written) results record."""
-    started_at, t0 = now_iso(), time.perf_counter()
-    profiler = Profiler(warmup=cfg.warmup, device=cfg.device)
+    """Evaluate one model on one task; returns the (already written) results record.
+
+    Under ``torchrun`` every rank predicts its shard and rank 0 scores all of them (every
+    rank returns rank 0's result); with ``cfg.shard`` one shard is predicted and recorded
+    for ``mmbench merge`` (see :mod:`mmbench.distributed`).
+    """
+    ranks = distributed.ranks(cfg.device)
+    shard = distributed.shard_for(ranks, cfg.shard)
+    device = ranks.device(cfg.device)
+    started_at, t0 = ranks.broadcast(now_iso()), time.perf_counter()
+    out_dir = Path(ranks.broadcast(str(cfg.out_dir)))  # one output folder for all ranks
+    profiler = Profiler(warmup=cfg.warmup, device=device)
     if model is None:
-        model = build_model(model_spec, ModelContext(task, cfg.data_root, cfg.device))
-    if hasattr(model, "to") and cfg.device != "cpu":
-        model.to(cfg.device)
-    info = model_info(model)
+        model = build_model(model_spec, ModelContext(task, cfg.data_root, device))
+    if hasattr(model, "to") and device != "cpu":
+        model.to(device)
     fp = fingerprint(model, model_spec)
-    store = PredictionStore.open(cfg.out_dir, model.name, fp, task.name, task.version)
+    ranks.agree(fp, "model fingerprint")
+    store = PredictionStore.open(out_dir, model.name, fp, task.name, task.version, shard.part)
 
     with profiler.phase("read"):
         reader = task.make_reader(cfg.data_root)
-        samples: list[Sample] = []
-        for s in reader:
-            if cfg.limit is not None and len(samples) >= cfg.limit:
-                break
-            samples.append(s)
+        samples = read_samples(reader, cfg.limit)
+    mine = shard.select(samples)
     done = store.done_ids()
-    pending = [s for s in samples if s.id not in done]
+    pending = [s for s in mine if s.id not in done]
     batch_size = cfg.batch_size or int(task.defaults.get("batch_size", 16))
     workers = cfg.workers if cfg.workers is not None else int(task.defaults.get("workers", 2))
-    modalities = set(getattr(model, "modalities", ()))
-    dataset = _Decode(pending, modalities)
-    if not (modalities & {Modality.IMAGE, Modality.AUDIO}):
-        workers = 0  # nothing to decode: workers would only add start-up cost
     profiler.plan(-(-len(pending) // batch_size))
 
-    with _progress(cfg.progress, f"{model.name} · {task.name}", len(samples)) as bar:
-        bar_id = bar.add_task("predict", total=len(samples), completed=len(samples) - len(pending))
-        batches = iter(_batches(dataset, batch_size, workers))
-        while True:
-            with profiler.phase("load"):
-                batch = next(batches, None)
-            if batch is None:
-                break
-            good = [s for s in batch if isinstance(s, Sample)]
-            failed = [
-                Prediction(e.sample_id, None, f"media error: {e}")
-                for e in batch
-                if isinstance(e, MediaError)
-            ]
-            if failed and cfg.fail_fast:
-                store.append(failed)
-                raise RunAborted(failed[0].error)
-            preds: list[Prediction] = []
-            if good:
-                preds = _profiled_predict(profiler, model, good, cfg.fail_fast, cfg.flops)
-            with profiler.phase("store"):
-                store.append(failed + preds)
-            bar.advance(bar_id, len(batch))
+    counter = ranks.counter(f"{task.name}@v{task.version}/{fp}/{started_at}")
+    label = f"{model.name} · {task.name}" + (f" · shard {shard}" if cfg.shard else "")
+    total = len(samples) if ranks.distributed else len(mine)
+    with _progress(cfg.progress and ranks.is_main, label, total) as bar:
+        resumed = counter.add(len(mine) - len(pending))
+        bar_id = bar.add_task("predict", total=total, completed=resumed)
+        advance = lambda n: bar.update(bar_id, completed=counter.add(n))  # noqa: E731
+        _predict_pending(model, pending, cfg, batch_size, workers, store, profiler, advance)
     profiler.close()
 
-    with profiler.phase("score"):
-        scores = score_task(task, samples, store, cfg.n_resamples)
+    report = distributed.ShardReport.of(shard, mine, len(pending), store, profiler, model)
+    record = model_record(model, model_spec, fp)
+    if cfg.shard is not None:  # an independent job: `mmbench merge` scores all shards
+        meta, path = distributed.write_shard(
+            task, record, cfg.data_root, cfg.limit, report, started_at, t0
+        )
+        return RunResult(meta, path)
+    reports = ranks.gather(report)
+    result = None
+    if reports is not None:  # rank 0 (or a single process)
+        distributed.absorb(store, reports[1:])
+        result = finish_task(
+            task,
+            samples,
+            store,
+            reader,
+            out_dir,
+            cfg,
+            record,
+            combine_profiles([r.profile for r in reports], [r.latencies for r in reports]),
+            started_at,
+            t0,
+            distributed.layout(ranks, reports),
+        )
+    return ranks.broadcast(result)
+
+
+def finish_task(
+    task: Task,
+    samples: Sequence[Sample],
+    store: PredictionStore,
+    reader: Any,
+    out_dir: Path,
+    cfg: RunConfig,
+    model_rec: dict[str, Any],
+    profile: dict[str, Any],
+    started_at: str,
+    t0: float,
+    layout: dict[str, Any],
+) -> RunResult:
+    """Score every sample once, build the results record, validate and write it atomically
+    (a run, every torchrun rank's predictions gathered, and ``mmbench merge`` end here)."""
+    score_start = time.perf_counter()
+    scores = score_task(task, samples, store, cfg.n_resamples)
+    profile["phases_s"]["score"] = time.perf_counter() - score_start
     errors = [
         {"id": s.id, "error": store.errors[s.id].error or ""}
         for s in samples
@@ -276,9 +370,8 @@ def run_task(
         preds_by_id = {
             s.id: store.predictions[s.id].text for s in samples if s.id in store.predictions
         }
-        written = reader.export_predictions(samples, preds_by_id, Path(cfg.out_dir), model.name)
+        written = reader.export_predictions(samples, preds_by_id, out_dir, model_rec["name"])
         outputs = {k: str(v) for k, v in (written or {}).items()}
-    parameters = info.get("parameters")
     record: dict[str, Any] = {
         "schema_version": 1,
         "task": {
@@ -288,14 +381,7 @@ def run_task(
             "source": task.source,
             "limit": cfg.limit,
         },
-        "model": {
-            "name": model.name,
-            "spec": model_spec,
-            "fingerprint": fp,
-            "parameters": int(parameters) if isinstance(parameters, (int, float)) else None,
-            "checkpoint_sha256": info.get("checkpoint_sha256"),
-            "info": info,
-        },
+        "model": model_rec,
         "scores": {m.name: m.to_json() for m in scores},
         "n_samples": len(samples),
         "n_errors": len(errors),
@@ -307,13 +393,14 @@ def run_task(
             "file to submit to the official evaluation server"
         ),
         "wall_time_s": time.perf_counter() - t0,
-        "profile": profiler.summary(model),
-        "environment": environment(cfg.device),
+        "profile": profile,
+        "environment": environment(profile["device"]),
         "predictions_file": str(store.path),
         "outputs": outputs,
+        "distributed": layout,
         "started_at": started_at,
         "finished_at": now_iso(),
     }
     validate(record)
-    path = write_json_atomic(results_path(cfg.out_dir, model.name, task.name), record)
+    path = write_json_atomic(results_path(out_dir, model_rec["name"], task.name), record)
     return RunResult(record, path, scores)

@@ -6,6 +6,11 @@ opens the same file and skips every sample already predicted; a different finger
 task version is a different file, so stale predictions are never reused. Errors are stored
 too, and retried on a rerun.
 
+A shard of a sharded run (``torchrun`` rank or ``--shard i/N`` job, see
+:mod:`mmbench.distributed`) appends to its own file ``<model>-<fingerprint>.<part>.jsonl``.
+Every store also reads (never writes or truncates) its siblings: the other shards' files of
+the same fingerprint and task version, so resuming works at any number of processes.
+
 >>> import tempfile
 >>> store = PredictionStore.open(tempfile.mkdtemp(), "m", "0123abcd", "easyvqa", 1)
 >>> store.append([Prediction("q1", "yes")])
@@ -36,18 +41,23 @@ class PredictionStore:
     header: dict[str, Any]
     predictions: dict[str, Prediction] = field(default_factory=dict)
     errors: dict[str, Prediction] = field(default_factory=dict)
+    siblings: list[Path] = field(default_factory=list)
 
     @classmethod
     def open(
-        cls, out_dir: str | Path, model_name: str, fingerprint: str, task: str, task_version: int
+        cls,
+        out_dir: str | Path,
+        model_name: str,
+        fingerprint: str,
+        task: str,
+        task_version: int,
+        part: str | None = None,
     ) -> PredictionStore:
-        """Open (and resume) the store for this model fingerprint and task version."""
-        path = (
-            Path(out_dir)
-            / "predictions"
-            / f"{_safe(task)}@v{task_version}"
-            / f"{_safe(model_name)}-{fingerprint}.jsonl"
-        )
+        """Open (and resume) the store for this model fingerprint and task version;
+        ``part`` names a shard's own file (its siblings are read too)."""
+        stem = f"{_safe(model_name)}-{fingerprint}"
+        folder = Path(out_dir) / "predictions" / f"{_safe(task)}@v{task_version}"
+        path = folder / (f"{stem}.{part}.jsonl" if part else f"{stem}.jsonl")
         header = {
             "model": model_name,
             "fingerprint": fingerprint,
@@ -61,20 +71,25 @@ class PredictionStore:
             path.parent.mkdir(parents=True, exist_ok=True)
             with open(path, "w", encoding="utf-8") as fh:
                 fh.write(json.dumps({"header": header}) + "\n")
+        store.siblings = sorted(p for p in folder.glob(f"{stem}.*jsonl") if p != path)
+        for sibling in store.siblings:
+            store._load(sibling)
         return store
 
-    def _load(self) -> None:
-        with open(self.path, "rb") as fh:
+    def _load(self, path: Path | None = None) -> None:
+        """Read a file of predictions; only our own file's torn last line is cut off (a
+        sibling's may be a line its writer is still appending)."""
+        own = path is None
+        path = self.path if path is None else path
+        with open(path, "rb") as fh:
             data = fh.read()
         complete_end = data.rfind(b"\n") + 1
-        if complete_end < len(data):  # a torn final line from a kill mid-write
-            with open(self.path, "r+b") as fh:
+        if own and complete_end < len(data):  # a torn final line from a kill mid-write
+            with open(path, "r+b") as fh:
                 fh.truncate(complete_end)
         lines = data[:complete_end].decode("utf-8").splitlines()
         if not lines or json.loads(lines[0]).get("header") != self.header:
-            raise ValueError(
-                f"{self.path}: header does not match {self.header}; refusing to reuse it"
-            )
+            raise ValueError(f"{path}: header does not match {self.header}; refusing to reuse it")
         for line in lines[1:]:
             rec = json.loads(line)
             pred = Prediction(rec["id"], rec.get("prediction"), rec.get("error"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import time
 from collections.abc import Sequence
 
@@ -82,3 +83,26 @@ class ImageReader:
 
 def image_reader() -> ImageReader:
     return ImageReader()
+
+
+class Dying(Recording):
+    """A slow recording model that SIGKILLs its own process on torchrun rank
+    ``$MMBENCH_TEST_DIE_RANK`` after ``$MMBENCH_TEST_DIE_AFTER`` batches (a rank dying
+    mid-run); in a single process it never dies, and its fingerprint is the same."""
+
+    name = "dying"
+
+    def __init__(self) -> None:
+        super().__init__(delay=float(os.environ.get("MMBENCH_TEST_DELAY", "0.05")))
+        self.batches = 0
+
+    def predict(self, samples: Sequence[Sample]) -> list[str]:
+        dies_here = os.environ.get("RANK", "-") == os.environ.get("MMBENCH_TEST_DIE_RANK")
+        if dies_here and self.batches == int(os.environ.get("MMBENCH_TEST_DIE_AFTER", "2")):
+            os.kill(os.getpid(), signal.SIGKILL)
+        self.batches += 1
+        return super().predict(samples)
+
+
+def dying() -> Dying:
+    return Dying()

@@ -48,6 +48,9 @@ def user_errors() -> tuple[type[BaseException], ...]:
     runner = sys.modules.get("mmbench.runner")
     if runner is not None:
         errors.append(runner.RunAborted)
+    distributed = sys.modules.get("mmbench.distributed")
+    if distributed is not None:
+        errors += [distributed.ShardError, distributed.MergeError]
     hardware = sys.modules.get("mmbench.profiling.hardware")
     if hardware is not None:
         errors.append(hardware.DeviceUnavailable)

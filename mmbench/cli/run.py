@@ -39,18 +39,27 @@ def run(
     as_json: bool = typer.Option(
         False, "--json", help="print the results records as a JSON list (no table, no progress)"
     ),
+    shard: str = typer.Option(
+        None, "--shard", help="i/N: predict shard i of N as an independent job (see mmbench merge)"
+    ),
 ) -> None:
     """Evaluate MODEL on tasks; predictions are stored as they come and a rerun resumes.
 
     In a multi-task run a task that cannot start (missing data, say) is reported and the
     others go on; the exit status is then 2. ``--fail-fast`` stops at the first error.
+    Under ``torchrun`` every rank predicts its shard and rank 0 scores and prints;
+    ``--shard i/N`` predicts one shard for ``mmbench merge`` (docs/scaling.md).
     """
-    from mmbench.cli._table import print_results
+    from mmbench.distributed import ranks
     from mmbench.runner import RunConfig, run_task
     from mmbench.tasks import load_suite, load_task
 
     if not task and not suite:
         raise typer.BadParameter("give --task NAME (repeatable) or --suite NAME")
+    if shard is not None:
+        from mmbench.distributed import Shard
+
+        Shard.parse(shard)  # a bad value fails before any work
     tasks = [load_task(t) for t in task or []] + (load_suite(suite) if suite else [])
     cfg = RunConfig(
         out_dir=out,
@@ -64,6 +73,7 @@ def run(
         n_resamples=resamples,
         warmup=warmup,
         flops=flops,
+        shard=shard,
     )
 
     from rich.markup import escape
@@ -76,25 +86,42 @@ def run(
         try:
             results.append(run_task(model, t, cfg))
         except user_errors() as exc:
-            if len(tasks) == 1 or fail_fast:
-                raise
+            if len(tasks) == 1 or fail_fast or ranks(device).distributed:
+                raise  # under torchrun: stop every rank (torchrun ends the others)
             failed.append(t.name)  # one task's missing data must not sink the whole suite
             console(stderr=as_json).print(
                 f"[bold red]error:[/] task {t.name}: {escape(str(exc))}",
                 highlight=False,
                 soft_wrap=True,
             )
-    if as_json:
-        import json
-
-        typer.echo(json.dumps([r.record for r in results], indent=2, ensure_ascii=False))
-    else:
-        print_results([r.record for r in results], [r.path for r in results])
+    if ranks(device).is_main:  # under torchrun only rank 0 prints
+        _report(results, as_json, shard, out)
     if failed:
         console(stderr=as_json).print(
             f"[bold red]{len(failed)} task(s) failed:[/] {', '.join(failed)}"
         )
         raise typer.Exit(2)
+
+
+def _report(results: list, as_json: bool, shard: str | None, out: Path) -> None:
+    """Print the results records: a table, JSON, or for a ``--shard`` job what it did."""
+    from mmbench.cli._table import console, print_results
+
+    if as_json:
+        import json
+
+        typer.echo(json.dumps([r.record for r in results], indent=2, ensure_ascii=False))
+    elif shard is not None:
+        for r in results:
+            console().print(
+                f"shard {shard} of {r.record['task']['name']}: {r.record['shard']['samples']} "
+                f"samples ({r.record['shard']['predicted']} predicted now); when every shard "
+                f"is done: mmbench merge {out}",
+                highlight=False,
+                soft_wrap=True,
+            )
+    else:
+        print_results([r.record for r in results], [r.path for r in results])
 
 
 def register(app: typer.Typer) -> None:
