@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mmbench.atomic import write_text_atomic
 from mmbench.types import Prediction
 
 
@@ -68,9 +69,8 @@ class PredictionStore:
         if path.exists():
             store._load()
         else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with open(path, "w", encoding="utf-8") as fh:
-                fh.write(json.dumps({"header": header}) + "\n")
+            # atomically: another shard may read it as a sibling at any moment
+            write_text_atomic(path, json.dumps({"header": header}) + "\n")
         store.siblings = sorted(p for p in folder.glob(f"{stem}.*jsonl") if p != path)
         for sibling in store.siblings:
             store._load(sibling)

@@ -106,3 +106,25 @@ class Dying(Recording):
 
 def dying() -> Dying:
     return Dying()
+
+
+class AudioReader:
+    """Consumes audio: one word per half second, ``loud`` or ``quiet`` by its RMS level."""
+
+    name = "audio-reader"
+    modalities = (Modality.AUDIO,)
+
+    def predict(self, samples: Sequence[Sample]) -> list[str]:
+        out = []
+        for s in samples:
+            assert s.audio is not None, "runner must decode audio for an AUDIO model"
+            chunks = [s.audio[i : i + 8000] for i in range(0, len(s.audio), 8000)]
+            rms = [float((c.astype("float64") ** 2).mean() ** 0.5) for c in chunks if len(c)]
+            level = sorted(rms)[len(rms) // 2] if rms else 0.0
+            out.append(" ".join("loud" if r > level else "quiet" for r in rms))
+        return out
+
+
+def media_reader(ctx) -> ImageReader | AudioReader:
+    """An image reader for image tasks, an audio reader for speech tasks."""
+    return AudioReader() if ctx.task.kind.value == "asr" else ImageReader()
