@@ -27,6 +27,7 @@ import os
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -35,6 +36,10 @@ from mmbench.results import now_iso
 from mmbench.store import PredictionStore
 
 T = TypeVar("T")
+
+#: How long a rank waits in a collective (rank 0 waits in the final gather for the slowest
+#: rank, which after an uneven resume may have most of a large task left).
+COLLECTIVE_TIMEOUT = timedelta(hours=24)
 
 #: How the record describes the shard layout.
 LAYOUT = "strided: sample k of the task (reader order, after --limit) goes to shard k mod N"
@@ -218,7 +223,7 @@ def ranks(device: str = "cpu") -> Ranks:
     if not dist.is_initialized():
         if backend != "gloo":
             torch.cuda.set_device(local)
-        dist.init_process_group(backend=backend)
+        dist.init_process_group(backend=backend, timeout=COLLECTIVE_TIMEOUT)
         atexit.register(_leave)
     _RANKS = Ranks(rank, world, local, backend)
     return _RANKS
