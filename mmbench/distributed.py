@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 
 from mmbench.atomic import write_json_atomic, write_text_atomic
 from mmbench.results import now_iso
-from mmbench.store import PredictionStore
+from mmbench.store import PredictionStore, prediction_record, record_prediction
 
 T = TypeVar("T")
 
@@ -271,12 +271,11 @@ class ShardReport:
         model: Any,
     ) -> ShardReport:
         """The report of a shard whose samples ``mine`` are all in ``store`` now."""
-        preds = []
-        for s in mine:
-            if s.id in store.predictions:
-                preds.append({"id": s.id, "prediction": store.predictions[s.id].text})
-            elif s.id in store.errors:
-                preds.append({"id": s.id, "error": store.errors[s.id].error})
+        preds = [
+            prediction_record(store.predictions.get(s.id) or store.errors[s.id])
+            for s in mine
+            if s.id in store.predictions or s.id in store.errors
+        ]
         return cls(
             shard=str(shard),
             samples=len(mine),
@@ -301,16 +300,9 @@ def absorb(store: PredictionStore, reports: Sequence[ShardReport]) -> None:
     """Add other ranks' gathered predictions to rank 0's ``store`` (in memory). A rank whose
     store file is not visible here (out folder not shared between nodes) gets a copy of it
     written, so rank 0's out folder always holds every prediction."""
-    from mmbench.types import Prediction
-
     for report in reports:
         for rec in report.predictions:
-            pred = Prediction(rec["id"], rec.get("prediction"), rec.get("error"))
-            if pred.ok:
-                store.predictions[pred.sample_id] = pred
-                store.errors.pop(pred.sample_id, None)
-            elif pred.sample_id not in store.predictions:
-                store.errors[pred.sample_id] = pred
+            store.note(record_prediction(rec))
         path = Path(report.predictions_file)
         if not path.exists():
             lines = [{"header": store.header}, *report.predictions]
@@ -397,8 +389,7 @@ def merge(out_dir: str | Path, data_root: Path | None = None, n_resamples: int =
     """Score every (task, model) whose ``--shard i/N`` jobs wrote to ``out_dir``: check
     the shards belong together and cover every sample, then score once through the
     runner's normal path; returns the runner's ``RunResult`` of each."""
-    from mmbench.profiling.ranks import combine
-    from mmbench.runner import RunConfig, finish_task, read_samples
+    from mmbench.runner import Predicted, RunConfig, finish_task, read_samples
 
     out_dir = Path(out_dir)
     groups = _shard_records(out_dir)
@@ -448,23 +439,16 @@ def merge(out_dir: str | Path, data_root: Path | None = None, n_resamples: int =
             )
             for m in metas
         ]
-        profile = combine([r.profile for r in reports], [r.latencies for r in reports])
         cfg = RunConfig(out_dir=out_dir, data_root=root, limit=limit, n_resamples=n_resamples)
-        t0 = time.perf_counter() - max(m["wall_time_s"] for m in metas)
-        started_at = min(m["started_at"] for m in metas)
-        results.append(
-            finish_task(
-                task,
-                samples,
-                store,
-                reader,
-                out_dir,
-                cfg,
-                metas[0]["model"],
-                profile,
-                started_at,
-                t0,
-                layout(Ranks(), reports, launcher="shards"),
-            )
+        done = Predicted(
+            task,
+            samples,
+            store,
+            reader,
+            metas[0]["model"],
+            started_at=min(m["started_at"] for m in metas),
+            t0=time.perf_counter() - max(m["wall_time_s"] for m in metas),  # the slowest shard
         )
+        layout_ = layout(Ranks(), reports, launcher="shards")
+        results.append(finish_task(done, cfg, out_dir, reports, layout_))
     return results

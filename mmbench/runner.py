@@ -326,37 +326,36 @@ def run_task(
     result = None
     if reports is not None:  # rank 0 (or a single process)
         distributed.absorb(store, reports[1:])
-        result = finish_task(
-            task,
-            samples,
-            store,
-            reader,
-            out_dir,
-            cfg,
-            record,
-            combine_profiles([r.profile for r in reports], [r.latencies for r in reports]),
-            started_at,
-            t0,
-            distributed.layout(ranks, reports),
-        )
+        done = Predicted(task, samples, store, reader, record, started_at, t0)
+        result = finish_task(done, cfg, out_dir, reports, distributed.layout(ranks, reports))
     return ranks.broadcast(result)
 
 
+@dataclass
+class Predicted:
+    """A task whose predictions are all in: what :func:`finish_task` scores and records."""
+
+    task: Task
+    samples: Sequence[Sample]
+    store: PredictionStore
+    reader: Any
+    model: dict[str, Any]  # the record's ``model`` object (see :func:`model_record`)
+    started_at: str
+    t0: float  # ``time.perf_counter()`` when the run started (``wall_time_s`` counts from it)
+
+
 def finish_task(
-    task: Task,
-    samples: Sequence[Sample],
-    store: PredictionStore,
-    reader: Any,
-    out_dir: Path,
+    done: Predicted,
     cfg: RunConfig,
-    model_rec: dict[str, Any],
-    profile: dict[str, Any],
-    started_at: str,
-    t0: float,
+    out_dir: Path,
+    reports: Sequence[distributed.ShardReport],
     layout: dict[str, Any],
 ) -> RunResult:
     """Score every sample once, build the results record, validate and write it atomically
-    (a run, every torchrun rank's predictions gathered, and ``mmbench merge`` end here)."""
+    (a run, every torchrun rank's predictions gathered, and ``mmbench merge`` end here).
+    The profile is the shard ``reports``' profiles combined (one report: its own)."""
+    task, samples, store = done.task, done.samples, done.store
+    profile = combine_profiles([r.profile for r in reports], [r.latencies for r in reports])
     score_start = time.perf_counter()
     scores = score_task(task, samples, store, cfg.n_resamples)
     profile["phases_s"]["score"] = time.perf_counter() - score_start
@@ -366,11 +365,11 @@ def finish_task(
         if s.id not in store.predictions and s.id in store.errors
     ]
     outputs: dict[str, str] = {}
-    if hasattr(reader, "export_predictions"):
+    if hasattr(done.reader, "export_predictions"):
         preds_by_id = {
             s.id: store.predictions[s.id].text for s in samples if s.id in store.predictions
         }
-        written = reader.export_predictions(samples, preds_by_id, out_dir, model_rec["name"])
+        written = done.reader.export_predictions(samples, preds_by_id, out_dir, done.model["name"])
         outputs = {k: str(v) for k, v in (written or {}).items()}
     record: dict[str, Any] = {
         "schema_version": 1,
@@ -381,7 +380,7 @@ def finish_task(
             "source": task.source,
             "limit": cfg.limit,
         },
-        "model": model_rec,
+        "model": done.model,
         "scores": {m.name: m.to_json() for m in scores},
         "n_samples": len(samples),
         "n_errors": len(errors),
@@ -392,15 +391,15 @@ def finish_task(
             else "predict-only: the task has no reference answers; see outputs for the results "
             "file to submit to the official evaluation server"
         ),
-        "wall_time_s": time.perf_counter() - t0,
+        "wall_time_s": time.perf_counter() - done.t0,
         "profile": profile,
         "environment": environment(profile["device"]),
         "predictions_file": str(store.path),
         "outputs": outputs,
         "distributed": layout,
-        "started_at": started_at,
+        "started_at": done.started_at,
         "finished_at": now_iso(),
     }
     validate(record)
-    path = write_json_atomic(results_path(out_dir, model_rec["name"], task.name), record)
+    path = write_json_atomic(results_path(out_dir, done.model["name"], task.name), record)
     return RunResult(record, path, scores)

@@ -34,6 +34,18 @@ def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
 
 
+def prediction_record(pred: Prediction) -> dict[str, Any]:
+    """One line of a store file: ``{"id", "prediction"}`` or ``{"id", "error"}``."""
+    if pred.ok:
+        return {"id": pred.sample_id, "prediction": pred.text}
+    return {"id": pred.sample_id, "error": pred.error}
+
+
+def record_prediction(rec: dict[str, Any]) -> Prediction:
+    """The :class:`Prediction` of one store line (inverse of :func:`prediction_record`)."""
+    return Prediction(rec["id"], rec.get("prediction"), rec.get("error"))
+
+
 @dataclass
 class PredictionStore:
     """Predictions of one model on one task version, backed by a JSONL file."""
@@ -91,13 +103,15 @@ class PredictionStore:
         if not lines or json.loads(lines[0]).get("header") != self.header:
             raise ValueError(f"{path}: header does not match {self.header}; refusing to reuse it")
         for line in lines[1:]:
-            rec = json.loads(line)
-            pred = Prediction(rec["id"], rec.get("prediction"), rec.get("error"))
-            if pred.ok:
-                self.predictions[pred.sample_id] = pred
-                self.errors.pop(pred.sample_id, None)
-            else:
-                self.errors[pred.sample_id] = pred
+            self.note(record_prediction(json.loads(line)))
+
+    def note(self, pred: Prediction) -> None:
+        """Take ``pred`` into account in memory (written elsewhere: a file, another rank)."""
+        if pred.ok:
+            self.predictions[pred.sample_id] = pred
+            self.errors.pop(pred.sample_id, None)
+        else:
+            self.errors[pred.sample_id] = pred
 
     def done_ids(self) -> set[str]:
         """Samples with a prediction (errors are not done: they are retried)."""
@@ -108,16 +122,7 @@ class PredictionStore:
         not power-loss-safe, which would cost a disk flush per batch)."""
         lines = []
         for p in predictions:
-            rec = (
-                {"id": p.sample_id, "prediction": p.text}
-                if p.ok
-                else {"id": p.sample_id, "error": p.error}
-            )
-            lines.append(json.dumps(rec, ensure_ascii=False) + "\n")
-            if p.ok:
-                self.predictions[p.sample_id] = p
-                self.errors.pop(p.sample_id, None)
-            else:
-                self.errors[p.sample_id] = p
+            lines.append(json.dumps(prediction_record(p), ensure_ascii=False) + "\n")
+            self.note(p)
         with open(self.path, "a", encoding="utf-8") as fh:
             fh.write("".join(lines))  # closed => in the kernel: survives a SIGKILL
