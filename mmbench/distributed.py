@@ -81,10 +81,6 @@ class Shard:
         """The items of this shard (all of them when ``count`` is 1)."""
         return list(items[self.index :: self.count])
 
-    def owner(self, position: int) -> int:
-        """The shard index owning the item at ``position``."""
-        return position % self.count
-
     @property
     def part(self) -> str | None:
         """Suffix of this shard's prediction-store file; ``None`` for an unsharded run."""
