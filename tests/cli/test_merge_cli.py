@@ -5,7 +5,7 @@ from mmbench.cli import main
 
 
 def run(*args: str) -> int:
-    return main(["run", "--model", "prior", "--task", "easyvqa", "--no-progress", *args])
+    return main(["run", "--model", "echo", "--task", "easyvqa", "--no-progress", *args])
 
 
 def test_shard_jobs_then_merge_print_one_table(tmp_path: Path, capsys):
@@ -16,7 +16,7 @@ def test_shard_jobs_then_merge_print_one_table(tmp_path: Path, capsys):
     assert f"mmbench merge {tmp_path}" in out and "mmbench results" not in out
     assert main(["merge", str(tmp_path), "--bootstrap", "50"]) == 0
     assert "mmbench results" in capsys.readouterr().out
-    rec = json.loads((tmp_path / "results" / "easyvqa__prior.json").read_text())
+    rec = json.loads((tmp_path / "results" / "easyvqa__echo.json").read_text())
     assert rec["n_samples"] == 30 and rec["distributed"]["world_size"] == 3
 
 
