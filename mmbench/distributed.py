@@ -82,9 +82,9 @@ class Shard:
         return list(items[self.index :: self.count])
 
     @property
-    def part(self) -> str | None:
-        """Suffix of this shard's prediction-store file; ``None`` for an unsharded run."""
-        return None if self.count == 1 else f"part-{self.index}-of-{self.count}"
+    def part(self) -> str:
+        """Suffix of this shard's prediction-store file (an unsharded run has none)."""
+        return f"part-{self.index}-of-{self.count}"
 
     def __str__(self) -> str:
         return f"{self.index}/{self.count}"

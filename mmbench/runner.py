@@ -293,7 +293,8 @@ def run_task(
         model.to(device)
     fp = fingerprint(model, model_spec)
     ranks.agree(fp, "model fingerprint")
-    store = PredictionStore.open(out_dir, model.name, fp, task.name, task.version, shard.part)
+    part = shard.part if cfg.shard is not None or ranks.distributed else None
+    store = PredictionStore.open(out_dir, model.name, fp, task.name, task.version, part)
 
     with profiler.phase("read"):
         reader = task.make_reader(cfg.data_root)

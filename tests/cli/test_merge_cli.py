@@ -28,3 +28,10 @@ def test_merge_of_a_folder_without_shards_is_a_user_error(tmp_path: Path, capsys
 def test_bad_shard_is_a_user_error(tmp_path: Path, capsys):
     assert run("--shard", "2/2", "--out", str(tmp_path)) == 2
     assert "need 0 <= i < N" in capsys.readouterr().err
+
+
+def test_a_single_shard_job_merges_too(tmp_path: Path):
+    assert run("--limit", "10", "--shard", "0/1", "--out", str(tmp_path)) == 0
+    assert main(["merge", str(tmp_path), "--bootstrap", "0"]) == 0
+    rec = json.loads((tmp_path / "results" / "easyvqa__echo.json").read_text())
+    assert rec["distributed"]["launcher"] == "shards" and rec["n_samples"] == 10
