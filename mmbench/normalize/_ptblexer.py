@@ -116,11 +116,9 @@ _MISC = (
 _THING_PART = rf"(?:[dDoOlL]{_APOSX}{_JLD})?{_JLD}+"
 _THING = rf"{_THING_PART}(?:{_HYPHEN}{_THING_PART})*"
 _HTHING = (
-    r"[A-Za-z0-9][A-Za-z0-9.,\u00ad]*(?:-(?:(?:"
-    + "|".join(_ACRO2)
-    + r")\.|[A-Za-z0-9\u00ad]+))+"
+    r"[A-Za-z0-9][A-Za-z0-9.,\u00ad]*(?:-(?:(?:" + "|".join(_ACRO2) + r")\.|[A-Za-z0-9\u00ad]+))+"
 )
-_THINGA = r"[A-Z]+(?:(?:[+&]|(?i:&amp;))[A-Z]+)+"
+_THINGA = r"[A-Z]+(?:(?:(?i:&amp;)|[+&])[A-Z]+)+"
 _FILE_EXT = _ci(
     "bat|bmp|c|class|cgi|cpp|dll|doc|docx|exe|gif|gz|h|htm|html|jar|java|jpeg|jpg|mov|"
     "mp3|pdf|php|pl|png|ppt|ps|py|sql|tar|txt|wav|x|xml|zip"
@@ -190,7 +188,11 @@ _RULES: list[tuple[str, ...]] = [
         _SOFT,
         rf"[-+]?(?:{_JD}+(?:[.:,\u00ad\u066b\u066c]{_JD}+)*|(?:[.:,\u00ad\u066b\u066c]{_JD}+)+)",
     ),
-    (_KEEP, r"[\u207a\u207b\u208a\u208b]?(?:[\u2070\u00b9\u00b2\u00b3\u2074-\u2079]+|[\u2080-\u2089]+)"),
+    (
+        _KEEP,
+        r"[\u207a\u207b\u208a\u208b]?(?:[\u2070\u00b9\u00b2\u00b3\u2074-\u2079]+"
+        r"|[\u2080-\u2089]+)",
+    ),
     (_SPACE_NB, rf"(?:{_JD}{{1,4}}[- \u00a0])?{_JD}{{1,4}}(?:\\?/|\u2044){_JD}{{1,4}}"),
     (_FRAC2, r"[\u00bc\u00bd\u00be\u2153-\u215e]"),
     (
@@ -203,7 +205,7 @@ _RULES: list[tuple[str, ...]] = [
     ),
     (_KEEP, r"[A-Za-z0-9]+(?:-[A-Za-z]+){0,2}(?:\\?/[A-Za-z0-9]+(?:-[A-Za-z]+){0,2}){1,2}"),
     (_KEEP, r"[A-Z]*\$", "#"),
-    (_MONEY, "[\u00a2\u00a3\u00a4\u00a5\u0080\u20a0\u20ac\u060b\u0e3f\u20a4\uffe0\uffe1\uffe5\uffe6]"),
+    (_MONEY, "[\u00a2-\u00a5\u0080\u20a0\u20ac\u060b\u0e3f\u20a4\uffe0\uffe1\uffe5\uffe6]"),
     (
         _ACRONYM,
         *(rf"(?P<t>(?:{a})\.){_SPACENL}+(?:{_SENT_START}|{_SGML}){_SPACENL}" for a in _ACRO),
@@ -381,7 +383,7 @@ def lex_line(buffer: str, start: int, end: int | None = None) -> list[str]:
         tok = buffer[pos:tok_end]
         if action in (_SKIP, _DROP, _NEWLINE):
             pos = tok_end
-        elif action == _PUSH2 or action == _PUSH3:
+        elif action in (_PUSH2, _PUSH3):
             n = 2 if action == _PUSH2 else 3
             tokens.append(tok[:-n])
             pos = tok_end - n
