@@ -21,6 +21,7 @@ line of it.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 
@@ -98,6 +99,10 @@ _AB4 = (
     + "|".join(_ACRO)
     + ")"
 )
+# a cheap test before the long abbreviation lists: letters (dots, hyphens), then a period
+# or a space (the characters that fold to ASCII letters under (?i) included)
+_FOLDS = "A-Za-z\u0130\u0131\u017f\u212a"
+_ABG = rf"(?=[{_FOLDS}][-.{_FOLDS}]{{0,13}}[.\s\u00a0\u2000-\u200a\u3000])"
 _AB3 = _ci("ca|fig|figs|prop|no|nos|art|bldg|pp|op")
 _CONTEXT_WORDS = (
     "About|According|Additionally|After|An|A|As|At|But|Earlier|He|Her|Here|However|If|In|"
@@ -208,16 +213,16 @@ _RULES: list[tuple[str, ...]] = [
     (_MONEY, "[\u00a2-\u00a5\u0080\u20a0\u20ac\u060b\u0e3f\u20a4\uffe0\uffe1\uffe5\uffe6]"),
     (
         _ACRONYM,
-        *(rf"(?P<t>(?:{a})\.){_SPACENL}+(?:{_SENT_START}|{_SGML}){_SPACENL}" for a in _ACRO),
+        *(rf"{_ABG}(?P<t>(?:{a})\.){_SPACENL}+(?:{_SENT_START}|{_SGML}){_SPACENL}" for a in _ACRO),
     ),
-    (_KEEP, rf"(?P<t>{_AB3}\.){_SPACENL}?{_JD}"),
+    (_KEEP, rf"{_ABG}(?P<t>{_AB3}\.){_SPACENL}?{_JD}"),
     (_KEEP, rf"(?P<t>(?:(?i:pt)[eyEY]|(?i:co))\.){_SPACE}(?i:ltd|lim)"),
-    (_END_PERIOD, rf"(?P<t>{_AB1}\.){_SPACENL}(?:{_SPACENL}|{_UPPER}|{_SGML})"),
-    (_KEEP, rf"(?s:(?P<t>{_AB1}\.)..)"),
-    (_END_PERIOD, rf"{_AB1}\."),
-    (_KEEP, rf"{_AB4}\."),
-    (_KEEP, rf"(?P<t>{_AB4}){_SPACE}"),
-    (_KEEP, *(rf"(?P<t>{a}){_SPACENL}" for a in _ACRO)),
+    (_END_PERIOD, rf"{_ABG}(?P<t>{_AB1}\.){_SPACENL}(?:{_SPACENL}|{_UPPER}|{_SGML})"),
+    (_KEEP, rf"{_ABG}(?s:(?P<t>{_AB1}\.)..)"),
+    (_END_PERIOD, rf"{_ABG}{_AB1}\."),
+    (_KEEP, rf"{_ABG}{_AB4}\."),
+    (_KEEP, rf"{_ABG}(?P<t>{_AB4}){_SPACE}"),
+    (_KEEP, *(rf"{_ABG}(?P<t>{a}){_SPACENL}" for a in _ACRO)),
     (_KEEP, rf"(?P<t>{_APOS}[0-9][0-9]){_SPACENL}"),
     (_KEEP, rf"(?P<t>{_LD}+(?:\.{_LD}+)*\.{_FILE_EXT})(?:{_SPACENL}|[.?!,])"),
     (_SOFT, rf"(?P<t>{_WORD}\.){_INSENTP}"),
@@ -272,11 +277,132 @@ _RULES: list[tuple[str, ...]] = [
     (_DROP, "(?s:.)"),  # untokenizable: Java deletes it
 ]
 
-_COMPILED = [
-    (rank, action, re.compile(pattern))
-    for rank, (action, *patterns) in enumerate(_RULES)
-    for pattern in patterns
-]
+
+try:  # the parser behind re.compile, used only to read the first characters of rules
+    from re import _parser as _sre_parse  # type: ignore[attr-defined]
+except ImportError:  # Python 3.10
+    import sre_parse as _sre_parse
+
+_CATEGORIES = {
+    "CATEGORY_DIGIT": r"\d",
+    "CATEGORY_NOT_DIGIT": r"\D",
+    "CATEGORY_SPACE": r"\s",
+    "CATEGORY_NOT_SPACE": r"\S",
+    "CATEGORY_WORD": r"\w",
+    "CATEGORY_NOT_WORD": r"\W",
+}
+
+
+def _char(code: int) -> str:
+    return re.escape(chr(code))
+
+
+def _first(items: list, caseless: bool) -> tuple[list[str] | None, bool]:
+    """(patterns of one character each that a match of parsed ``items`` can start with,
+    or None for any character; whether ``items`` can match the empty string)."""
+    firsts: list[str] = []
+    for op, av in items:
+        name = str(op)
+        wrap = "(?i:{})" if caseless else "{}"
+        if name == "LITERAL":
+            return [*firsts, wrap.format(_char(av))], False
+        if name == "NOT_LITERAL":
+            return [*firsts, wrap.format(f"[^{_char(av)}]")], False
+        if name == "IN":
+            body = ""
+            for iop, iav in av:
+                iname = str(iop)
+                if iname == "NEGATE":
+                    body += "^"
+                elif iname == "LITERAL":
+                    body += _char(iav)
+                elif iname == "RANGE":
+                    body += f"{_char(iav[0])}-{_char(iav[1])}"
+                elif iname == "CATEGORY" and str(iav) in _CATEGORIES:
+                    body += _CATEGORIES[str(iav)]
+                else:
+                    return None, False
+            return [*firsts, wrap.format(f"[{body}]")], False
+        if name == "SUBPATTERN":
+            flag = re.IGNORECASE.value
+            inner = bool((caseless and not av[2] & flag) or av[1] & flag)
+            sub, empty = _first(list(av[3]), inner)
+        elif name == "BRANCH":
+            sub, empty = [], False
+            for alt in av[1]:
+                alt_first, alt_empty = _first(list(alt), caseless)
+                if alt_first is None:
+                    return None, False
+                sub, empty = sub + alt_first, empty or alt_empty
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            sub, empty = _first(list(av[2]), caseless)
+            empty = empty or av[0] == 0
+        elif name in ("AT", "ASSERT", "ASSERT_NOT"):
+            continue
+        else:  # ANY and anything unexpected: any character
+            return None, False
+        if sub is None:
+            return None, False
+        firsts += sub
+        if not empty:
+            return firsts, False
+    return firsts, True
+
+
+@functools.cache
+def _parsed_rules() -> list[tuple[str, re.Pattern[str] | None, str]]:
+    """(pattern, what its first character can be or None for any, action) of every rule
+    alternative, in rule order."""
+    rules = []
+    for action, *patterns in _RULES:
+        for pattern in patterns:
+            firsts, empty = _first(list(_sre_parse.parse(pattern)), False)
+            first = None if firsts is None or empty else re.compile("|".join(firsts))
+            rules.append((pattern, first, action))
+    return rules
+
+
+@functools.cache
+def _table(candidates: tuple[int, ...]) -> tuple[re.Pattern[str], list[tuple[int, int, str]]]:
+    """One pattern that tries the ``candidates`` rule alternatives at a position, each
+    inside an optional lookahead that captures its match, and (group of the match, group
+    of the token, action) for each, in rule order: one C call yields every length."""
+    rules = _parsed_rules()
+    parts, groups = [], []
+    for k in candidates:
+        pattern, _, action = rules[k]
+        parts.append(f"(?:(?=(?P<a{k}>{pattern.replace('(?P<t>', f'(?P<t{k}>')}))|)")
+        groups.append((f"a{k}", f"t{k}" if "(?P<t>" in pattern else f"a{k}", action))
+    rx = re.compile("".join(parts))
+    return rx, [(rx.groupindex[a], rx.groupindex[t], act) for a, t, act in groups]
+
+
+def _candidates(c: str) -> set[int]:
+    """The rule alternatives that can start at character ``c``."""
+    return {k for k, (_, first, _) in enumerate(_parsed_rules()) if first is None or first.match(c)}
+
+
+_ASCII_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+@functools.lru_cache(maxsize=4096)
+def _table_for(c: str) -> tuple[re.Pattern[str], list[tuple[int, int, str]]]:
+    """The table of the rules that can start at character ``c`` (one for all ASCII
+    letters, one for all digits 0-9: a few more rules, far fewer tables to build)."""
+    if c in _ASCII_LETTERS:
+        return _table_of_chars(_ASCII_LETTERS)
+    if "0" <= c <= "9":
+        return _table_of_chars("0123456789")
+    return _table_of_chars(c)
+
+
+@functools.cache
+def _table_of_chars(chars: str) -> tuple[re.Pattern[str], list[tuple[int, int, str]]]:
+    candidates: set[int] = set()
+    for ch in chars:
+        candidates |= _candidates(ch)
+    return _table(tuple(sorted(candidates)))
+
 
 _QUOTE_MAP = str.maketrans(
     {
@@ -371,15 +497,13 @@ def lex_line(buffer: str, start: int, end: int | None = None) -> list[str]:
                     tokens.append(word)
             pos = m.end()
             continue
-        best_len, best = 0, None
-        for _rank, action, rx in _COMPILED:
-            m = rx.match(buffer, pos)
-            if m is not None and m.end() - pos > best_len:
-                best_len, best = m.end() - pos, (action, m)
-        assert best is not None  # the last rule matches any character
-        action, m = best
-        tok_end = m.end("t") if "t" in m.re.groupindex else m.end()
-        tok_end = min(tok_end, end)
+        table, groups = _table_for(buffer[pos])
+        spans = table.match(buffer, pos).regs  # type: ignore[union-attr]
+        best_end, tok_end, action = pos, pos, _DROP
+        for whole, token, act in groups:  # longest match wins, the first of equals
+            if spans[whole][1] > best_end:
+                best_end, tok_end, action = spans[whole][1], spans[token][1], act
+        tok_end = min(max(tok_end, pos + 1), end)
         tok = buffer[pos:tok_end]
         if action in (_SKIP, _DROP, _NEWLINE):
             pos = tok_end

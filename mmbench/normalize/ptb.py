@@ -87,7 +87,7 @@ def ptb(text: str, following: str | None = None) -> str:
     """Tokens of :func:`ptb_tokens` joined by single spaces (what COCOEvalCap scores).
 
     >>> ptb("Set at 6:40PM, a po'boy & M&Ms.")
-    'set at 6:40 pm a po boy & m&m s'
+    'set at 6:40 pm a po boy & m&m s.'
     """
     return " ".join(ptb_tokens(text, following))
 
