@@ -21,7 +21,11 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from mmbench.datasets._synthetic_captions import coco_caption_files, ptb_family_captions
+from mmbench.datasets._synthetic_captions import (
+    coco_caption_files,
+    ptb_family_captions,
+    ptb_soup_captions,
+)
 from mmbench.normalize.ptb import _following, ptb, ptb_many
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -30,15 +34,17 @@ from results_md import write_section  # noqa: E402
 
 def caption_set(n: int, seed: int) -> tuple[list[str], list[str]]:
     """(captions, kind of each): a quarter plain COCO-like captions, a quarter varied ones
-    with edge cases, half built from the families where tokenizers disagree; shuffled."""
+    with edge cases, 40% built from the families where tokenizers disagree and 10% random
+    "soup" of pieces glued together; shuffled."""
     quarter = n // 4
     ann, res = coco_caption_files(quarter // 6 + 1, refs_per_image=5, seed=seed, style="plain")
     plain = [a["caption"] for a in ann["annotations"]] + [r["caption"] for r in res]
     ann, res = coco_caption_files(quarter // 6 + 1, refs_per_image=5, seed=seed + 1, style="varied")
     varied = [a["caption"] for a in ann["annotations"]] + [r["caption"] for r in res]
-    family = ptb_family_captions(n - 2 * quarter, seed=seed + 2)
+    soup = ptb_soup_captions(n // 10, seed=seed + 3)
+    family = ptb_family_captions(n - 2 * quarter - len(soup), seed=seed + 2)
     pairs = [(c, "plain") for c in plain[:quarter]] + [(c, "varied") for c in varied[:quarter]]
-    pairs += [(c, "family") for c in family]
+    pairs += [(c, "family") for c in family] + [(c, "soup") for c in soup]
     random.Random(seed).shuffle(pairs)
     return [c for c, _ in pairs], [k for _, k in pairs]
 
@@ -80,13 +86,14 @@ def main() -> None:
         f"abbreviations, unicode) and {per_kind['family']:,} from the families where "
         "tokenizers disagree on real captions (times glued to am/pm, in-word apostrophes, "
         "quoted words, hyphen runs, ampersands, underscores, signs, abbreviations or not "
-        "at the line end; `ptb_family_captions`). Java reads them as one file, in this order.",
+        f"at the line end; `ptb_family_captions`) and {per_kind['soup']:,} random pieces glued "
+        "together (`ptb_soup_captions`). Java reads them as one file, in this order.",
         "",
         f"- `ptb_many` (batch): identical token sequences **{1 - len(bad) / len(captions):.3%}** "
         f"({len(captions) - len(bad):,} / {len(captions):,}); by kind: "
         + ", ".join(
             f"{k} {per_kind[k] - bad_kind[k]:,}/{per_kind[k]:,}"
-            for k in ("plain", "varied", "family")
+            for k in ("plain", "varied", "family", "soup")
         ),
         f"- `ptb` caption by caption (with the lines that follow): "
         f"**{1 - len(bad_one) / len(captions):.3%}** ({len(captions) - len(bad_one):,} / "

@@ -290,6 +290,7 @@ _AMPERSANDS = ["M&Ms", "M&M's", "AT&T", "q&a", "Q&A", "R&B", "A&W", "B&W", "s&p"
 _AMPERSANDS += ["P&G", "AT&amp;T", "&amp;", "&", "rock&roll", "Mr.&Mrs.", "H&M", "a&w", "A & W"]
 _SIGNS = ["+9", "+", "-5", "+/-", "%", "=", "#1", "$5", "~", "^", "|", "*", "**", "@", "@home"]
 _SIGNS += ["#tag", "<", ">", "<unk>", "</s>", ":)", ";-)", ":(", "x_x", "^_^", "(x_x)", "1/2"]
+_SIGNS += [":[", ";{", "=]", ":-)", ":D", ";P", "<3", "->", "=>", "+/-", "++", "&amp;", "&quot;"]
 _SIGNS += ["\u00bd", "\u00a35", "\u20ac3", "\u00a2", "\u00b0", "\u00d7", "2\u00b2", "\\", "/"]
 _LINE_END_WORDS = ["wash", "Wash", "mass", "Mass", "ore", "Ore", "pa", "Pa", "la", "La", "ill"]
 _LINE_END_WORDS += ["Ill", "del", "Del", "miss", "Miss", "car", "land", "St", "ST", "st", "ct"]
@@ -376,3 +377,26 @@ def ptb_family_captions(n: int, seed: int = 0) -> list[str]:
     """
     rng = random.Random(seed)
     return [ptb_family_caption(rng) for _ in range(n)]
+
+
+# Pieces whose random concatenations ("soup") reach lexer rules that real captions rarely
+# combine: brackets and smileys, entities, URLs, numbers glued to words, unicode marks.
+_SOUP = ["a", "dog", "A", "The", "I", "st", "St", "Ct", "wash", "Mr", "U.S", "p.m", "e.g", "no"]
+_SOUP += ["fig", "co", "Inc", " ", " ", " ", "  ", ".", ".", "..", "...", ",", ";", ":", "!"]
+_SOUP += ["?", "'", "'", "\u2019", "`", '"', "(", ")", "[", "]", "{", "}", "-", "--", "---", "_"]
+_SOUP += ["&", "&amp;", "+", "=", "/", "\\", "*", "#", "@", "$", "%", "^", "~", "|", "<", ">"]
+_SOUP += ["5", "12", "1/2", "6:40", "3.5", "1,000", "2014", "PM", "am", "s", "t", "n't", "'s"]
+_SOUP += ["'re", "ll", "em", "til", "cannot", "gonna", "www", "com", "http://", "x", "o", "d"]
+_SOUP += ["l", "y", "\u00e9", "\u00bd", "\u00a3", "\u20ac", "\u2014", "\u2026", "\u201c"]
+_SOUP += ["\u201d", "\u00ad", "\t", ":)", "<b>", "pro-", "c++", "AT&T", "M&M", "Q&A", "x_x"]
+_SOUP += ["d'", "O'", "'90s", "&quot;", "&lt;", "Ph.D", "555-1234", "(555) 123-4567", "e-mail"]
+
+
+def ptb_soup_captions(n: int, seed: int = 0) -> list[str]:
+    """``n`` seeded strings of 1-14 random pieces glued together (no spaces added).
+
+    >>> len(ptb_soup_captions(4, seed=2)), ptb_soup_captions(4, 2) == ptb_soup_captions(4, 2)
+    (4, True)
+    """
+    rng = random.Random(seed)
+    return ["".join(rng.choice(_SOUP) for _ in range(rng.randint(1, 14))) for _ in range(n)]

@@ -139,6 +139,7 @@ _ACRONYM = "acronym"  # one letter: emit the letter; longer: as _END_PERIOD
 _LEFT, _RIGHT = "left_quote", "right_quote"
 _DASH, _DOTS, _SOFT, _SPACE_NB, _PHONE, _AMP = "dash", "dots", "soft", "nbsp", "phone", "amp"
 _FRAC2, _MONEY, _PARENS, _HYPHENS = "frac2", "money", "parens", "hyphens"
+_SMILEY = "smiley"  # only ( and ) are rewritten inside a smiley
 
 # (action, pattern, ...alternatives): a rule's length is its longest alternative's; a
 # named group ``t`` marks the token inside a match that ends in trailing context.
@@ -238,9 +239,9 @@ _RULES: list[tuple[str, ...]] = [
     (_KEEP, "<"),  # (&lt; and &gt; become < and >: handled in _emit)
     (_KEEP, ">"),
     (_KEEP, "(?i:&lt;|&gt;)"),
-    (_PARENS, r"(?P<t>[<>]?[:;=][-o*']?[()DPdpO\\{@|\[\]])[^A-Za-z0-9]"),
+    (_SMILEY, r"(?P<t>[<>]?[:;=][-o*']?[()DPdpO\\{@|\[\]])[^A-Za-z0-9]"),
     (
-        _PARENS,
+        _SMILEY,
         r"[\^x=~<>]\.\[\^(?i:x)=~<>\]",
         r"[-\^x=~<>']_[-\^x=~<>']",
         r"\([-\^x=~<>'][_.]?[-\^x=~<>']\)",
@@ -431,7 +432,7 @@ _PAREN_MAP = str.maketrans(
     {"(": "-LRB-", ")": "-RRB-", "[": "-LSB-", "]": "-RSB-", "{": "-LCB-", "}": "-RCB-"}
 )
 _AMP_ENTITY = re.compile("(?i)&amp;")
-_QUOT_ENTITY = re.compile("(?i)&quot;")
+_QUOT_ENTITY = re.compile("&quot;")  # (Java replaces it case-sensitively)
 
 
 def _latex_quotes(tok: str, left: bool) -> str:
@@ -460,6 +461,7 @@ _ACTIONS: dict[str, Callable[[str], str]] = {
     _FRAC2: lambda t: t.translate(_FRAC_MAP),
     _MONEY: lambda t: t.translate(_MONEY_MAP),
     _PARENS: lambda t: t.translate(_PAREN_MAP),
+    _SMILEY: lambda t: t.replace("(", "-LRB-").replace(")", "-RRB-"),
     _HYPHENS: lambda t: "--" if 3 <= len(t) <= 4 else t,
 }
 

@@ -9,7 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mmbench.datasets._synthetic_captions import coco_caption_files, ptb_family_captions
+from mmbench.datasets._synthetic_captions import (
+    coco_caption_files,
+    ptb_family_captions,
+    ptb_soup_captions,
+)
 from mmbench.normalize import get_normalizer
 from mmbench.normalize._ptblexer import lex_line
 from mmbench.normalize.ptb import PUNCTUATIONS, _following, ptb, ptb_many, ptb_tokens
@@ -68,6 +72,8 @@ ORACLE = [  # (caption, Java's output)
     ("He is at 5:30 p.m.", "he is at 5:30 p.m."),
     ("a plate with 2 1/2 pizzas; we cannot.", "a plate with 2\xa01/2 pizzas we can not"),
     ("a dog (brown), isn't it?", "a dog -lrb- brown -rrb- is n't it"),
+    ("a sign with ;{ and :[ on it", "a sign with ;{ and :[ on it"),
+    ("a face =] drawn;) here", "a face =] drawn ;-rrb- here"),
     ("set at 6:40PM.", "set at 6:40 pm"),
     ("shows 1:42pm", "shows 1:42 pm"),
     ("a po'boy sandwich", "a po boy sandwich"),
@@ -135,9 +141,9 @@ def test_agrees_with_java_ptbtokenizer():
 
 @pytest.mark.skipif(shutil.which("java") is None, reason="java not installed: no reference")
 def test_generated_family_captions_agree_with_java():
-    """3,000 captions from the families where tokenizers disagree, plus 1,000 varied and
-    plain COCO-style ones, through the real Java tokenizer in one run."""
-    captions = ptb_family_captions(3000, seed=11)
+    """3,000 captions from the families where tokenizers disagree, 1,000 random soups of
+    pieces, 1,000 varied and plain COCO-style ones: the real Java tokenizer, one run."""
+    captions = ptb_family_captions(3000, seed=11) + ptb_soup_captions(1000, seed=15)
     ann, res = coco_caption_files(100, refs_per_image=5, seed=12, style="varied")
     captions += [a["caption"] for a in ann["annotations"]] + [r["caption"] for r in res]
     ann, _ = coco_caption_files(70, refs_per_image=5, seed=13, style="plain")
