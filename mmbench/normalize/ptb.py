@@ -93,7 +93,8 @@ def ptb(text: str, following: str | None = None) -> str:
 
 
 def _following(texts: Sequence[str], i: int, size: int = 256) -> str | None:
-    """The lines after ``texts[i]`` as the lexer sees them, enough of them to decide."""
+    """The lines after ``texts[i]`` as the lexer sees them, enough of them to decide
+    (blank lines, then at least ``size`` characters or a whole caption and a newline)."""
     if i + 1 >= len(texts):
         return None
     parts: list[str] = []
@@ -102,7 +103,8 @@ def _following(texts: Sequence[str], i: int, size: int = 256) -> str | None:
         parts.append(text.replace("\n", " "))
         seen += len(text) + 1
         if seen > size and any(p.strip() for p in parts):
-            break
+            more = i + 1 + len(parts) < len(texts)
+            return "\n".join(parts) + ("\n" if more else "")
     return "\n".join(parts)
 
 
@@ -116,7 +118,8 @@ _SPLIT_WORDS_LOW = ("cannot", "gonna", "gotta", "wanna", "lemme", "gimme")
 _JOINING_COMMA = re.compile(r",(?=[a-z])")
 _KEEPS_PERIOD = ["www", *_ABBREVIATIONS.split("|")]  # besides one-letter words
 _WINDOW = max(map(len, _KEEPS_PERIOD)) + 1
-_CONTEXT = 256  # characters after a caption handed to the lexer (it needs a few)
+_CONTEXT = 256  # characters after a caption's blank lines handed to the lexer
+_BLANKS = re.compile("[ \t\n\r\u00a0\u2000-\u200a\u3000\u2028\u2029\x0b\x0c\x85]*")
 
 
 def _letters_key(codes: np.ndarray) -> np.ndarray:
@@ -210,10 +213,9 @@ def ptb_many(texts: Sequence[str]) -> list[str]:
         out[i] = " ".join(_WORDS.findall(low, starts[i], ends[i]))
     last = len(texts) - 1
     for i in slow.tolist():
-        following = None if i == last else joined[ends[i] + 1 : ends[i] + 1 + _CONTEXT]
-        if following is not None and len(following) == _CONTEXT and not following.strip():
-            following = _following(texts, i, 4 * _CONTEXT)  # a long run of blank lines
-        out[i] = ptb(texts[i], following)
+        after = int(ends[i]) + 1  # the next line: it can decide how this one ends
+        context = _BLANKS.match(joined, after).end() + _CONTEXT  # type: ignore[union-attr]
+        out[i] = ptb(texts[i], None if i == last else joined[after:context])
     return out
 
 

@@ -129,6 +129,9 @@ def test_line_end_depends_on_the_next_line():
     assert ptb("The letter A.", following="the end") == "the letter a."
     assert ptb("The letter A.", following="\n  He runs") == "the letter a"
     assert ptb_many(["a q&a.", "A dog", "a q&a.", "a dog"])[::2] == ["a q & a", "a q & a."]
+    for lines in (["a big A.", *[""] * 300, "The", "x"], ["a big A.", " " * 400, "The", "x"]):
+        assert ptb_many(lines)[0] == ptb(lines[0], _following(lines, 0)) == "a big a"
+    assert ptb_many(["a big A.", "The"])[0] == "a big a."  # "The" then the end: no space
 
 
 @pytest.mark.skipif(shutil.which("java") is None, reason="java not installed: no reference")
