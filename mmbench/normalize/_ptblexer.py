@@ -465,17 +465,39 @@ _ACTIONS: dict[str, Callable[[str], str]] = {
     _HYPHENS: lambda t: "--" if 3 <= len(t) <= 4 else t,
 }
 
-# A run of ASCII letters followed by a space or the end of the line is a plain word for
-# every rule (none can match longer there), except the words the lexer splits.
-_PLAIN_WORD = re.compile(r"[A-Za-z]+(?=[ \n]|\Z)|[ \t]+")
+#: Lower-case words that can keep a final period as one token (the abbreviation rules
+#: in any case, "www"; one-letter words can too): the shortcuts below leave them alone.
+ABBREVIATION_WORDS = (
+    "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|mon|tue|tues|wed|thu|thurs|fri|ala|"
+    "ariz|az|ark|calif|colo|conn|ct|dak|del|fla|ga|ill|ind|kan|kans|ky|la|mass|md|mich|minn|"
+    "miss|mo|mont|neb|nev|okla|ore|pa|penn|tenn|tex|va|vt|wash|wis|wisc|wyo|inc|co|cos|corp|"
+    "pty|pte|ptys|ptes|ppty|ppte|pptys|pptes|ltd|plc|rt|bancorp|bhd|assn|univ|intl|sys|tel|"
+    "est|ext|sq|jr|sr|bros|blvd|rd|esq|etc|al|seq|bldg|mr|mrs|ms|dr|drs|prof|profs|sen|sens|"
+    "rep|reps|atty|attys|lt|col|gen|messrs|gov|govs|adm|rev|maj|sgt|cpl|pvt|capt|st|ste|ave|"
+    "pres|lieut|hon|brig|cmdr|comdr|pfc|spc|supt|supts|det|mt|ft|adj|adv|asst|assoc|ens|insp|"
+    "mlle|mme|msgr|sfc|vs|alex|wm|jos|cie|cf|treas|ph|invt|elec|natl|mfg|mtg|dept|ca|fig|"
+    "figs|prop|no|nos|art|pp|op|www"
+)
+_KEEPS_PERIOD = frozenset(ABBREVIATION_WORDS.split("|"))
+
+# Shortcuts, where no rule can match longer than a plain word (checked rule by rule):
+# ASCII letters followed by a space, a line end, one of )}" or one of ,!? or a period that
+# a space or line end follows (the period then lexed on its own), or blanks. (Not ; or ]:
+# an e-mail address can go on through them.)
+_PLAIN_WORD = re.compile(
+    r"[A-Za-z]+(?=[ \n]|\Z)|[ \t]+|(?P<w>[A-Za-z]+)(?=[)}\"]|(?P<p>[.,!?])(?:[ \n]|\Z))"
+)
 _SPLIT = frozenset(["cannot", "gonna", "gotta", "lemme", "gimme", "wanna"])
 
 
-def lex_line(buffer: str, start: int, end: int | None = None) -> list[str]:
+def lex_line(
+    buffer: str, start: int, end: int | None = None, *, shortcuts: bool = True
+) -> list[str]:
     """Tokens (original case) of ``buffer[start:end]``, one line of the lexer's input.
 
     ``end`` defaults to the next ``"\\n"`` (or the end of ``buffer``); what follows
     ``end`` is only looked at, as the Java lexer's trailing context does.
+    ``shortcuts=False`` tries every rule at every position (for tests: same tokens).
 
     >>> lex_line("a big A.\\nThe end", 0), lex_line("a big A.", 0)
     (['a', 'big', 'A', '.'], ['a', 'big', 'A.'])
@@ -486,10 +508,14 @@ def lex_line(buffer: str, start: int, end: int | None = None) -> list[str]:
             end = len(buffer)
     tokens: list[str] = []
     pos = start
-    plain = _PLAIN_WORD.match
+    plain = _PLAIN_WORD.match if shortcuts else lambda _text, _pos: None
     while pos < end:
         m = plain(buffer, pos)
-        if m is not None and m.end() <= end:
+        if (
+            m is not None
+            and m.end() <= end
+            and not (m["p"] == "." and (len(m["w"]) == 1 or m["w"].lower() in _KEEPS_PERIOD))
+        ):
             word = m.group()
             if word[0] not in " \t":
                 if word.lower() in _SPLIT:

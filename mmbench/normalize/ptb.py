@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from mmbench.normalize._ptblexer import lex_line
+from mmbench.normalize._ptblexer import ABBREVIATION_WORDS, lex_line
 from mmbench.registry import NORMALIZERS
 
 #: Tokens pycocoevalcap removes after PTB tokenization (its ``PUNCTUATIONS``), verbatim.
@@ -31,20 +31,7 @@ PUNCTUATIONS = frozenset(
     + [".", "?", "!", ",", ":", "-", "--", "...", ";"]
 )
 
-#: Lower-case words that can keep a final period as one token at the end of a line
-#: (the lexer's abbreviations, in any case; one-letter words keep it too). Captions whose
-#: last word is one of them take the full lexer, which decides with the next line.
-_ABBREVIATIONS = (
-    "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|mon|tue|tues|wed|thu|thurs|fri|ala|"
-    "ariz|az|ark|calif|colo|conn|ct|dak|del|fla|ga|ill|ind|kan|kans|ky|la|mass|md|mich|minn|"
-    "miss|mo|mont|neb|nev|okla|ore|pa|penn|tenn|tex|va|vt|wash|wis|wisc|wyo|inc|co|cos|corp|"
-    "pty|pte|ptys|ptes|ppty|ppte|pptys|pptes|ltd|plc|rt|bancorp|bhd|assn|univ|intl|sys|tel|"
-    "est|ext|sq|jr|sr|bros|blvd|rd|esq|etc|al|seq|bldg|mr|mrs|ms|dr|drs|prof|profs|sen|sens|"
-    "rep|reps|atty|attys|lt|col|gen|messrs|gov|govs|adm|rev|maj|sgt|cpl|pvt|capt|st|ste|ave|"
-    "pres|lieut|hon|brig|cmdr|comdr|pfc|spc|supt|supts|det|mt|ft|adj|adv|asst|assoc|ens|insp|"
-    "mlle|mme|msgr|sfc|vs|alex|wm|jos|cie|cf|treas|ph|invt|elec|natl|mfg|mtg|dept|ca|fig|"
-    "figs|prop|no|nos|art|pp|op"
-)
+_ABBREVIATIONS = ABBREVIATION_WORDS  # (final periods: see the lexer's shortcuts)
 _PLAIN = re.compile(r"[a-z ,]*")
 _WORDS = re.compile(r"[a-z]+")
 _ABBREVIATION = re.compile(_ABBREVIATIONS)
@@ -116,7 +103,7 @@ _KIND[ord(".")], _KIND[ord("\n")] = _PERIOD, _NEWLINE
 _KIND_TABLE = bytes(_KIND.tolist() + [_OTHER] * 128)  # for bytes.translate
 _SPLIT_WORDS_LOW = ("cannot", "gonna", "gotta", "wanna", "lemme", "gimme")
 _JOINING_COMMA = re.compile(r",(?=[a-z])")
-_KEEPS_PERIOD = ["www", *_ABBREVIATIONS.split("|")]  # besides one-letter words
+_KEEPS_PERIOD = _ABBREVIATIONS.split("|")  # besides one-letter words
 _WINDOW = max(map(len, _KEEPS_PERIOD)) + 1
 _CONTEXT = 256  # characters after a caption's blank lines handed to the lexer
 _BLANKS = re.compile("[ \t\n\r\u00a0\u2000-\u200a\u3000\u2028\u2029\x0b\x0c\x85]*")

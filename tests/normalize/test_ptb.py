@@ -195,6 +195,15 @@ def test_fast_path_equals_the_lexer(text, following):
     assert ptb(text, following) == " ".join(t for t in lexed if t not in PUNCTUATIONS)
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.one_of(PIECES, FAMILY_PIECES, st.sampled_from(["@", "x@y", ";", "]"])), max_size=12)
+)
+def test_lexer_shortcuts_equal_trying_every_rule(pieces):
+    text = "".join(pieces)
+    assert lex_line(text, 0) == lex_line(text, 0, shortcuts=False)
+
+
 def test_batch_form_on_plain_and_edge_captions():
     texts = ["A dog, running.", "a dog,cat ,", " a  man. ", "st.", "go to www..", "a.", ""]
     texts += ["they cannot go.", "an apple..", "Dr. Who's here", "x" * 30 + "."]
