@@ -6,8 +6,12 @@ removal of the tokens in pycocoevalcap's ``PUNCTUATIONS`` list. Its quirks are k
 purpose, because they change scores: lower-casing turns ``-LRB-`` into ``-lrb-``, which
 the list (written in upper case) no longer removes; a fraction like ``2 1/2`` becomes one
 token with a no-break space inside (``str.split`` later splits it, ``split(" ")`` does
-not); ``cannot`` becomes ``can not``. Agreement with the Java tokenizer is measured by
-``benchmarks/bench_ptb_agreement.py`` (see ``benchmarks/RESULTS.md``).
+not); ``cannot`` becomes ``can not``. The tokens come from ``_ptblexer``, which follows
+the Java lexer rule by rule; captions of letters, spaces and commas take a shortcut.
+pycocoevalcap hands Java all captions as the lines of one file, and a line's last token
+can depend on the next line (``following``; ``ptb_many`` reads its list that way).
+Agreement with the Java tokenizer is measured by ``benchmarks/bench_ptb_agreement.py``
+(see ``benchmarks/RESULTS.md`` and ``docs/parity.md``).
 
 >>> ptb("A man's dog (brown), isn't it?")
 "a man 's dog -lrb- brown -rrb- is n't it"
@@ -168,7 +172,9 @@ def _slow_positions(low: str) -> np.ndarray:
 
 
 def ptb_many(texts: Sequence[str]) -> list[str]:
-    """:func:`ptb` of every text; plain captions are found and split in a few passes.
+    """:func:`ptb` of every text, the texts read as the lines of one file (each caption
+    with the ones after it as ``following``); plain captions are found and split in a few
+    passes.
 
     >>> ptb_many(["A dog, running.", "Dr. Who's here"])
     ['a dog running', "dr. who 's here"]
