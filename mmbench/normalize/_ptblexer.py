@@ -27,7 +27,7 @@ from collections.abc import Callable
 
 # Characters Python's \w counts as alphanumeric that are neither letters nor decimal
 # digits for Java (superscripts, vulgar fractions, circled and roman numerals, ...), and
-# everything beyond the BMP (Java sees a surrogate pair there, which no rule matches).
+# everything beyond the BMP (Java sees a surrogate pair there: no letter, no digit).
 _NOT_LD = (
     "\u00b2\u00b3\u00b9\u00bc-\u00be\u09f4-\u09f9\u0b72-\u0b77\u0bf0-\u0bf2\u0c78-\u0c7e"
     "\u0d58-\u0d5e\u0d70-\u0d78\u0f2a-\u0f33\u1369-\u137c\u16ee-\u16f0\u17f0-\u17f9\u19da"
