@@ -90,6 +90,9 @@ def profile(
     limit: int = typer.Option(256, "--limit", "-n", min=1, help="size of the sample pool"),
     warmup: int = typer.Option(10, "--warmup", min=0, help="warm-up batches per batch size"),
     data_root: Path = _DATA_ROOT,
+    threads: int = typer.Option(
+        None, "--threads", min=1, help="torch intra-op threads [default: the thread policy's]"
+    ),
 ) -> None:
     """Throughput, latency percentiles, memory and FLOPs of MODEL across batch sizes.
 
@@ -115,6 +118,7 @@ def profile(
         limit=limit,
         warmup=warmup,
         data_root=data_root,
+        threads=threads,
     )
     console = make_console()
     for note in run.notes:
