@@ -14,7 +14,13 @@ CPU time, or when other processes wanted more CPUs than the run left free::
 workers, see :mod:`mmbench.profiling.threads`); ``others`` is the larger of the runnable
 threads of other processes (sampled at both ends) and the 1-minute load average at the end
 minus this process's own share of it (its CPU seconds over wall seconds, weighted by how much
-of the last minute the window covers). The 0.5 absorbs background daemons.
+of the last minute the window covers), scaled by ``cpus_usable / cpus_online`` when the
+process may use only part of the machine (both counts are machine-wide). The 0.5 absorbs
+background daemons.
+
+Also recorded, not part of the rule: ``cpu_pressure``, the fraction of the window during
+which some runnable thread waited for a CPU (Linux PSI, ``/proc/pressure/cpu``; ``null``
+where the kernel has no PSI).
 
 >>> start = CpuReading(0.0, 0.2, 0.0, 1000, 0, 0.0)
 >>> end = CpuReading(10.0, 1.4, 19.0, 3000, 0, 1.0)
@@ -57,6 +63,7 @@ class CpuReading:
     cpu_ticks: int | None
     steal_ticks: int | None
     runnable_others: float | None
+    pressure_us: int | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,7 @@ class Contention:
     steal_fraction: float | None
     runnable_others: float | None
     others: float | None
+    cpu_pressure: float | None
     cpus_usable: int
     cpus_wanted: int
     contended: bool
@@ -101,6 +109,18 @@ def parse_cpu_ticks(text: str) -> tuple[int, int]:
         raise ValueError(f"/proc/stat: first line is not the aggregate cpu line: {fields[0]!r}")
     values = [int(v) for v in fields[1:9]]  # user nice system idle iowait irq softirq steal
     return sum(values), (values[7] if len(values) > 7 else 0)
+
+
+def parse_pressure(text: str) -> int:
+    """Total microseconds some thread waited for a CPU, from ``/proc/pressure/cpu``.
+
+    >>> parse_pressure("some avg10=1.00 avg60=0.50 avg300=0.10 total=123456\nfull avg10=0")
+    123456
+    """
+    for line in text.splitlines():
+        if line.startswith("some "):
+            return int(line.rsplit("total=", 1)[1])
+    raise ValueError("/proc/pressure/cpu has no 'some' line")
 
 
 def parse_procs_running(text: str) -> int:
@@ -188,12 +208,24 @@ def read_cpu(proc: Path = PROC, samples: int = RUNNABLE_SAMPLES) -> CpuReading:
         total, steal = parse_cpu_ticks((proc / "stat").read_text())
     except (OSError, ValueError, IndexError):
         total = steal = None
+    try:
+        pressure: int | None = parse_pressure((proc / "pressure" / "cpu").read_text())
+    except (OSError, ValueError, IndexError):
+        pressure = None
     others = runnable_others(proc, samples) if samples else None
-    return CpuReading(time.perf_counter(), load1, cpu_s, total, steal, others)
+    return CpuReading(time.perf_counter(), load1, cpu_s, total, steal, others, pressure)
 
 
-def assess(start: CpuReading, end: CpuReading, cpus_usable: int, cpus_wanted: int) -> Contention:
-    """Contention over the window from ``start`` to ``end`` (see the module's rule)."""
+def assess(
+    start: CpuReading,
+    end: CpuReading,
+    cpus_usable: int,
+    cpus_wanted: int,
+    cpus_online: int | None = None,
+) -> Contention:
+    """Contention over the window from ``start`` to ``end`` (see the module's rule);
+    ``cpus_online``: the machine's CPUs (default: ``cpus_usable``, no scaling)."""
+    share = cpus_usable / cpus_online if cpus_online and cpus_online > cpus_usable else 1.0
     wall = max(0.0, end.wall_s - start.wall_s)
     cpu = max(0.0, end.process_cpu_s - start.process_cpu_s)
     cpu_per_wall = cpu / wall if wall > 0 else None
@@ -206,7 +238,10 @@ def assess(start: CpuReading, end: CpuReading, cpus_usable: int, cpus_wanted: in
     if end.load1 is not None and cpu_per_wall is not None:
         own_share = cpu_per_wall * (1.0 - math.exp(-wall / 60.0))  # the load average's decay
         estimates.append(max(0.0, end.load1 - own_share))
-    others = max(estimates) if estimates else None
+    others = max(estimates) * share if estimates else None
+    pressure = None
+    if start.pressure_us is not None and end.pressure_us is not None and wall > 0:
+        pressure = min(1.0, (end.pressure_us - start.pressure_us) / 1e6 / wall)
     contended = bool(
         (steal is not None and steal > STEAL_LIMIT)
         or (others is not None and others > cpus_usable - cpus_wanted + SLACK)
@@ -220,6 +255,7 @@ def assess(start: CpuReading, end: CpuReading, cpus_usable: int, cpus_wanted: in
         steal_fraction=steal,
         runnable_others=max(runnable) if runnable else None,
         others=others,
+        cpu_pressure=pressure,
         cpus_usable=cpus_usable,
         cpus_wanted=cpus_wanted,
         contended=contended,

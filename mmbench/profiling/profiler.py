@@ -22,6 +22,7 @@ Adapters may attribute time inside ``predict`` with :func:`model_phase` (``prepr
 from __future__ import annotations
 
 import contextvars
+import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -270,7 +271,8 @@ class Profiler:
             usable, wanted = self.threads.cpus_usable, self.threads.cpus_wanted
         else:  # no policy given: assume the run wanted every usable CPU
             usable = wanted = usable_cpus(affinity_cpus(), cgroup_quota())
-        return assess(self._cpu[0], self._cpu[1], usable, wanted).to_json()
+        online = os.cpu_count() or usable
+        return assess(self._cpu[0], self._cpu[1], usable, wanted, online).to_json()
 
     def _flops_reason(self, model: Any) -> str | None:
         if model is not None and torch_module(model) is not None:

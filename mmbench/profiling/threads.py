@@ -9,7 +9,8 @@ region and throughput collapses (``ref-gated`` on ``shapes_caption``: 8x slower 
    a cgroup CPU quota (``cpu.max`` of cgroup v2, or ``cpu.cfs_quota_us`` of v1), rounded
    down, at least 1;
 2. ``cpus_free``: ``cpus_usable`` minus the runnable threads of other processes right now
-   (rounded), at least 1;
+   (their share on this process's CPUs, ``cpus_usable / cpus_online`` of them, rounded), at
+   least 1;
 3. decode workers (only when the model consumes images or audio): one per four free CPUs,
    at most the task's ``workers``; intra-op threads: the free CPUs left, at least 1.
 
@@ -177,9 +178,13 @@ def thread_policy(
     from mmbench.profiling.contention import runnable_others
 
     affinity, quota = affinity_cpus(), cgroup_quota()
+    usable = usable_cpus(affinity, quota)
     others = runnable_others(samples=10) if threads is None else None
+    online = os.cpu_count() or usable
+    if others is not None and online > usable:  # others spread over the whole machine
+        others *= usable / online
     return choose_threads(
-        usable_cpus(affinity, quota),
+        usable,
         others,
         decodes_media,
         max_workers,

@@ -17,6 +17,7 @@ from mmbench.profiling.contention import (
     children_cpu_s,
     parse_cpu_ticks,
     parse_loadavg,
+    parse_pressure,
     parse_procs_running,
     read_cpu,
     runnable_others,
@@ -41,6 +42,10 @@ def fake_proc(root: Path, *, load1=0.5, running=1, own=("R",), user=100, steal=0
         task = root / str(os.getpid()) / "task" / str(i + 1)
         task.mkdir(parents=True, exist_ok=True)
         (task / "stat").write_text(f"{i + 1} (py thon) {state} 1 1 1 0 -1 0 0 0 0 0 5 5 0 0\n")
+    (root / "pressure").mkdir(exist_ok=True)
+    (root / "pressure" / "cpu").write_text(
+        "some avg10=0.00 avg60=0.00 avg300=0.00 total=5000\nfull avg10=0.00 total=0\n"
+    )
     (root / "self" / "task" / "1").mkdir(parents=True, exist_ok=True)
     (root / "self" / "task" / "1" / "children").write_text("")
     return root
@@ -55,6 +60,9 @@ def test_parsers():
     assert parse_procs_running(STAT.format(user=1, system=1, idle=1, steal=0, running=7)) == 7
     with pytest.raises(ValueError, match="aggregate cpu line"):
         parse_cpu_ticks("cpu0 1 2 3\n")
+    assert parse_pressure("some avg10=3.1 avg60=1.0 avg300=0.2 total=987\n") == 987
+    with pytest.raises(ValueError, match="'some' line"):
+        parse_pressure("full avg10=0 total=1\n")
     with pytest.raises(ValueError, match="procs_running"):
         parse_procs_running("cpu 1 2 3\n")
 
@@ -70,6 +78,7 @@ def test_read_cpu_from_a_fake_proc(tmp_path: Path):
     proc = fake_proc(tmp_path / "proc", load1=1.75, running=3, own=("R",), user=500, steal=40)
     r = read_cpu(proc, samples=2)
     assert (r.load1, r.cpu_ticks, r.steal_ticks, r.runnable_others) == (1.75, 1550, 40, 2.0)
+    assert r.pressure_us == 5000
     assert r.process_cpu_s > 0  # this test process has used some CPU
 
 
@@ -103,10 +112,23 @@ def test_rule(end, usable, wanted, contended):
     assert f"steal > {STEAL_LIMIT:.0%}" in c.rule
 
 
+def test_others_on_part_of_a_machine_are_scaled_and_pressure_is_a_fraction():
+    start = CpuReading(0.0, 0.0, 0.0, 0, 0, 0.0, pressure_us=1_000_000)
+    end = CpuReading(10.0, 0.0, 19.0, 2000, 0, 32.0, pressure_us=3_500_000)
+    whole = assess(start, end, cpus_usable=2, cpus_wanted=2)
+    part = assess(start, end, cpus_usable=2, cpus_wanted=2, cpus_online=64)
+    assert (whole.others, whole.contended) == (32.0, True)
+    assert (part.others, part.contended) == (1.0, True)  # 32 threads over 64 CPUs: 1 on ours
+    assert whole.cpu_pressure == pytest.approx(0.25)  # 2.5 s of 10 s some thread waited
+    quiet = CpuReading(10.0, 0.0, 19.0, 2000, 0, 12.0)
+    assert not assess(start, quiet, 2, 2, cpus_online=64).contended  # 0.375 on ours
+
+
 def test_assess_without_proc_readings():
     blank = CpuReading(0.0, None, 0.0, None, None, None)
     c = assess(blank, CpuReading(1.0, None, 0.5, None, None, None), 2, 2)
     assert (c.steal_fraction, c.others, c.contended, c.cpu_per_wall) == (None, None, False, 0.5)
+    assert c.cpu_pressure is None
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs a Linux /proc")

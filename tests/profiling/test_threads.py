@@ -100,6 +100,15 @@ def test_thread_policy_reads_affinity_quota_and_others(monkeypatch):
     assert "1 busy with other processes" in p.reason
 
 
+def test_others_on_a_bigger_machine_count_by_their_share(monkeypatch):
+    monkeypatch.setattr(threads, "affinity_cpus", lambda: 4)  # 4 of 32 CPUs are ours
+    monkeypatch.setattr(threads, "cgroup_quota", lambda: None)
+    monkeypatch.setattr(threads.os, "cpu_count", lambda: 32)
+    monkeypatch.setattr(contention, "runnable_others", lambda samples=5: 16.0)
+    p = thread_policy(decodes_media=False)
+    assert (p.others, p.cpus_free, p.threads) == (2.0, 2, 2)
+
+
 def test_torch_threads_sets_and_restores():
     torch = pytest.importorskip("torch")
     before = torch.get_num_threads()
