@@ -114,7 +114,7 @@ def parse_cpu_ticks(text: str) -> tuple[int, int]:
 def parse_pressure(text: str) -> int:
     """Total microseconds some thread waited for a CPU, from ``/proc/pressure/cpu``.
 
-    >>> parse_pressure("some avg10=1.00 avg60=0.50 avg300=0.10 total=123456\nfull avg10=0")
+    >>> parse_pressure("some avg10=1.00 avg60=0.50 avg300=0.10 total=123456\\nfull avg10=0")
     123456
     """
     for line in text.splitlines():
