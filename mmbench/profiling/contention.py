@@ -198,7 +198,7 @@ def read_cpu(proc: Path = PROC, samples: int = RUNNABLE_SAMPLES) -> CpuReading:
     >>> r.process_cpu_s > 0
     True
     """
-    t = os.times()
+    wall, t = time.perf_counter(), os.times()  # CPU and wall read together
     cpu_s = t.user + t.system + t.children_user + t.children_system + children_cpu_s(proc)
     try:
         load1: float | None = parse_loadavg((proc / "loadavg").read_text())
@@ -213,7 +213,7 @@ def read_cpu(proc: Path = PROC, samples: int = RUNNABLE_SAMPLES) -> CpuReading:
     except (OSError, ValueError, IndexError):
         pressure = None
     others = runnable_others(proc, samples) if samples else None
-    return CpuReading(time.perf_counter(), load1, cpu_s, total, steal, others, pressure)
+    return CpuReading(wall, load1, cpu_s, total, steal, others, pressure)
 
 
 def assess(
