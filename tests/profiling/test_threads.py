@@ -142,3 +142,22 @@ def test_threads_flag_reaches_torch_inside_predict(n, tmp_path, monkeypatch):
     assert rec["profile"]["threads"]["threads"] == rec["profile"]["hardware"]["torch_threads"] == n
     assert rec["profile"]["threads"]["source"] == "user"
     assert torch.get_num_threads() == before
+
+
+def test_profile_sweep_records_threads_and_marks_contention(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("torch")
+    from mmbench.cli import main
+    from mmbench.cli._table import CONTENDED_MARK
+
+    monkeypatch.syspath_prepend(str(ROOT))
+    args = ["profile", "--model", "tests.fixtures.torch_models:make_linear", "--task", "easyvqa"]
+    code = main([*args, "--batch-sizes", "2,4", "--limit", "8", "--warmup", "1",
+                 "--threads", "2", "--out", str(tmp_path)])  # fmt: skip
+    assert code == 0
+    out = capsys.readouterr().out
+    rec = json.loads((tmp_path / "profile" / "easyvqa__linear-64x8__cpu-fp32.json").read_text())
+    for point in rec["points"]:
+        assert (point["threads"]["threads"], point["threads"]["source"]) == (2, "user")
+        assert point["contention"]["wall_s"] > 0
+    marked = [p["contention"]["contended"] for p in rec["points"]]
+    assert out.count(CONTENDED_MARK) == sum(marked) + any(marked)  # each cell, and the note
