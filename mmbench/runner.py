@@ -27,6 +27,7 @@ from mmbench.datasets.media import decode
 from mmbench.metrics.base import MetricResult, get_metric
 from mmbench.metrics.bootstrap import DEFAULT_RESAMPLES, confidence_intervals
 from mmbench.profiling import DEFAULT_WARMUP, Profiler
+from mmbench.profiling.threads import thread_policy, torch_threads
 from mmbench.results import environment, now_iso, results_path, validate
 from mmbench.store import PredictionStore
 from mmbench.tasks import MetricSpec, Task
@@ -49,6 +50,7 @@ class RunConfig:
     limit: int | None = None
     device: str = "cpu"
     workers: int | None = None
+    threads: int | None = None  # torch intra-op threads; None: the thread policy's choice
     fail_fast: bool = False
     progress: bool = True
     n_resamples: int = DEFAULT_RESAMPLES
@@ -232,14 +234,16 @@ def run_task(
     done = store.done_ids()
     pending = [s for s in samples if s.id not in done]
     batch_size = cfg.batch_size or int(task.defaults.get("batch_size", 16))
-    workers = cfg.workers if cfg.workers is not None else int(task.defaults.get("workers", 2))
     modalities = set(getattr(model, "modalities", ()))
     dataset = _Decode(pending, modalities)
-    if not (modalities & {Modality.IMAGE, Modality.AUDIO}):
-        workers = 0  # nothing to decode: workers would only add start-up cost
+    decodes = bool(modalities & {Modality.IMAGE, Modality.AUDIO})  # else workers: only start-up
+    max_workers = int(task.defaults.get("workers", 2))
+    profiler.threads = thread_policy(decodes, max_workers, cfg.threads, cfg.workers)
+    workers = profiler.threads.workers
     profiler.plan(-(-len(pending) // batch_size))
 
-    with _progress(cfg.progress, f"{model.name} · {task.name}", len(samples)) as bar:
+    bar = _progress(cfg.progress, f"{model.name} · {task.name}", len(samples))
+    with torch_threads(profiler.threads.threads), bar:
         bar_id = bar.add_task("predict", total=len(samples), completed=len(samples) - len(pending))
         batches = iter(_batches(dataset, batch_size, workers))
         while True:
@@ -264,8 +268,10 @@ def run_task(
             bar.advance(bar_id, len(batch))
     profiler.close()
 
-    with profiler.phase("score"):
-        scores = score_task(task, samples, store, cfg.n_resamples)
+    with torch_threads(profiler.threads.threads):  # so the profile reports the run's threads
+        with profiler.phase("score"):
+            scores = score_task(task, samples, store, cfg.n_resamples)
+        profile = profiler.summary(model)
     errors = [
         {"id": s.id, "error": store.errors[s.id].error or ""}
         for s in samples
@@ -307,7 +313,7 @@ def run_task(
             "file to submit to the official evaluation server"
         ),
         "wall_time_s": time.perf_counter() - t0,
-        "profile": profiler.summary(model),
+        "profile": profile,
         "environment": environment(cfg.device),
         "predictions_file": str(store.path),
         "outputs": outputs,

@@ -20,6 +20,9 @@ def compare(
     steps: int = typer.Option(2000, "--steps", min=1, help="with --train: optimizer steps"),
     seed: int = typer.Option(0, "--seed", help="with --train: random seed"),
     width: int = typer.Option(64, "--width", min=4, help="with --train: model width"),
+    threads: int = typer.Option(
+        None, "--threads", min=1, help="torch intra-op threads [default: the thread policy's]"
+    ),
     warmup: int = typer.Option(
         None, "--warmup", min=0, help="batches excluded from samples/s (default: as mmbench run)"
     ),
@@ -39,6 +42,8 @@ def compare(
     console = make_console(log_path=False)
     train_cfg = {"steps": steps, "seed": seed, "width": width} if train else None
     timing = {} if warmup is None else {"warmup": warmup}  # None: the profiler's default
+    if threads is not None:
+        timing["threads"] = threads
     rows = run_compare(variants, tasks, out, data_root, limit, train_cfg, log=console.log, **timing)
     if not rows:
         from mmbench.cli._errors import CommandError

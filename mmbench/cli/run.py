@@ -25,6 +25,9 @@ def run(
     limit: int = typer.Option(None, "--limit", "-n", min=1, help="only the first N samples"),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:1, ..."),
     workers: int = typer.Option(None, "--workers", min=0, help="DataLoader workers decoding media"),
+    threads: int = typer.Option(
+        None, "--threads", min=1, help="torch intra-op threads [default: the thread policy's]"
+    ),
     fail_fast: bool = typer.Option(False, "--fail-fast", help="stop at the first sample error"),
     resamples: int = typer.Option(
         1000, "--bootstrap", min=0, help="bootstrap resamples for CIs (0: none)"
@@ -59,6 +62,7 @@ def run(
         limit=limit,
         device=device,
         workers=workers,
+        threads=threads,
         fail_fast=fail_fast,
         progress=progress and not as_json,
         n_resamples=resamples,

@@ -80,6 +80,7 @@ def compare(
     train_cfg: dict[str, Any] | None = None,
     log: Callable[[str], None] = lambda _: None,
     warmup: int = DEFAULT_WARMUP,
+    threads: int | None = None,
 ) -> list[CompareRow]:
     """Evaluate ``ref-<variant>`` (``seed`` for ``"seed"``) on each task; write the tables.
 
@@ -87,6 +88,7 @@ def compare(
     same budget and evaluate the fresh weights instead of the shipped ones. Pairs that cannot
     run (see :func:`skip_reason`) are logged and left out of the table. ``warmup``: batches
     excluded from samples/s, as in ``mmbench run`` (a small test split needs fewer).
+    ``threads``: torch intra-op threads (None: the thread policy's choice).
     """
     from mmbench.runner import RunConfig, run_task
 
@@ -109,7 +111,12 @@ def compare(
             model = build_model(spec, ModelContext(task, data_root, "cpu"))
             log(f"evaluating {spec} on {task.name}")
             cfg = RunConfig(
-                out_dir=out_dir, data_root=data_root, limit=limit, progress=False, warmup=warmup
+                out_dir=out_dir,
+                data_root=data_root,
+                limit=limit,
+                progress=False,
+                warmup=warmup,
+                threads=threads,
             )
             run = run_task(spec, task, cfg, model=model)
             rec = run.record
