@@ -36,6 +36,13 @@ def run(
     flops: bool = typer.Option(
         True, "--flops/--no-flops", help="count FLOPs of torch models on the first batch"
     ),
+    perturb: list[str] = typer.Option(
+        None,
+        "--perturb",
+        "-p",
+        help="perturbation, repeatable, applied in order: image:gaussian_noise@3, "
+        "audio:white_noise@snr=10, missing:image (see docs/robustness.md)",
+    ),
 ) -> None:
     """Evaluate MODEL on tasks; predictions are stored as they come and a rerun resumes.
 
@@ -61,7 +68,12 @@ def run(
         n_resamples=resamples,
         warmup=warmup,
         flops=flops,
+        perturb=tuple(perturb or ()),
     )
+    if perturb:
+        from mmbench.perturb import Pipeline
+
+        Pipeline.parse(perturb)  # a bad spec stops here, before any model is built
 
     from rich.markup import escape
 

@@ -39,6 +39,7 @@ class CompareRow:
     samples_per_s: float | None
     n_samples: int
     results: str
+    perturbation: str = ""
 
 
 #: the headline score of a task kind, where a run reports several
@@ -80,6 +81,7 @@ def compare(
     train_cfg: dict[str, Any] | None = None,
     log: Callable[[str], None] = lambda _: None,
     warmup: int = DEFAULT_WARMUP,
+    perturb: Sequence[str] = (),
 ) -> list[CompareRow]:
     """Evaluate ``ref-<variant>`` (``seed`` for ``"seed"``) on each task; write the tables.
 
@@ -87,6 +89,8 @@ def compare(
     same budget and evaluate the fresh weights instead of the shipped ones. Pairs that cannot
     run (see :func:`skip_reason`) are logged and left out of the table. ``warmup``: batches
     excluded from samples/s, as in ``mmbench run`` (a small test split needs fewer).
+    ``perturb``: ``--perturb`` specs every model is evaluated under (see
+    :mod:`mmbench.perturb`); the rows and the results records carry the perturbation.
     """
     from mmbench.runner import RunConfig, run_task
 
@@ -109,8 +113,9 @@ def compare(
             model = build_model(spec, ModelContext(task, data_root, "cpu"))
             log(f"evaluating {spec} on {task.name}")
             cfg = RunConfig(
-                out_dir=out_dir, data_root=data_root, limit=limit, progress=False, warmup=warmup
-            )
+                out_dir=out_dir, data_root=data_root, limit=limit, progress=False, warmup=warmup,
+                perturb=tuple(perturb),
+            )  # fmt: skip
             run = run_task(spec, task, cfg, model=model)
             rec = run.record
             if rec["profile"].get("samples_per_s") is None:
@@ -131,6 +136,7 @@ def compare(
                     samples_per_s=rec["profile"].get("samples_per_s"),
                     n_samples=rec["n_samples"],
                     results=str(run.path),
+                    perturbation=(rec.get("perturbation") or {}).get("spec", ""),
                 )  # fmt: skip
             )
     write_tables(rows, out_dir)
@@ -138,8 +144,10 @@ def compare(
 
 
 def markdown(rows: Sequence[CompareRow]) -> str:
-    """The comparison as a Markdown table."""
-    lines = [
+    """The comparison as a Markdown table (headed by the perturbation, if any)."""
+    perturbed = sorted({r.perturbation for r in rows if r.perturbation})
+    lines = [f"Under perturbation: {', '.join(perturbed)}", ""] if perturbed else []
+    lines += [
         "| task | model | metric | score [95% CI] | parameters | MFLOPs/sample | samples/s | n |",
         "|---|---|---|---|---:|---:|---:|---:|",
     ]
