@@ -31,9 +31,9 @@ def robustness(
 ) -> None:
     """Run MODEL on TASK clean and under each perturbation at each severity (every condition
     is a normal resumable run); print the table, write JSON, Markdown and a curve plot."""
-    from rich.console import Console
     from rich.markdown import Markdown
 
+    from mmbench.cli._table import console as make_console
     from mmbench.experiments.robustness import markdown, parse_severities
     from mmbench.experiments.robustness import robustness as sweep
     from mmbench.runner import RunConfig
@@ -51,7 +51,7 @@ def robustness(
         n_resamples=resamples,
         flops=False,
     )
-    console = Console(log_path=False)
+    console = make_console()
     report, paths = sweep(model, load_task(task), perturb, levels, cfg, baseline, console.log)
     console.print(Markdown(markdown(report)))
     console.print(f"written: {paths['md']}, {paths['json']}, {paths['png']}")

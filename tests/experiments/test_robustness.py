@@ -32,7 +32,8 @@ def test_bad_severities(bad):
 
 
 def _point(model, pert, sev, score):
-    return Point(model, pert, sev, "", score, None, 10, 0, "")
+    spec = "" if pert == "clean" else f"{pert}@{sev}" if sev else pert
+    return Point(model, pert, sev, spec, score, None, 10, 0, "")
 
 
 def test_summaries_from_points():
