@@ -52,7 +52,11 @@ def robustness(
         flops=False,
     )
     console = make_console()
-    report, paths = sweep(model, load_task(task), perturb, levels, cfg, baseline, console.log)
+
+    def log(message: str) -> None:
+        console.print(f"[dim]{message}[/]", highlight=False)
+
+    report, paths = sweep(model, load_task(task), perturb, levels, cfg, baseline, log)
     console.print(Markdown(markdown(report)))
     console.print(f"written: {paths['md']}, {paths['json']}, {paths['png']}")
 

@@ -59,7 +59,8 @@ def format_value(value: float) -> str:
 
 @dataclass(frozen=True)
 class PerturbationDef:
-    """A registered perturbation: what it changes, and its severity table.
+    """A registered perturbation: what it changes, its severity table, and the version of its
+    implementation (in every record, so a changed implementation never reuses predictions).
 
     ``fn(x, value, rng)`` returns a perturbed copy of ``x`` (an image ``[H, W, 3]`` uint8, a
     wave ``[T]`` float32 at 16 kHz, or a text), never modifying ``x``. ``levels[s - 1]`` is the
@@ -73,6 +74,7 @@ class PerturbationDef:
     fn: Callable[[Any, float, np.random.Generator], Any] | None
     unit: str = ""
     source: str = ""
+    version: int = 1  # bumped when the implementation changes: part of the identity
 
     @property
     def missing(self) -> bool:
@@ -119,6 +121,7 @@ class Perturbation:
             "severity": self.severity,
             "params": params,
             "seed": self.seed,
+            "version": d.version,
         }
 
     def apply(self, x: Any, sample_id: str) -> Any:

@@ -66,7 +66,7 @@ def test_identity_covers_every_parameter_and_seed():
     pipe = Pipeline.parse(["image:jpeg@2", "missing:text"])
     assert pipe.to_json()["steps"][0] == {
         "name": "image:jpeg", "modality": "image", "severity": 2, "params": {"quality": 18.0},
-        "seed": 0,
+        "seed": 0, "version": 1,
     }  # fmt: skip
     assert Pipeline.parse(["image:jpeg@2+missing:text"]) == pipe
     assert pickle.loads(pickle.dumps(pipe)) == pipe
@@ -88,6 +88,6 @@ def test_decode_applies_steps_in_order_and_drops_missing(tmp_path):
 
 
 def test_a_failing_step_is_a_media_error_naming_sample_and_step(tmp_path):
-    s = Sample(id="q9", kind=TaskKind.VQA, image=np.zeros((4, 4), np.uint8))  # not RGB
-    with pytest.raises(MediaError, match=r"'q9'.*image:brightness@1 failed"):
-        Pipeline.parse(["image:brightness@1"]).decode(s)
+    s = Sample(id="q9", kind=TaskKind.VQA, image=np.zeros((4, 4, 2), np.uint8))  # not RGB
+    with pytest.raises(MediaError, match=r"'q9'.*image:jpeg@1 failed"):
+        Pipeline.parse(["image:jpeg@1"]).decode(s)
