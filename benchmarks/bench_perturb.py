@@ -72,12 +72,14 @@ def main() -> None:
         "decode JPEG 640x480": median_ms(lambda: decode_image("b", tmp / "img.jpg"), args.repeat),
         "decode PNG 640x480": median_ms(lambda: decode_image("b", tmp / "img.png"), args.repeat),
     }
-    jpeg_ms = decode["decode JPEG 640x480"]
+    jpeg_ms, png_ms = decode["decode JPEG 640x480"], decode["decode PNG 640x480"]
     rows += [(k, v, "") for k, v in decode.items()]
     for name in [n for n in PERTURBATIONS.names() if n.startswith("image:")]:
         step = parse_one(f"{name}@3")
         ms = median_ms(lambda step=step: step.apply(img, "sample-1"), args.repeat)
-        rows.append((f"{name}@3", ms, f"{ms / jpeg_ms:.0%} of JPEG decode"))
+        rows.append(
+            (f"{name}@3", ms, f"{ms / jpeg_ms:.0%} of JPEG, {ms / png_ms:.0%} of PNG decode")
+        )
     audio = {
         "decode FLAC 10 s": median_ms(lambda: decode_audio("b", tmp / "clip.flac"), args.repeat),
         "decode WAV 10 s": median_ms(lambda: decode_audio("b", tmp / "clip.wav"), args.repeat),
