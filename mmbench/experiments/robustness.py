@@ -247,6 +247,8 @@ def plot_png(report: Report) -> bytes:
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
     clean = {p.model: p for p in report.points if p.perturbation == "clean"}
+    swept = dict.fromkeys(s.perturbation for s in report.summaries)
+    colour = {q: f"C{i % 10}" for i, q in enumerate(swept)}  # the baseline: same colour, dashed
     for s in report.summaries:
         pts = [clean[s.model]] + [
             p for p in report.points if p.model == s.model and p.perturbation == s.perturbation
@@ -256,6 +258,7 @@ def plot_png(report: Report) -> bytes:
         hi = [p.ci95[1] - p.score if p.ci95 else 0 for p in pts]
         ax.errorbar([p.severity for p in pts], [p.score for p in pts], yerr=[lo, hi],
                     label=f"{s.model} · {s.perturbation}", capsize=3, marker="o",
+                    color=colour[s.perturbation],
                     linestyle="--" if s.model == report.baseline else "-")  # fmt: skip
     ax.set_xlabel("severity (0 = clean)")
     ax.set_ylabel(report.metric)
