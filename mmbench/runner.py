@@ -277,6 +277,8 @@ def run_task(
             if good and blocked:  # the model declared a modality required that is missing
                 why = f"missing modality: {model.name!r} requires {', '.join(blocked)}"
                 preds = [Prediction(s.id, None, f"{why} ({pipeline.spec})") for s in good]
+                if cfg.fail_fast:
+                    raise RunAborted(preds[0].error)
             elif good:
                 preds = _profiled_predict(profiler, model, good, cfg.fail_fast, cfg.flops)
             with profiler.phase("store"):

@@ -8,7 +8,7 @@ import pytest
 from mmbench.adapters.reference import shipped_tasks
 from mmbench.registry import MODELS
 from mmbench.results import validate
-from mmbench.runner import RunConfig, run_task
+from mmbench.runner import RunAborted, RunConfig, run_task
 from mmbench.tasks import load_task
 from mmbench.types import Modality
 
@@ -77,6 +77,9 @@ def test_a_model_requiring_a_missing_modality_gets_a_per_sample_error(tmp_path, 
         for e in rec["errors"]
     )
     assert rec["scores"]["vqa_accuracy"]["value"] == 0.0
+    with pytest.raises(RunAborted, match="requires image"):
+        run_task(model.name, EASYVQA, cfg(tmp_path / "ff", limit=4, perturb=("missing:image",),
+                 fail_fast=True), model=model)  # fmt: skip
     ok = run_task(model.name, EASYVQA, cfg(tmp_path, limit=10, perturb=("missing:text",)),
                   model=NeedsImage())  # fmt: skip
     assert ok.record["n_errors"] == 0
