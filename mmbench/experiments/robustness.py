@@ -233,7 +233,8 @@ def markdown(report: Report) -> str:
                          f"{f(s.effective_robustness)} | {f(s.corruption_error)} | "
                          f"{f(s.relative_corruption_error)} |")  # fmt: skip
     if report.mce is not None:
-        lines += ["", f"mCE {report.mce:.2f}% · relative mCE {report.relative_mce or 0:.2f}% "
+        rel = "-" if report.relative_mce is None else f"{report.relative_mce:.2f}%"
+        lines += ["", f"mCE {report.mce:.2f}% · relative mCE {rel} "
                       f"(baseline {report.baseline} = 100%)"]  # fmt: skip
     return "\n".join(lines) + "\n"
 

@@ -57,7 +57,18 @@ def test_summaries_from_points():
     assert m.relative_corruption_error == pytest.approx(100 * (0.1 + 0.3) / (0.2 + 0.4))
     assert b.effective_robustness is None and r.mce == pytest.approx(m.corruption_error)
     table = markdown(r)
-    assert "| m | missing:image | - | 0.5000 | -0.4000 | 0 |" in table and "mCE 60.00%" in table
+    assert "| m | missing:image | - | 0.5000 | -0.4000 | 0 |" in table
+    assert "mCE 60.00% · relative mCE 66.67% (baseline b = 100%)" in table
+
+
+def test_a_baseline_that_never_degrades_leaves_relative_ce_undefined():
+    r = Report("t", "vqa_accuracy", True, "m", "prior")
+    r.points = [_point("m", "clean", 0, 0.9), _point("m", "image:jpeg", 3, 0.7)]
+    r.points += [_point("prior", "clean", 0, 0.6), _point("prior", "image:jpeg", 3, 0.6)]
+    summarize(r)
+    assert r.summaries[0].relative_corruption_error is None and r.relative_mce is None
+    assert r.summaries[0].corruption_error == pytest.approx(75.0)  # 0.3 / 0.4
+    assert "relative mCE - (baseline prior = 100%)" in markdown(r)
 
 
 def test_sweep_writes_table_json_and_plot_and_accuracy_falls(tmp_path):
