@@ -1,4 +1,4 @@
-"""``mmbench ls tasks|models|suites``."""
+"""``mmbench ls tasks|models|suites|perturbations``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-ls_app = typer.Typer(help="List tasks, suites and models.", no_args_is_help=True)
+ls_app = typer.Typer(help="List tasks, suites, models and perturbations.", no_args_is_help=True)
 
 
 @ls_app.command("tasks")
@@ -49,6 +49,20 @@ def ls_models() -> None:
         table.add_row(name, doc[0] if doc else "")
     Console().print(table)
     Console().print("Any importable factory works too: --model package.module:factory")
+
+
+@ls_app.command("perturbations")
+def ls_perturbations() -> None:
+    """Perturbations for ``--perturb`` with their severity 1-5 values (docs/robustness.md)."""
+    from mmbench.cli._table import console
+    from mmbench.perturb.definition import format_value
+    from mmbench.registry import PERTURBATIONS
+
+    table = Table("perturbation", "parameter", "severities 1-5", "source")
+    for name, d in PERTURBATIONS.items():
+        levels = ", ".join(format_value(v) for v in d.levels)
+        table.add_row(name, f"{d.param} ({d.unit})" if d.param else "-", levels or "-", d.source)
+    console().print(table)  # pipe-wide: the severity tables are the point
 
 
 def register(app: typer.Typer) -> None:

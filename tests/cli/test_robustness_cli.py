@@ -18,6 +18,15 @@ def test_robustness_prints_the_table_and_writes_its_files(tmp_path, capsys):
         assert (tmp_path / "robustness" / f"easyvqa__ref-gated.{ext}").is_file()
 
 
+def test_ls_perturbations_lists_every_one_with_its_table(capsys):
+    from mmbench.registry import PERTURBATIONS
+
+    assert main(["ls", "perturbations"]) == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in PERTURBATIONS.names())
+    assert "0.08, 0.12, 0.18, 0.26, 0.38" in out and "20, 15, 10, 5, 0" in out
+
+
 def test_bad_specs_exit_2_with_the_fix(tmp_path, capsys):
     base = ["--model", "prior", "--task", "easyvqa", "--out", str(tmp_path)]
     assert main(["run", *base, "--perturb", "image:gausian_noise@3"]) == 2
