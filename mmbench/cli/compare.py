@@ -26,6 +26,9 @@ def compare(
     warmup: int = typer.Option(
         None, "--warmup", min=0, help="batches excluded from samples/s (default: as mmbench run)"
     ),
+    perturb: list[str] = typer.Option(  # noqa: B008
+        None, "--perturb", "-p", help="evaluate every method under this perturbation (repeatable)"
+    ),
 ) -> None:
     """Evaluate ref-<fusion> models (shipped weights, or --train) and print one table."""
     from mmbench.cli._fusions import fusion_variants
@@ -44,7 +47,14 @@ def compare(
     timing = {} if warmup is None else {"warmup": warmup}  # None: the profiler's default
     if threads is not None:
         timing["threads"] = threads
-    rows = run_compare(variants, tasks, out, data_root, limit, train_cfg, log=console.log, **timing)
+    if perturb:
+        from mmbench.perturb import Pipeline
+
+        Pipeline.parse(perturb)  # a bad spec stops here
+    rows = run_compare(
+        variants, tasks, out, data_root, limit, train_cfg, log=console.log,
+        perturb=tuple(perturb or ()), **timing,
+    )  # fmt: skip
     if not rows:
         from mmbench.cli._errors import CommandError
 

@@ -42,6 +42,13 @@ def run(
     as_json: bool = typer.Option(
         False, "--json", help="print the results records as a JSON list (no table, no progress)"
     ),
+    perturb: list[str] = typer.Option(
+        None,
+        "--perturb",
+        "-p",
+        help="perturbation, repeatable, applied in order: image:gaussian_noise@3, "
+        "audio:white_noise@snr=10, missing:image (see docs/robustness.md)",
+    ),
 ) -> None:
     """Evaluate MODEL on tasks; predictions are stored as they come and a rerun resumes.
 
@@ -68,7 +75,12 @@ def run(
         n_resamples=resamples,
         warmup=warmup,
         flops=flops,
+        perturb=tuple(perturb or ()),
     )
+    if perturb:
+        from mmbench.perturb import Pipeline
+
+        Pipeline.parse(perturb)  # a bad spec stops here, before any model is built
 
     from rich.markup import escape
 
