@@ -16,12 +16,19 @@ prediction store are skipped, so a rerun after a crash resumes.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mmbench.adapters.base import ModelContext, ModelError, build_model, fingerprint, model_info
+from mmbench.adapters.base import (
+    ModelContext,
+    ModelError,
+    build_model,
+    fingerprint,
+    model_info,
+    recorded_args,
+)
 from mmbench.atomic import write_json_atomic
 from mmbench.datasets.media import decode
 from mmbench.metrics.base import MetricResult, get_metric
@@ -54,6 +61,7 @@ class RunConfig:
     n_resamples: int = DEFAULT_RESAMPLES
     warmup: int = DEFAULT_WARMUP
     flops: bool = True
+    model_args: Mapping[str, str] = field(default_factory=dict)  # --model-arg KEY=VALUE
 
 
 @dataclass
@@ -215,11 +223,12 @@ def run_task(
     started_at, t0 = now_iso(), time.perf_counter()
     profiler = Profiler(warmup=cfg.warmup, device=cfg.device)
     if model is None:
-        model = build_model(model_spec, ModelContext(task, cfg.data_root, cfg.device))
+        ctx = ModelContext(task, cfg.data_root, cfg.device, model_args=cfg.model_args)
+        model = build_model(model_spec, ctx)
     if hasattr(model, "to") and cfg.device != "cpu":
         model.to(cfg.device)
     info = model_info(model)
-    fp = fingerprint(model, model_spec)
+    fp = fingerprint(model, model_spec, cfg.model_args)
     store = PredictionStore.open(cfg.out_dir, model.name, fp, task.name, task.version)
 
     with profiler.phase("read"):
@@ -295,6 +304,7 @@ def run_task(
             "parameters": int(parameters) if isinstance(parameters, (int, float)) else None,
             "checkpoint_sha256": info.get("checkpoint_sha256"),
             "info": info,
+            "args": recorded_args(model_spec, cfg.model_args),
         },
         "scores": {m.name: m.to_json() for m in scores},
         "n_samples": len(samples),

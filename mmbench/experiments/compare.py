@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -80,6 +80,7 @@ def compare(
     train_cfg: dict[str, Any] | None = None,
     log: Callable[[str], None] = lambda _: None,
     warmup: int = DEFAULT_WARMUP,
+    model_args: Mapping[str, str] | None = None,
 ) -> list[CompareRow]:
     """Evaluate ``ref-<variant>`` (``seed`` for ``"seed"``) on each task; write the tables.
 
@@ -87,6 +88,7 @@ def compare(
     same budget and evaluate the fresh weights instead of the shipped ones. Pairs that cannot
     run (see :func:`skip_reason`) are logged and left out of the table. ``warmup``: batches
     excluded from samples/s, as in ``mmbench run`` (a small test split needs fewer).
+    ``model_args``: ``--model-arg`` options given to every model.
     """
     from mmbench.runner import RunConfig, run_task
 
@@ -106,10 +108,16 @@ def compare(
                 res = train_task(cfg, Path(out_dir) / "weights", data_root, test=False, log=log)
                 registered = variant == "seed" or variant in FUSION_NAMES
                 spec = f"{name if registered else 'ref'}:{res.weights}"  # ref: any checkpoint
-            model = build_model(spec, ModelContext(task, data_root, "cpu"))
+            model_ctx = ModelContext(task, data_root, "cpu", model_args=model_args or {})
+            model = build_model(spec, model_ctx)
             log(f"evaluating {spec} on {task.name}")
             cfg = RunConfig(
-                out_dir=out_dir, data_root=data_root, limit=limit, progress=False, warmup=warmup
+                out_dir=out_dir,
+                data_root=data_root,
+                limit=limit,
+                progress=False,
+                warmup=warmup,
+                model_args=model_args or {},
             )
             run = run_task(spec, task, cfg, model=model)
             rec = run.record
