@@ -64,7 +64,14 @@ class Model(Protocol):
 
 @dataclass(frozen=True)
 class ModelContext:
-    """What a factory may use to build a model for one task."""
+    """What a factory may use to build a model for one task.
+
+    ``arg``: the ``ARG`` of ``--model name:ARG``; ``model_args``: the ``--model-arg KEY=VALUE``
+    options (read-only; only keys the factory declares in ``MODEL_ARGS`` get here).
+
+    >>> ModelContext(model_args={"beam": "4"}).model_args["beam"]
+    '4'
+    """
 
     task: Any = None  # mmbench.tasks.Task
     data_root: Path | None = None

@@ -75,3 +75,10 @@ def test_compare_refuses_options_the_reference_models_do_not_take(tmp_path, caps
     assert code == 2
     assert "'ref-gated' takes no --model-arg (got 'beam')" in capsys.readouterr().err
     assert not (tmp_path / "compare.json").exists()
+
+
+def test_ls_models_lists_each_models_keys(capsys):
+    assert main(["ls", "models", "--json"]) == 0
+    rows = {r["model"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["sphinx"]["--model-arg keys"] == "beam, dict, hmm, lm, lw, maxhmmpf, pbeam, wbeam"
+    assert rows["prior"]["--model-arg keys"] == ""
