@@ -199,6 +199,8 @@ def check_model_args(spec: str, model_args: Mapping[str, str]) -> None:
 
 def recorded_args(spec: str, model_args: Mapping[str, str]) -> dict[str, str]:
     """The options written to results: every declared key but the secret ones."""
+    if not model_args:
+        return {}  # no lookup: a prebuilt model may come with any spec
     declared = declared_args(spec)
     return {k: v for k, v in sorted(model_args.items()) if k in declared and not declared[k].secret}
 

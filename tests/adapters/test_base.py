@@ -125,3 +125,12 @@ def test_import_extra_names_the_extra_to_install():
 def test_a_bug_in_a_factory_keeps_its_traceback():
     with pytest.raises(TypeError, match="a bug in the factory"):
         build_model("fake_models:buggy", ModelContext())
+
+
+def test_no_options_need_no_factory_lookup():
+    """A prebuilt model handed to the runner may carry a spec that names no factory."""
+    model = build_model(SPEC, ModelContext())
+    assert recorded_args("not-a-registered-model", {}) == {}
+    assert fingerprint(model, "not-a-registered-model") == fingerprint(
+        model, "not-a-registered-model", {}
+    )
