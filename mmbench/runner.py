@@ -16,7 +16,7 @@ prediction store are skipped, so a rerun after a crash resumes.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from mmbench.adapters.base import (
     build_model,
     fingerprint,
     model_info,
+    recorded_args,
     required_modalities,
 )
 from mmbench.atomic import write_json_atomic
@@ -64,6 +65,7 @@ class RunConfig:
     warmup: int = DEFAULT_WARMUP
     flops: bool = True
     perturb: tuple[str, ...] = ()  # --perturb specs, applied in order (mmbench.perturb)
+    model_args: Mapping[str, str] = field(default_factory=dict)  # --model-arg KEY=VALUE
 
 
 @dataclass
@@ -229,11 +231,12 @@ def run_task(
     started_at, t0 = now_iso(), time.perf_counter()
     profiler = Profiler(warmup=cfg.warmup, device=cfg.device)
     if model is None:
-        model = build_model(model_spec, ModelContext(task, cfg.data_root, cfg.device))
+        ctx = ModelContext(task, cfg.data_root, cfg.device, model_args=cfg.model_args)
+        model = build_model(model_spec, ctx)
     if hasattr(model, "to") and cfg.device != "cpu":
         model.to(cfg.device)
     info = model_info(model)
-    fp = fingerprint(model, model_spec)
+    fp = fingerprint(model, model_spec, cfg.model_args)
     pipeline = Pipeline.parse(cfg.perturb)
     perturbation = pipeline.to_json() if pipeline else None
     store = PredictionStore.open(
@@ -325,6 +328,7 @@ def run_task(
             "parameters": int(parameters) if isinstance(parameters, (int, float)) else None,
             "checkpoint_sha256": info.get("checkpoint_sha256"),
             "info": info,
+            "args": recorded_args(model_spec, cfg.model_args),
         },
         "scores": {m.name: m.to_json() for m in scores},
         "n_samples": len(samples),

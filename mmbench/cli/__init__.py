@@ -32,7 +32,7 @@ _register_all()
 
 def user_errors() -> tuple[type[BaseException], ...]:
     """Exceptions whose message is meant for the user: printed without a traceback."""
-    from mmbench.adapters.base import ModelError
+    from mmbench.adapters.base import ModelBuildError, ModelError
     from mmbench.cli._errors import CommandError
     from mmbench.registry import UnknownNameError
     from mmbench.tasks import DataFormatError, DataMissingError, TaskError
@@ -43,6 +43,7 @@ def user_errors() -> tuple[type[BaseException], ...]:
         DataMissingError,
         DataFormatError,
         ModelError,
+        ModelBuildError,
         CommandError,
     ]
     runner = sys.modules.get("mmbench.runner")

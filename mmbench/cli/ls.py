@@ -56,10 +56,11 @@ def ls_models(as_json: AsJson = False) -> None:
     """Registered models (built-in and from the ``mmbench.models`` entry-point group)."""
     from mmbench.registry import MODELS
 
-    table = TextTable(["model", "description"], wrap={"description"})
+    table = TextTable(["model", "description", "--model-arg keys"], wrap={"description"})
     for name, factory in MODELS.items():
         doc = (getattr(factory, "__doc__", "") or "").strip().splitlines()
-        table.add_row(name, doc[0] if doc else "")
+        keys = ", ".join(sorted(getattr(factory, "MODEL_ARGS", None) or {}))
+        table.add_row(name, doc[0] if doc else "", keys)
     _emit(table, as_json)
     if not as_json:
         console().print("Any importable factory works too: --model package.module:factory")

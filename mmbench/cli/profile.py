@@ -7,6 +7,8 @@ from typing import Any
 
 import typer
 
+from mmbench.cli._model_args import MODEL_ARG, model_args
+
 
 def _batch_sizes(text: str) -> list[int]:
     try:
@@ -77,6 +79,7 @@ def profile(
     model: str = typer.Option(
         ..., "--model", "-m", help="registered name, name:arg, or pkg.mod:factory"
     ),
+    model_arg: list[str] = MODEL_ARG,
     task: str = typer.Option(
         ..., "--task", "-t", help="task name or task YAML path (its samples are used)"
     ),
@@ -119,6 +122,7 @@ def profile(
         warmup=warmup,
         data_root=data_root,
         threads=threads,
+        model_args=model_args(model_arg, [model]),
     )
     console = make_console()
     for note in run.notes:

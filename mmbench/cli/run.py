@@ -6,11 +6,14 @@ from pathlib import Path
 
 import typer
 
+from mmbench.cli._model_args import MODEL_ARG, model_args
+
 
 def run(
     model: str = typer.Option(
         ..., "--model", "-m", help="registered name, name:arg, or pkg.mod:factory"
     ),
+    model_arg: list[str] = MODEL_ARG,
     task: list[str] = typer.Option(
         None, "--task", "-t", help="task name or task YAML path (repeatable)"
     ),
@@ -63,6 +66,7 @@ def run(
         raise typer.BadParameter("give --task NAME (repeatable) or --suite NAME")
     tasks = [load_task(t) for t in task or []] + (load_suite(suite) if suite else [])
     cfg = RunConfig(
+        model_args=model_args(model_arg, [model]),
         out_dir=out,
         data_root=data_root,
         batch_size=batch_size,

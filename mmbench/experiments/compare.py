@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -83,6 +83,7 @@ def compare(
     warmup: int = DEFAULT_WARMUP,
     threads: int | None = None,
     perturb: Sequence[str] = (),
+    model_args: Mapping[str, str] | None = None,
 ) -> list[CompareRow]:
     """Evaluate ``ref-<variant>`` (``seed`` for ``"seed"``) on each task; write the tables.
 
@@ -93,6 +94,7 @@ def compare(
     ``threads``: torch intra-op threads (None: the thread policy's choice).
     ``perturb``: ``--perturb`` specs every model is evaluated under (see
     :mod:`mmbench.perturb`); the rows and the results records carry the perturbation.
+    ``model_args``: ``--model-arg`` options given to every model.
     """
     from mmbench.runner import RunConfig, run_task
 
@@ -112,7 +114,8 @@ def compare(
                 res = train_task(cfg, Path(out_dir) / "weights", data_root, test=False, log=log)
                 registered = variant == "seed" or variant in FUSION_NAMES
                 spec = f"{name if registered else 'ref'}:{res.weights}"  # ref: any checkpoint
-            model = build_model(spec, ModelContext(task, data_root, "cpu"))
+            model_ctx = ModelContext(task, data_root, "cpu", model_args=model_args or {})
+            model = build_model(spec, model_ctx)
             log(f"evaluating {spec} on {task.name}")
             cfg = RunConfig(
                 out_dir=out_dir,
@@ -122,6 +125,7 @@ def compare(
                 warmup=warmup,
                 threads=threads,
                 perturb=tuple(perturb),
+                model_args=model_args or {},
             )
             run = run_task(spec, task, cfg, model=model)
             rec = run.record

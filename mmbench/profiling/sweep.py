@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -186,13 +186,14 @@ def run_profile(
     data_root: Path | None = None,
     model: Any = None,
     threads: int | None = None,
+    model_args: Mapping[str, str] | None = None,
 ) -> ProfileRun:
     """Sweep ``batch_sizes`` for one model on the first ``limit`` samples of ``task``; write
     ``<out>/profile/<task>__<model>__<device>-<dtype>.json`` (atomic) and ``.png``.
 
     ``threads``: torch intra-op threads (None: the thread policy's choice; the pool is
-    decoded up front, so no decode workers)."""
-    from mmbench.adapters.base import ModelContext, build_model, fingerprint
+    decoded up front, so no decode workers); ``model_args``: the ``--model-arg`` options."""
+    from mmbench.adapters.base import ModelContext, build_model, fingerprint, recorded_args
     from mmbench.atomic import write_json_atomic
     from mmbench.results import now_iso
 
@@ -200,7 +201,8 @@ def run_profile(
         raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
     require_device(device)
     if model is None:
-        model = build_model(model_spec, ModelContext(task, data_root, device))
+        ctx = ModelContext(task, data_root, device, model_args=model_args or {})
+        model = build_model(model_spec, ctx)
     if hasattr(model, "to") and device != "cpu":
         model.to(device)
     started = time.perf_counter()
@@ -248,7 +250,8 @@ def run_profile(
         "model": {
             "name": model.name,
             "spec": model_spec,
-            "fingerprint": fingerprint(model, model_spec),
+            "fingerprint": fingerprint(model, model_spec, model_args),
+            "args": recorded_args(model_spec, model_args or {}),
         },
         "task": {"name": task.name, "version": task.version, "kind": task.kind.value},
         "device": device,
