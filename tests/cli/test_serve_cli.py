@@ -1,0 +1,86 @@
+"""`mmbench serve` in a subprocess on 127.0.0.1 and `mmbench run --model openai:...` against it."""
+
+from __future__ import annotations
+
+import json
+import queue
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mmbench.cli import main
+
+pytest.importorskip("uvicorn")
+httpx = pytest.importorskip("httpx")
+
+START_TIMEOUT_S = 120
+
+
+def start_serve(*args: str) -> tuple[subprocess.Popen, str]:
+    """``mmbench serve ARGS --port 0`` and its URL (from the one line it prints when ready)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mmbench", "serve", "--port", "0", "--idle-timeout", "300", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: lines.put(proc.stdout.readline()), daemon=True).start()
+    try:
+        line = lines.get(timeout=START_TIMEOUT_S)
+    except queue.Empty:
+        line = ""
+    if " at http://127.0.0.1:" not in line:
+        proc.kill()
+        raise AssertionError(f"serve did not start: {line!r} {proc.communicate()[1][-2000:]}")
+    return proc, line.rsplit(" at ", 1)[1].strip()
+
+
+@pytest.fixture
+def served_ref_gated() -> Iterator[str]:
+    proc, url = start_serve("--model", "ref-gated", "--task", "easyvqa")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def _run(model: str, out: Path) -> dict:
+    argv = ["run", "--model", model, "--task", "easyvqa", "--limit", "50", "--out", str(out)]
+    assert main([*argv, "--no-progress", "--bootstrap", "20"]) == 0
+    return json.loads(next((out / "results").glob("easyvqa__*.json")).read_text())
+
+
+def _predictions(record: dict) -> dict[str, str]:
+    lines = Path(record["predictions_file"]).read_text().splitlines()[1:]
+    return {r["id"]: r["text"] for r in map(json.loads, lines)}
+
+
+def test_openai_client_against_serve_equals_in_process(served_ref_gated, tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENAI_BASE_URL", served_ref_gated)
+    served = _run("openai:ref-gated", tmp_path / "served")
+    local = _run("ref-gated", tmp_path / "local")
+    assert served["n_errors"] == 0 and served["n_samples"] == local["n_samples"] == 50
+    assert _predictions(served) == _predictions(local)
+    assert served["scores"] == local["scores"]
+    assert served["model"]["info"]["device"] == served_ref_gated
+    health = httpx.get(served_ref_gated.removesuffix("/v1") + "/health").json()
+    assert health["requests"] == 50 and health["task"] == "easyvqa"
+    assert health["batches"] < 50  # the client's 8 concurrent requests were batched
+
+
+def test_a_server_that_does_not_answer_is_one_message(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    code = main(["run", "--model", "openai:m", "--task", "easyvqa", "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "does not answer http://127.0.0.1:9/v1/models" in err and "Traceback" not in err
+
+
+def test_serve_stops_when_idle():
+    proc, url = start_serve("--model", "constant:yes", "--idle-timeout", "1")
+    assert httpx.get(url + "/models").json()["data"][0]["id"] == "constant:yes"
+    assert proc.wait(timeout=60) == 0
