@@ -221,13 +221,25 @@ class OpenAIChatModel:
         where = f"{public_url(self.options.base_url)}/models"
         try:
             response = self._client.get("/models")
-            response.raise_for_status()
-            ids = [str(m.get("id")) for m in response.json().get("data", [])]
-        except (httpx.HTTPError, ValueError, AttributeError, TypeError) as exc:
+        except httpx.HTTPError as exc:
             raise ModelError(
                 f"{self.name}: the server does not answer {where} ({type(exc).__name__}: {exc}). "
                 "Start it (for example `mmbench serve --model M` or `vllm serve M`), or point "
                 "--model-arg base_url=http://HOST:PORT/v1 (or OPENAI_BASE_URL) at it."
+            ) from None
+        if response.status_code in (401, 403):
+            raise ModelError(
+                f"{self.name}: {where} answered HTTP {response.status_code} "
+                f"({_error_detail(response)}): check the API key in ${self.options.api_key_env}"
+            )
+        try:
+            response.raise_for_status()
+            ids = [str(m["id"]) for m in response.json()["data"]]
+        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+            raise ModelError(
+                f"{self.name}: {where} did not answer with a model list "
+                f"({type(exc).__name__}: {str(exc)[:200]}); is {public_url(self.options.base_url)} "
+                "an OpenAI-compatible server?"
             ) from None
         if ids and self.options.model not in ids:
             raise ModelError(
@@ -294,6 +306,8 @@ class OpenAIChatModel:
             return self.complete(sample)
         except RequestFailed as exc:
             return exc
+        except Exception as exc:  # building the request failed (unreadable media, say)
+            return RequestFailed(f"{type(exc).__name__}: {exc}")
 
     def predict(self, samples: Sequence[Sample]) -> list[str]:
         """Answers in order; ``concurrency`` requests in flight.
@@ -345,8 +359,18 @@ def make_openai(ctx: ModelContext) -> OpenAIChatModel:
     if task is not None and "max_tokens" not in args and task.defaults.get("max_new_tokens"):
         args["max_tokens"] = str(task.defaults["max_new_tokens"])
     options = parse_options(ctx.arg or "", args, os.environ)
+    try:
+        import httpx  # noqa: F401
+    except ImportError:
+        raise ModelError(
+            f'openai:{options.model} needs httpx: pip install "mmbench[openai]"'
+        ) from None
     model = OpenAIChatModel(
         options, os.environ.get(options.api_key_env), getattr(task, "prompt", None)
     )
-    model.check_server()
+    try:
+        model.check_server()
+    except ModelError:
+        model.close()
+        raise
     return model

@@ -56,7 +56,7 @@ def _run(model: str, out: Path) -> dict:
 
 def _predictions(record: dict) -> dict[str, str]:
     lines = Path(record["predictions_file"]).read_text().splitlines()[1:]
-    return {r["id"]: r["text"] for r in map(json.loads, lines)}
+    return {r["id"]: r["prediction"] for r in map(json.loads, lines)}
 
 
 def test_openai_client_against_serve_equals_in_process(served_ref_gated, tmp_path, monkeypatch):
