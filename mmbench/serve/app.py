@@ -125,6 +125,9 @@ def create_app(
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             return error(400, f"the body is not JSON ({exc})", "invalid_request_error")
         asked = payload.get("model") if isinstance(payload, Mapping) else None
+        if isinstance(payload, Mapping) and payload.get("stream"):
+            return error(400, "stream=true is not supported: ask without streaming",
+                         "invalid_request_error")  # fmt: skip
         if asked not in (None, name):
             return error(404, f"model {asked!r} is not served here; this server serves "
                          f"{name!r}", "invalid_request_error", "model_not_found")  # fmt: skip

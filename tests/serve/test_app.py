@@ -76,6 +76,8 @@ def test_bad_requests_get_openai_style_errors():
         assert remote.status_code == 400 and "data URL" in remote.json()["error"]["message"]
         other = _ask(client, "hi", model="gpt-9")
         assert other.status_code == 404 and other.json()["error"]["code"] == "model_not_found"
+        streamed = client.post("/v1/chat/completions", json={"messages": [], "stream": True})
+        assert streamed.status_code == 400 and "stream" in streamed.json()["error"]["message"]
         not_json = client.post("/v1/chat/completions", content=b"{nope")
         assert not_json.status_code == 400
         models = client.get("/v1/models").json()
