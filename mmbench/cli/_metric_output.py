@@ -7,10 +7,8 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from mmbench.cli._table import format_score
+from mmbench.cli._table import TextTable, console, format_score, show
 from mmbench.metrics.base import MetricResult
 
 #: the options every ``mmbench score`` kind shares
@@ -37,21 +35,21 @@ def emit(
             payload["breakdowns"] = breakdowns
         print(json.dumps(payload, indent=2, ensure_ascii=False))
         return
-    console = Console()
-    table = Table(title=f"{title} ({n_samples} samples, 95% bootstrap CI)")
-    table.add_column("metric")
-    table.add_column("score [95% CI]", justify="right")
-    table.add_column("details")
+    out = console()
+    table = TextTable(
+        ["metric", "score [95% CI]", "details"],
+        title=f"{title} ({n_samples} samples, 95% bootstrap CI)",
+        right={"score [95% CI]"},
+        wrap={"details"},
+    )
     for r in results:
         details = ", ".join(f"{k}={v}" for k, v in r.extra.items() if not isinstance(v, dict))
         table.add_row(r.name, " ".join(format_score(r.to_json())).strip(), details)
-    console.print(table)
+    show(table, out)
     for name, groups in (breakdowns or {}).items():
-        sub = Table(title=name)
-        sub.add_column("group")
-        sub.add_column("value", justify="right")
+        sub = TextTable(["group", "value"], title=name, right={"value"})
         for group, value in groups.items():
             sub.add_row(group, f"{value:.4f}")
-        console.print(sub)
+        show(sub, out)
     for sig in sorted({r.signature for r in results}):
-        console.print(f"  {sig}", highlight=False)
+        out.print(f"  {sig}", highlight=False, soft_wrap=True)

@@ -37,17 +37,16 @@ def register(score_app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps({k: v.to_json() for k, v in scores.items()}, indent=2))
             return
-        from rich.console import Console
-        from rich.table import Table
+        from mmbench.cli._table import TextTable, console, format_score, show
 
-        from mmbench.cli._table import format_score
-
-        table = Table(title=f"{results.name} (95% bootstrap CI)")
-        table.add_column("metric")
-        table.add_column("score [95% CI]", justify="right")
+        table = TextTable(
+            ["metric", "score [95% CI]"],
+            title=f"{results.name} (95% bootstrap CI)",
+            right={"score [95% CI]"},
+        )
         for key, res in scores.items():
             table.add_row(key, " ".join(format_score(res.to_json())).strip())
-        console = Console()
-        console.print(table)
+        out = console()
+        show(table, out)
         for sig in dict.fromkeys(r.signature for r in scores.values()):
-            console.print(f"  {sig}", highlight=False)
+            out.print(f"  {sig}", highlight=False, soft_wrap=True)

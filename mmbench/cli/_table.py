@@ -1,16 +1,90 @@
-"""Terminal tables shared by subcommands."""
+"""Tables every subcommand prints: rich boxes on a wide terminal, Markdown elsewhere.
+
+A rich table squeezed into a pipe or a narrow terminal cuts cells (``coco_karpathy_te…``,
+``1,44…``). :func:`show` prints a :class:`TextTable` as a box only when it fits the
+terminal, and otherwise as a GitHub Markdown table whose cells are never cut.
+
+>>> t = TextTable(["task", "n"], [["coco_karpathy_test", "5,000"]], right={"n"})
+>>> print(t.markdown())
+| task | n |
+|---|---:|
+| coco_karpathy_test | 5,000 |
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
-
 #: Width used when output is not a terminal (pipes, CI logs), where rich would assume 80.
 PIPE_WIDTH = 150
+#: Narrowest a wrapping (prose) column gets in a box.
+_WRAP_WIDTH = 24
+
+
+@dataclass
+class TextTable:
+    """Columns and rows of strings, with an optional title and right-aligned columns."""
+
+    columns: list[str]
+    rows: list[list[str]] = field(default_factory=list)
+    title: str = ""
+    right: set[str] = field(default_factory=set)
+    wrap: set[str] = field(default_factory=set)  # prose columns a box may wrap (never cut)
+
+    def add_row(self, *cells: str) -> None:
+        self.rows.append([str(c) for c in cells])
+
+    def width(self) -> int:
+        """Characters a boxed rendering needs (widest cell per column plus borders)."""
+        widths = [
+            min(w, _WRAP_WIDTH) if c in self.wrap else w
+            for c, w in zip(self.columns, self._widths(), strict=True)
+        ]
+        return sum(widths) + 3 * len(widths) + 1
+
+    def _widths(self) -> list[int]:
+        return [max([len(c), *(len(r[i]) for r in self.rows)]) for i, c in enumerate(self.columns)]
+
+    def markdown(self) -> str:
+        """A GitHub Markdown table (``|`` in cells escaped)."""
+
+        def line(cells: Sequence[str]) -> str:
+            return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+        align = ["---:" if c in self.right else "---" for c in self.columns]
+        return "\n".join(
+            [line(self.columns), "|" + "|".join(align) + "|", *(line(r) for r in self.rows)]
+        )
+
+    def rich(self) -> Any:
+        from rich.table import Table
+
+        table = Table(title=self.title or None)
+        for col, w in zip(self.columns, self._widths(), strict=True):
+            justify = "right" if col in self.right else "left"
+            if col in self.wrap:
+                table.add_column(col, justify=justify, min_width=min(w, _WRAP_WIDTH))
+            else:
+                table.add_column(col, justify=justify, no_wrap=True, min_width=w)
+        for row in self.rows:
+            table.add_row(*row)
+        return table
+
+
+def show(table: TextTable, out: Any = None) -> None:
+    """Print ``table`` on ``out`` (default :func:`console`): a rich box when stdout is a
+    terminal wide enough for every cell, else Markdown (untruncated, pipe-friendly)."""
+    out = out or console()
+    if out.is_terminal and table.width() <= out.width:
+        out.print(table.rich())
+        return
+    if table.title:
+        out.print(table.title, highlight=False, markup=False, soft_wrap=True)
+        out.print()
+    out.print(table.markdown(), highlight=False, markup=False, soft_wrap=True)
 
 
 def format_score(score: dict[str, Any]) -> tuple[str, str]:
@@ -26,10 +100,13 @@ def format_score(score: dict[str, Any]) -> tuple[str, str]:
     return f"{value:.4f}", (f"{ci[0]:.4f}–{ci[1]:.4f}" if ci else "")
 
 
-def console() -> Console:
-    """A console that does not squeeze tables to 80 columns when writing to a pipe."""
-    out = Console()
-    return out if out.is_terminal else Console(width=PIPE_WIDTH)
+def console(stderr: bool = False, **options: Any) -> Any:
+    """A rich console (``options`` as ``rich.console.Console`` takes them) that does not
+    squeeze lines to 80 columns when writing to a pipe."""
+    from rich.console import Console
+
+    out = Console(stderr=stderr, **options)
+    return out if out.is_terminal else Console(stderr=stderr, width=PIPE_WIDTH, **options)
 
 
 def format_bytes(n: int | None) -> str:
@@ -66,16 +143,14 @@ def cost_cells(profile: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def print_results(records: Sequence[dict[str, Any]], paths: Sequence[Path] = ()) -> None:
+def results_table(records: Sequence[dict[str, Any]]) -> TextTable:
     """One row per (model, task, metric) with the 95% CI, counts and the run's cost
     (samples/s, p90 batch latency, peak memory, and RTFx when any task has audio)."""
-    table = Table(title="mmbench results (95% bootstrap CI)")
     cost_cols = ["samples/s", "p90 ms", "peak mem"]
     if any((rec.get("profile") or {}).get("audio") for rec in records):
         cost_cols.append("RTFx")
-    for col in ("task", "model", "metric", "score", "95% CI", "n", "errors", *cost_cols):
-        left = col in ("task", "model", "metric")
-        table.add_column(col, justify="left" if left else "right", no_wrap=col != "model")
+    cols = ["task", "model", "metric", "score", "95% CI", "n", "errors", *cost_cols]
+    table = TextTable(cols, title="mmbench results (95% bootstrap CI)", right=set(cols[3:]))
     for rec in records:
         cost = cost_cells(rec.get("profile") or {})
         scores = rec["scores"] or {"(predict only)": {"value": None}}
@@ -90,8 +165,13 @@ def print_results(records: Sequence[dict[str, Any]], paths: Sequence[Path] = ())
                 str(rec["n_errors"]) if first else "",
                 *(cost[c] if first else "" for c in cost_cols),
             )
+    return table
+
+
+def print_results(records: Sequence[dict[str, Any]], paths: Sequence[Path] = ()) -> None:
+    """The :func:`results_table`, then each task's scorer signatures and files written."""
     out = console()
-    out.print(table)
+    show(results_table(records), out)
     for rec, path in zip(records, paths, strict=False):
         for sig in sorted({s["signature"] for s in rec["scores"].values()}):
             out.print(f"  {rec['task']['name']}: {sig}", highlight=False, soft_wrap=True)

@@ -25,19 +25,18 @@ def compare(
     ),
 ) -> None:
     """Evaluate ref-<fusion> models (shipped weights, or --train) and print one table."""
-    from rich.console import Console
-    from rich.markdown import Markdown
-
     from mmbench.cli._fusions import fusion_variants
+    from mmbench.cli._table import TextTable, show
+    from mmbench.cli._table import console as make_console
+    from mmbench.experiments.compare import COLUMNS, NUMERIC, cells
     from mmbench.experiments.compare import compare as run_compare
-    from mmbench.experiments.compare import markdown
     from mmbench.tasks import load_suite, load_task
 
     if not task and not suite:
         raise typer.BadParameter("give --task NAME (repeatable) or --suite NAME")
     variants = fusion_variants(fusion)
     tasks = [load_task(t) for t in task or []] + (load_suite(suite) if suite else [])
-    console = Console(log_path=False)
+    console = make_console(log_path=False)
     train_cfg = {"steps": steps, "seed": seed, "width": width} if train else None
     timing = {} if warmup is None else {"warmup": warmup}  # None: the profiler's default
     rows = run_compare(variants, tasks, out, data_root, limit, train_cfg, log=console.log, **timing)
@@ -45,7 +44,7 @@ def compare(
         from mmbench.cli._errors import CommandError
 
         raise CommandError("nothing to compare: every model-task pair was skipped (see above)")
-    console.print(Markdown(markdown(rows)))
+    show(TextTable(COLUMNS, [cells(r) for r in rows], right=NUMERIC), console)
     console.print(f"tables: {out / 'compare.md'}, {out / 'compare.csv'}, {out / 'compare.json'}")
 
 

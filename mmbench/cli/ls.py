@@ -1,54 +1,67 @@
-"""``mmbench ls tasks|models|suites``."""
+"""``mmbench ls tasks|models|suites``: tables on a terminal, Markdown in a pipe, or JSON."""
 
 from __future__ import annotations
 
+import json
+from typing import Annotated
+
 import typer
-from rich.console import Console
-from rich.table import Table
+
+from mmbench.cli._table import TextTable, console, show
 
 ls_app = typer.Typer(help="List tasks, suites and models.", no_args_is_help=True)
 
+AsJson = Annotated[bool, typer.Option("--json", help="print a JSON list instead of a table")]
+
+
+def _emit(table: TextTable, as_json: bool) -> None:
+    if as_json:
+        rows = [dict(zip(table.columns, r, strict=True)) for r in table.rows]
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+    else:
+        show(table)
+
 
 @ls_app.command("tasks")
-def ls_tasks() -> None:
+def ls_tasks(as_json: AsJson = False) -> None:
     """Shipped tasks with kind, version, metrics and description."""
     from mmbench.tasks import list_tasks, load_task
 
-    table = Table("task", "kind", "version", "metrics", "description")
+    table = TextTable(["task", "kind", "version", "metrics", "description"], wrap={"description"})
     for name in list_tasks():
         t = load_task(name)
-        table.add_row(
-            t.name,
-            t.kind.value,
-            str(t.version),
-            ", ".join(m.name for m in t.metrics),
-            t.description,
-        )
-    Console().print(table)
+        metrics = ", ".join(m.name for m in t.metrics)
+        table.add_row(t.name, t.kind.value, str(t.version), metrics, t.description)
+    _emit(table, as_json)
 
 
 @ls_app.command("suites")
-def ls_suites() -> None:
+def ls_suites(as_json: AsJson = False) -> None:
     """Suites (named lists of tasks) for ``mmbench run --suite``."""
     from mmbench.tasks import list_suites
 
-    table = Table("suite", "tasks")
-    for name, tasks in sorted(list_suites().items()):
+    suites = sorted(list_suites().items())
+    if as_json:
+        typer.echo(json.dumps([{"suite": n, "tasks": t} for n, t in suites], indent=2))
+        return
+    table = TextTable(["suite", "tasks"], wrap={"tasks"})
+    for name, tasks in suites:
         table.add_row(name, ", ".join(tasks))
-    Console().print(table)
+    show(table)
 
 
 @ls_app.command("models")
-def ls_models() -> None:
+def ls_models(as_json: AsJson = False) -> None:
     """Registered models (built-in and from the ``mmbench.models`` entry-point group)."""
     from mmbench.registry import MODELS
 
-    table = Table("model", "description")
+    table = TextTable(["model", "description"], wrap={"description"})
     for name, factory in MODELS.items():
         doc = (getattr(factory, "__doc__", "") or "").strip().splitlines()
         table.add_row(name, doc[0] if doc else "")
-    Console().print(table)
-    Console().print("Any importable factory works too: --model package.module:factory")
+    _emit(table, as_json)
+    if not as_json:
+        console().print("Any importable factory works too: --model package.module:factory")
 
 
 def register(app: typer.Typer) -> None:

@@ -35,9 +35,7 @@ def _si(value: float | None) -> str:
 
 
 def _table(points: list[dict[str, Any]], title: str) -> Any:
-    from rich.table import Table
-
-    from mmbench.cli._table import format_bytes
+    from mmbench.cli._table import TextTable, format_bytes
 
     cols = [
         "batch",
@@ -51,7 +49,7 @@ def _table(points: list[dict[str, Any]], title: str) -> Any:
         "peak CUDA",
         "FLOPs/sample",
     ]
-    table = Table(*cols, title=title)
+    table = TextTable(cols, title=title, right=set(cols))
     for p in points:
         lat = p["latency_s"] or {}
         mem = p["memory"] or {}
@@ -97,8 +95,8 @@ def profile(
 
     Writes OUT/profile/<task>__<model>__<device>-<dtype>[-compiled].json and .png (not scored).
     """
-    from rich.console import Console
-
+    from mmbench.cli._table import console as make_console
+    from mmbench.cli._table import show
     from mmbench.profiling.compute import DTYPES
     from mmbench.profiling.sweep import run_profile
     from mmbench.tasks import load_task
@@ -118,11 +116,11 @@ def profile(
         warmup=warmup,
         data_root=data_root,
     )
-    console = Console()
+    console = make_console()
     for note in run.notes:
         console.print(f"[yellow]{note}[/]", highlight=False)
     rec = run.record
-    console.print(_table(rec["points"], run.title))
+    show(_table(rec["points"], run.title), console)
     console.print(
         f"  pool: {rec['pool_samples']} samples ({len(rec['media_errors'])} media errors), "
         f"read and decoded in {rec['read_and_decode_s']:.2f} s",

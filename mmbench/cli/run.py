@@ -36,6 +36,9 @@ def run(
     flops: bool = typer.Option(
         True, "--flops/--no-flops", help="count FLOPs of torch models on the first batch"
     ),
+    as_json: bool = typer.Option(
+        False, "--json", help="print the results records as a JSON list (no table, no progress)"
+    ),
 ) -> None:
     """Evaluate MODEL on tasks; predictions are stored as they come and a rerun resumes.
 
@@ -57,7 +60,7 @@ def run(
         device=device,
         workers=workers,
         fail_fast=fail_fast,
-        progress=progress,
+        progress=progress and not as_json,
         n_resamples=resamples,
         warmup=warmup,
         flops=flops,
@@ -76,14 +79,21 @@ def run(
             if len(tasks) == 1 or fail_fast:
                 raise
             failed.append(t.name)  # one task's missing data must not sink the whole suite
-            console().print(
+            console(stderr=as_json).print(
                 f"[bold red]error:[/] task {t.name}: {escape(str(exc))}",
                 highlight=False,
                 soft_wrap=True,
             )
-    print_results([r.record for r in results], [r.path for r in results])
+    if as_json:
+        import json
+
+        typer.echo(json.dumps([r.record for r in results], indent=2, ensure_ascii=False))
+    else:
+        print_results([r.record for r in results], [r.path for r in results])
     if failed:
-        console().print(f"[bold red]{len(failed)} task(s) failed:[/] {', '.join(failed)}")
+        console(stderr=as_json).print(
+            f"[bold red]{len(failed)} task(s) failed:[/] {', '.join(failed)}"
+        )
         raise typer.Exit(2)
 
 

@@ -137,21 +137,36 @@ def compare(
     return rows
 
 
+#: Columns of the comparison table (the right-aligned ones are numbers).
+COLUMNS = [
+    "task",
+    "model",
+    "metric",
+    "score [95% CI]",
+    "parameters",
+    "MFLOPs/sample",
+    "samples/s",
+    "n",
+]
+NUMERIC = {"parameters", "MFLOPs/sample", "samples/s", "n"}
+
+
+def cells(r: CompareRow) -> list[str]:
+    """One row of the comparison table as strings, in :data:`COLUMNS` order."""
+    score = "n/a" if r.score is None else f"{r.score:.4f}"
+    if r.ci95:
+        score += f" [{r.ci95[0]:.4f}, {r.ci95[1]:.4f}]"
+    flops = "-" if r.flops_per_sample is None else f"{r.flops_per_sample / 1e6:.2f}"
+    sps = "-" if r.samples_per_s is None else f"{r.samples_per_s:,.0f}"
+    params = "-" if r.parameters is None else f"{r.parameters:,}"
+    return [r.task, r.model, r.metric, score, params, flops, sps, str(r.n_samples)]
+
+
 def markdown(rows: Sequence[CompareRow]) -> str:
     """The comparison as a Markdown table."""
-    lines = [
-        "| task | model | metric | score [95% CI] | parameters | MFLOPs/sample | samples/s | n |",
-        "|---|---|---|---|---:|---:|---:|---:|",
-    ]
-    for r in rows:
-        score = "n/a" if r.score is None else f"{r.score:.4f}"
-        if r.ci95:
-            score += f" [{r.ci95[0]:.4f}, {r.ci95[1]:.4f}]"
-        flops = "-" if r.flops_per_sample is None else f"{r.flops_per_sample / 1e6:.2f}"
-        sps = "-" if r.samples_per_s is None else f"{r.samples_per_s:,.0f}"
-        params = "-" if r.parameters is None else f"{r.parameters:,}"
-        cells = [r.task, r.model, r.metric, score, params, flops, sps, str(r.n_samples)]
-        lines.append("| " + " | ".join(cells) + " |")
+    align = "|".join("---:" if c in NUMERIC else "---" for c in COLUMNS)
+    lines = ["| " + " | ".join(COLUMNS) + " |", f"|{align}|"]
+    lines += ["| " + " | ".join(cells(r)) + " |" for r in rows]
     return "\n".join(lines) + "\n"
 
 
