@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from mmbench.datasets.media import load_audio, load_image
+from mmbench.datasets.media import load_audio, load_image, mono_16k
 from mmbench.types import AUDIO_SAMPLE_RATE, Sample, TaskKind
 
 #: Default instruction per kind of input; a task's ``prompt`` or ``--model-arg prompt=`` wins.
@@ -136,12 +136,7 @@ def _audio_from_part(part: Any) -> np.ndarray:
         audio, rate = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)  # [T, C]
     except (sf.LibsndfileError, RuntimeError, OSError, ValueError) as exc:
         raise ChatContentError(f"input_audio: not readable audio ({exc})") from None
-    mono = audio.mean(axis=1)  # [T]
-    if rate != AUDIO_SAMPLE_RATE:
-        import soxr
-
-        mono = soxr.resample(mono, rate, AUDIO_SAMPLE_RATE, quality="HQ").astype(np.float32)
-    return np.ascontiguousarray(mono, dtype=np.float32)
+    return mono_16k(audio, rate)
 
 
 def sample_from_content(content: Any, kind: TaskKind, sample_id: str) -> Sample:
