@@ -40,18 +40,23 @@ def start_serve(*args: str) -> tuple[subprocess.Popen, str]:
     return proc, line.rsplit(" at ", 1)[1].strip()
 
 
-@pytest.fixture
-def served_ref_gated() -> Iterator[str]:
-    proc, url = start_serve("--model", "ref-gated", "--task", "easyvqa")
-    yield url
+#: task -> samples compared: VQA (image + text), spoken VQA (image + audio, no text), ASR.
+LIMITS = {"easyvqa": 50, "spoken_vqa": 20, "spoken_shapes": 10}
+
+
+@pytest.fixture(params=sorted(LIMITS))
+def served_ref_gated(request, tmp_path_factory, monkeypatch) -> Iterator[tuple[str, str]]:
+    monkeypatch.setenv("MMBENCH_DATA", str(tmp_path_factory.mktemp("data")))
+    proc, url = start_serve("--model", "ref-gated", "--task", request.param)
+    yield request.param, url
     proc.terminate()
     proc.wait(timeout=30)
 
 
-def _run(model: str, out: Path) -> dict:
-    argv = ["run", "--model", model, "--task", "easyvqa", "--limit", "50", "--out", str(out)]
-    assert main([*argv, "--no-progress", "--bootstrap", "20"]) == 0
-    return json.loads(next((out / "results").glob("easyvqa__*.json")).read_text())
+def _run(model: str, task: str, out: Path) -> dict:
+    argv = ["run", "--model", model, "--task", task, "--limit", str(LIMITS[task])]
+    assert main([*argv, "--out", str(out), "--no-progress", "--bootstrap", "20"]) == 0
+    return json.loads(next((out / "results").glob(f"{task}__*.json")).read_text())
 
 
 def _predictions(record: dict) -> dict[str, str]:
@@ -59,17 +64,19 @@ def _predictions(record: dict) -> dict[str, str]:
     return {r["id"]: r["prediction"] for r in map(json.loads, lines)}
 
 
+@pytest.mark.slow
 def test_openai_client_against_serve_equals_in_process(served_ref_gated, tmp_path, monkeypatch):
-    monkeypatch.setenv("OPENAI_BASE_URL", served_ref_gated)
-    served = _run("openai:ref-gated", tmp_path / "served")
-    local = _run("ref-gated", tmp_path / "local")
-    assert served["n_errors"] == 0 and served["n_samples"] == local["n_samples"] == 50
+    task, url = served_ref_gated
+    monkeypatch.setenv("OPENAI_BASE_URL", url)
+    served = _run("openai:ref-gated", task, tmp_path / "served")
+    local = _run("ref-gated", task, tmp_path / "local")
+    assert served["n_errors"] == 0 and served["n_samples"] == local["n_samples"] == LIMITS[task]
     assert _predictions(served) == _predictions(local)
     assert served["scores"] == local["scores"]
-    assert served["model"]["info"]["device"] == served_ref_gated
-    health = httpx.get(served_ref_gated.removesuffix("/v1") + "/health").json()
-    assert health["requests"] == 50 and health["task"] == "easyvqa"
-    assert health["batches"] < 50  # the client's 8 concurrent requests were batched
+    assert served["model"]["info"]["device"] == url
+    health = httpx.get(url.removesuffix("/v1") + "/health").json()
+    assert health["requests"] == LIMITS[task] and health["task"] == task
+    assert health["batches"] < LIMITS[task]  # the client's 8 concurrent requests were batched
 
 
 def test_a_server_that_does_not_answer_is_one_message(tmp_path, monkeypatch, capsys):
