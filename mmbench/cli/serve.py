@@ -63,7 +63,15 @@ def serve(
         built.to(device)
     max_batch = batch_size or int((the_task.defaults if the_task else {}).get("batch_size", 16))
 
-    from mmbench.serve.server import IdleClock, run
+    from mmbench.serve.server import IdleClock, bind, run
+
+    try:
+        sock = bind(host, port)
+    except OSError as exc:
+        raise CommandError(
+            f"mmbench serve cannot listen on {host}:{port} ({exc.strerror or exc}); "
+            "pick another --port (0: any free one)"
+        ) from None
 
     idle = IdleClock(idle_timeout)
     app = create_app(
@@ -81,13 +89,7 @@ def serve(
             "use the model",
             file=sys.stderr,
         )
-    run(
-        app,
-        host,
-        port,
-        idle,
-        f"mmbench serve: {served_name or built.name} (batches <= {max_batch})",
-    )
+    run(app, sock, idle, f"mmbench serve: {served_name or built.name} (batches <= {max_batch})")
 
 
 def register(app: typer.Typer) -> None:

@@ -44,11 +44,10 @@ def url_of(sock: socket.socket) -> str:
     return f"http://{f'[{host}]' if ':' in host else host}:{port}/v1"
 
 
-def run(app: Any, host: str, port: int, idle: IdleClock, banner: str) -> None:
-    """Serve ``app`` until Ctrl-C / SIGTERM, or until ``idle`` expires."""
+def run(app: Any, sock: socket.socket, idle: IdleClock, banner: str) -> None:
+    """Serve ``app`` on ``sock`` (see :func:`bind`) until Ctrl-C / SIGTERM, or until ``idle``
+    expires."""
     import uvicorn
-
-    sock = bind(host, port)
 
     class _Server(uvicorn.Server):
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:

@@ -91,3 +91,15 @@ def test_serve_stops_when_idle():
     proc, url = start_serve("--model", "constant:yes", "--idle-timeout", "1")
     assert httpx.get(url + "/models").json()["data"][0]["id"] == "constant:yes"
     assert proc.wait(timeout=60) == 0
+
+
+def test_a_busy_port_is_one_message(capsys):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = str(busy.getsockname()[1])
+        assert main(["serve", "--model", "constant:yes", "--port", port]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot listen on 127.0.0.1:{port}" in err and "Traceback" not in err
