@@ -94,7 +94,7 @@ class _Handler(BaseHTTPRequestHandler):
             answer = {"choices": [{"message": {"role": "assistant", "content": _answer(question)}}]}
             self._send(200, json.dumps(answer).encode())
         elif action == "slow":
-            time.sleep(1.0)
+            time.sleep(3.0)  # past the client timeout even on a loaded machine
             self._send(200, b"{}")
         elif action == "500":
             self._send(500, json.dumps({"error": {"message": "engine overloaded"}}).encode())
@@ -134,7 +134,7 @@ FAULT_TASK = Task(
     metrics=(MetricSpec("vqa_accuracy"),),
     defaults={"batch_size": 10, "max_new_tokens": 3},
 )
-ARGS = {"timeout": "0.3", "max_retries": "2", "retry_wait_max": "2", "concurrency": "4"}
+ARGS = {"timeout": "1", "max_retries": "2", "retry_wait_max": "2", "concurrency": "4"}
 
 
 def _model(url: str, **args: str):
