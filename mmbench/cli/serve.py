@@ -32,15 +32,19 @@ def serve(
     served_name: str = typer.Option(
         None, "--served-name", help="model id in the API [default: the model's name]"
     ),
+    api_key_env: str = typer.Option(
+        None, "--api-key-env", help="require the API key held in this environment variable"
+    ),
     idle_timeout: float = typer.Option(
         None, "--idle-timeout", min=0.1, help="stop after this many seconds without requests"
     ),
 ) -> None:
     """Serve MODEL at http://HOST:PORT/v1 (chat/completions, models) and /health.
 
-    Concurrent requests are batched up to --batch-size. There is no authentication: keep it
-    on loopback, or behind a proxy that adds it.
+    Concurrent requests are batched up to --batch-size. Without --api-key-env anyone who can
+    reach the port can use the model: keep it on loopback then.
     """
+    import os
     import sys
 
     from mmbench.cli._errors import CommandError
@@ -57,6 +61,9 @@ def serve(
     from mmbench.adapters.base import ModelContext, build_model
     from mmbench.tasks import load_task
 
+    api_key = os.environ.get(api_key_env) if api_key_env else None
+    if api_key_env and not api_key:
+        raise CommandError(f"--api-key-env {api_key_env}: that environment variable is not set")
     the_task = load_task(task) if task else None
     built = build_model(model, ModelContext(the_task, data_root, device))
     if hasattr(built, "to") and device != "cpu":
@@ -82,11 +89,12 @@ def serve(
         max_request_bytes=int(max_request_mb * 1024 * 1024),
         served_name=served_name,
         on_request=idle.touch,
+        api_key=api_key,
     )
-    if host not in LOOPBACK:
+    if host not in LOOPBACK and api_key is None:
         print(
-            f"warning: serving on {host} without authentication: anyone who can reach it can "
-            "use the model",
+            f"warning: serving on {host} without an API key (--api-key-env): anyone who can "
+            "reach it can use the model",
             file=sys.stderr,
         )
     run(app, sock, idle, f"mmbench serve: {served_name or built.name} (batches <= {max_batch})")

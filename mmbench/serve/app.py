@@ -3,8 +3,8 @@
 Routes: ``POST /v1/chat/completions`` (the last user message becomes one sample, see
 :mod:`mmbench.chat`; requests arriving together are batched), ``GET /v1/models`` and
 ``GET /health``. Errors use OpenAI's shape ``{"error": {"message", "type", "code"}}``: a
-message that cannot become a sample is 400, a body over the size limit 413, another model
-name 404, a sample the model failed on 500.
+message that cannot become a sample is 400, a missing API key (when the server has one) 401,
+a body over the size limit 413, another model name 404, a sample the model failed on 500.
 
 >>> from starlette.testclient import TestClient
 >>> from mmbench.adapters.baselines import Constant
@@ -19,6 +19,7 @@ name 404, a sample the model failed on 500.
 from __future__ import annotations
 
 import dataclasses
+import hmac
 import itertools
 import json
 import time
@@ -91,11 +92,13 @@ def create_app(
     max_request_bytes: int = MAX_REQUEST_BYTES,
     served_name: str | None = None,
     on_request: Any = None,
+    api_key: str | None = None,
 ) -> Starlette:
     """An ASGI app serving ``model`` (built for ``task``, if any) as ``served_name``.
 
     ``on_request`` (no arguments) is called on every request: ``mmbench serve`` uses it to
-    stop when idle.
+    stop when idle. With an ``api_key``, ``/v1/*`` requests need ``Authorization: Bearer
+    <api_key>`` (401 otherwise; ``/health`` stays open).
     """
     from mmbench.runner import predict_batch
 
@@ -111,9 +114,19 @@ def create_app(
         sample = sample_from_content(content, kind or infer_kind(content), f"r{next(counter)}")
         return sample if reads_text else dataclasses.replace(sample, text=None)
 
-    async def chat(request: Request) -> JSONResponse:
+    def refused(request: Request) -> JSONResponse | None:
         if on_request is not None:
             on_request()
+        if api_key is None:
+            return None
+        given = request.headers.get("authorization", "")
+        if hmac.compare_digest(given.encode(), f"Bearer {api_key}".encode()):
+            return None
+        return error(401, "missing or wrong API key", "invalid_request_error", "invalid_api_key")
+
+    async def chat(request: Request) -> JSONResponse:
+        if (denied := refused(request)) is not None:
+            return denied
         try:
             body = await read_body(request, max_request_bytes)
         except TooLarge:
@@ -155,8 +168,8 @@ def create_app(
         )
 
     async def models(request: Request) -> JSONResponse:
-        if on_request is not None:
-            on_request()
+        if (denied := refused(request)) is not None:
+            return denied
         entry = {"id": name, "object": "model", "created": created, "owned_by": "mmbench"}
         return JSONResponse({"object": "list", "data": [entry]})
 

@@ -87,9 +87,14 @@ def test_a_server_that_does_not_answer_is_one_message(tmp_path, monkeypatch, cap
     assert "does not answer http://127.0.0.1:9/v1/models" in err and "Traceback" not in err
 
 
-def test_serve_stops_when_idle():
-    proc, url = start_serve("--model", "constant:yes", "--idle-timeout", "1")
-    assert httpx.get(url + "/models").json()["data"][0]["id"] == "constant:yes"
+def test_serve_with_a_key_and_stops_when_idle(monkeypatch):
+    monkeypatch.setenv("MMBENCH_TEST_SERVE_KEY", "k-123")
+    proc, url = start_serve(
+        "--model", "constant:yes", "--api-key-env", "MMBENCH_TEST_SERVE_KEY", "--idle-timeout", "1"
+    )
+    assert httpx.get(url + "/models").status_code == 401
+    key = {"Authorization": "Bearer k-123"}
+    assert httpx.get(url + "/models", headers=key).json()["data"][0]["id"] == "constant:yes"
     assert proc.wait(timeout=60) == 0
 
 

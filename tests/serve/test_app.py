@@ -100,3 +100,12 @@ def test_concurrent_requests_are_batched_and_a_failing_one_is_its_own_error():
     assert health["requests"] == 13 and 1 < health["largest_batch"] <= 8
     assert health["batches"] < 13
     assert max(model.batches) <= 8
+
+
+def test_an_api_key_is_required_when_set_but_health_stays_open():
+    with TestClient(create_app(Recorder(), api_key="s3cret")) as client:
+        assert _ask(client, "hi").status_code == 401
+        wrong = client.get("/v1/models", headers={"Authorization": "Bearer nope"})
+        assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "invalid_api_key"
+        ok = client.get("/v1/models", headers={"Authorization": "Bearer s3cret"})
+        assert ok.status_code == 200 and client.get("/health").status_code == 200
