@@ -17,16 +17,24 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from mmbench.adapters.base import ModelContext, ModelError, build_model, fingerprint, model_info
+from mmbench.adapters.base import (
+    ModelContext,
+    ModelError,
+    build_model,
+    fingerprint,
+    model_info,
+    required_modalities,
+)
 from mmbench.atomic import write_json_atomic
-from mmbench.datasets.media import decode
 from mmbench.metrics.base import MetricResult, get_metric
 from mmbench.metrics.bootstrap import DEFAULT_RESAMPLES, confidence_intervals
+from mmbench.perturb import Pipeline
 from mmbench.profiling import DEFAULT_WARMUP, Profiler
+from mmbench.profiling.threads import thread_policy, torch_threads
 from mmbench.results import environment, now_iso, results_path, validate
 from mmbench.store import PredictionStore
 from mmbench.tasks import MetricSpec, Task
@@ -49,11 +57,13 @@ class RunConfig:
     limit: int | None = None
     device: str = "cpu"
     workers: int | None = None
+    threads: int | None = None  # torch intra-op threads; None: the thread policy's choice
     fail_fast: bool = False
     progress: bool = True
     n_resamples: int = DEFAULT_RESAMPLES
     warmup: int = DEFAULT_WARMUP
     flops: bool = True
+    perturb: tuple[str, ...] = ()  # --perturb specs, applied in order (mmbench.perturb)
 
 
 @dataclass
@@ -66,18 +76,22 @@ class RunResult:
 
 
 class _Decode:
-    """Map-style dataset: decodes the media the model consumes; errors come back as values."""
+    """Map-style dataset: decodes the media the model consumes, then applies the
+    perturbation pipeline (if any); errors come back as values."""
 
-    def __init__(self, samples: Sequence[Sample], modalities: set[Modality]) -> None:
+    def __init__(
+        self, samples: Sequence[Sample], modalities: set[Modality], pipeline: Pipeline | None = None
+    ) -> None:
         self.samples = samples
         self.modalities = modalities
+        self.pipeline = pipeline or Pipeline()
 
     def __len__(self) -> int:
         return len(self.samples)
 
     def __getitem__(self, i: int) -> Sample | MediaError:
         try:
-            return decode(self.samples[i], self.modalities)
+            return self.pipeline.decode(self.samples[i], self.modalities)
         except MediaError as exc:
             return exc
 
@@ -220,7 +234,12 @@ def run_task(
         model.to(cfg.device)
     info = model_info(model)
     fp = fingerprint(model, model_spec)
-    store = PredictionStore.open(cfg.out_dir, model.name, fp, task.name, task.version)
+    pipeline = Pipeline.parse(cfg.perturb)
+    perturbation = pipeline.to_json() if pipeline else None
+    store = PredictionStore.open(
+        cfg.out_dir, model.name, fp, task.name, task.version, perturbation=perturbation
+    )
+    blocked = sorted(m.value for m in pipeline.removed & required_modalities(model))
 
     with profiler.phase("read"):
         reader = task.make_reader(cfg.data_root)
@@ -232,14 +251,16 @@ def run_task(
     done = store.done_ids()
     pending = [s for s in samples if s.id not in done]
     batch_size = cfg.batch_size or int(task.defaults.get("batch_size", 16))
-    workers = cfg.workers if cfg.workers is not None else int(task.defaults.get("workers", 2))
     modalities = set(getattr(model, "modalities", ()))
-    dataset = _Decode(pending, modalities)
-    if not (modalities & {Modality.IMAGE, Modality.AUDIO}):
-        workers = 0  # nothing to decode: workers would only add start-up cost
+    dataset = _Decode(pending, modalities, pipeline)
+    decodes = bool(modalities & {Modality.IMAGE, Modality.AUDIO})  # else workers: only start-up
+    max_workers = int(task.defaults.get("workers", 2))
+    profiler.threads = thread_policy(decodes, max_workers, cfg.threads, cfg.workers)
+    workers = profiler.threads.workers
     profiler.plan(-(-len(pending) // batch_size))
 
-    with _progress(cfg.progress, f"{model.name} · {task.name}", len(samples)) as bar:
+    bar = _progress(cfg.progress, f"{model.name} · {task.name}", len(samples))
+    with torch_threads(profiler.threads.threads), bar:
         bar_id = bar.add_task("predict", total=len(samples), completed=len(samples) - len(pending))
         batches = iter(_batches(dataset, batch_size, workers))
         while True:
@@ -257,15 +278,24 @@ def run_task(
                 store.append(failed)
                 raise RunAborted(failed[0].error)
             preds: list[Prediction] = []
-            if good:
+            if good and blocked:  # the model declared a modality required that is missing
+                why = f"missing modality: {model.name!r} requires {', '.join(blocked)}"
+                preds = [Prediction(s.id, None, f"{why} ({pipeline.spec})") for s in good]
+                if cfg.fail_fast:
+                    raise RunAborted(preds[0].error)
+            elif good:
                 preds = _profiled_predict(profiler, model, good, cfg.fail_fast, cfg.flops)
             with profiler.phase("store"):
                 store.append(failed + preds)
             bar.advance(bar_id, len(batch))
     profiler.close()
 
-    with profiler.phase("score"):
-        scores = score_task(task, samples, store, cfg.n_resamples)
+    with torch_threads(profiler.threads.threads):  # so the profile reports the run's threads
+        with profiler.phase("score"):
+            scores = score_task(task, samples, store, cfg.n_resamples)
+        profile = profiler.summary(model)
+    if pipeline:  # a perturbed score is never comparable with a clean one
+        scores = [replace(m, signature=f"{m.signature}|perturb:{pipeline.spec}") for m in scores]
     errors = [
         {"id": s.id, "error": store.errors[s.id].error or ""}
         for s in samples
@@ -307,13 +337,16 @@ def run_task(
             "file to submit to the official evaluation server"
         ),
         "wall_time_s": time.perf_counter() - t0,
-        "profile": profiler.summary(model),
+        "profile": profile,
         "environment": environment(cfg.device),
         "predictions_file": str(store.path),
         "outputs": outputs,
         "started_at": started_at,
         "finished_at": now_iso(),
     }
+    if perturbation is not None:
+        record["perturbation"] = perturbation
     validate(record)
-    path = write_json_atomic(results_path(cfg.out_dir, model.name, task.name), record)
+    variant = pipeline.spec if pipeline else None
+    path = write_json_atomic(results_path(cfg.out_dir, model.name, task.name, variant), record)
     return RunResult(record, path, scores)

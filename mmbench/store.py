@@ -39,14 +39,22 @@ class PredictionStore:
 
     @classmethod
     def open(
-        cls, out_dir: str | Path, model_name: str, fingerprint: str, task: str, task_version: int
+        cls,
+        out_dir: str | Path,
+        model_name: str,
+        fingerprint: str,
+        task: str,
+        task_version: int,
+        perturbation: dict[str, Any] | None = None,
     ) -> PredictionStore:
-        """Open (and resume) the store for this model fingerprint and task version."""
+        """Open (and resume) the store for this model fingerprint and task version; a
+        ``perturbation`` (``Pipeline.to_json()``) is part of the key: its own file."""
+        variant = f"~{perturbation['key']}" if perturbation else ""
         path = (
             Path(out_dir)
             / "predictions"
             / f"{_safe(task)}@v{task_version}"
-            / f"{_safe(model_name)}-{fingerprint}.jsonl"
+            / f"{_safe(model_name)}-{fingerprint}{variant}.jsonl"
         )
         header = {
             "model": model_name,
@@ -54,6 +62,8 @@ class PredictionStore:
             "task": task,
             "task_version": task_version,
         }
+        if perturbation:
+            header["perturbation"] = perturbation
         store = cls(path, header)
         if path.exists():
             store._load()

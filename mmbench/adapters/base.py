@@ -59,6 +59,20 @@ def model_info(model: Any) -> dict[str, Any]:
     return json.loads(json.dumps(info, default=str))
 
 
+def required_modalities(model: Any) -> set[Modality]:
+    """Modalities ``model`` cannot do without: its ``required_modalities`` if it declares them,
+    else all its ``modalities`` (a model opts in to receiving ``None`` for a missing one).
+
+    >>> from mmbench.adapters.baselines import Echo
+    >>> required_modalities(Echo())
+    set()
+    """
+    declared = getattr(model, "required_modalities", None)
+    if declared is None:
+        declared = getattr(model, "modalities", ())
+    return {Modality(m) for m in declared}
+
+
 def fingerprint(model: Any, spec: str) -> str:
     """A stable hash of what decides a model's outputs: its spec, name and ``info()``.
 

@@ -48,6 +48,9 @@ def user_errors() -> tuple[type[BaseException], ...]:
     runner = sys.modules.get("mmbench.runner")
     if runner is not None:
         errors.append(runner.RunAborted)
+    perturb = sys.modules.get("mmbench.perturb.definition")
+    if perturb is not None:
+        errors.append(perturb.PerturbationError)
     hardware = sys.modules.get("mmbench.profiling.hardware")
     if hardware is not None:
         errors.append(hardware.DeviceUnavailable)

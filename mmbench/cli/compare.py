@@ -20,8 +20,14 @@ def compare(
     steps: int = typer.Option(2000, "--steps", min=1, help="with --train: optimizer steps"),
     seed: int = typer.Option(0, "--seed", help="with --train: random seed"),
     width: int = typer.Option(64, "--width", min=4, help="with --train: model width"),
+    threads: int = typer.Option(
+        None, "--threads", min=1, help="torch intra-op threads [default: the thread policy's]"
+    ),
     warmup: int = typer.Option(
         None, "--warmup", min=0, help="batches excluded from samples/s (default: as mmbench run)"
+    ),
+    perturb: list[str] = typer.Option(  # noqa: B008
+        None, "--perturb", "-p", help="evaluate every method under this perturbation (repeatable)"
     ),
 ) -> None:
     """Evaluate ref-<fusion> models (shipped weights, or --train) and print one table."""
@@ -39,7 +45,16 @@ def compare(
     console = make_console(log_path=False)
     train_cfg = {"steps": steps, "seed": seed, "width": width} if train else None
     timing = {} if warmup is None else {"warmup": warmup}  # None: the profiler's default
-    rows = run_compare(variants, tasks, out, data_root, limit, train_cfg, log=console.log, **timing)
+    if threads is not None:
+        timing["threads"] = threads
+    if perturb:
+        from mmbench.perturb import Pipeline
+
+        Pipeline.parse(perturb)  # a bad spec stops here
+    rows = run_compare(
+        variants, tasks, out, data_root, limit, train_cfg, log=console.log,
+        perturb=tuple(perturb or ()), **timing,
+    )  # fmt: skip
     if not rows:
         from mmbench.cli._errors import CommandError
 

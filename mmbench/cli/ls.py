@@ -1,4 +1,5 @@
-"""``mmbench ls tasks|models|suites``: tables on a terminal, Markdown in a pipe, or JSON."""
+"""``mmbench ls tasks|suites|models|perturbations``: tables on a terminal, Markdown in a pipe,
+or JSON."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import typer
 
 from mmbench.cli._table import TextTable, console, show
 
-ls_app = typer.Typer(help="List tasks, suites and models.", no_args_is_help=True)
+ls_app = typer.Typer(help="List tasks, suites, models and perturbations.", no_args_is_help=True)
 
 AsJson = Annotated[bool, typer.Option("--json", help="print a JSON list instead of a table")]
 
@@ -62,6 +63,19 @@ def ls_models(as_json: AsJson = False) -> None:
     _emit(table, as_json)
     if not as_json:
         console().print("Any importable factory works too: --model package.module:factory")
+
+
+@ls_app.command("perturbations")
+def ls_perturbations(as_json: AsJson = False) -> None:
+    """Perturbations for ``--perturb`` with their severity 1-5 values (docs/robustness.md)."""
+    from mmbench.perturb.definition import format_value
+    from mmbench.registry import PERTURBATIONS
+
+    table = TextTable(["perturbation", "parameter", "severities 1-5", "source"], wrap={"source"})
+    for name, d in PERTURBATIONS.items():
+        levels = ", ".join(format_value(v) for v in d.levels)
+        table.add_row(name, f"{d.param} ({d.unit})" if d.param else "-", levels or "-", d.source)
+    _emit(table, as_json)
 
 
 def register(app: typer.Typer) -> None:

@@ -25,6 +25,9 @@ def run(
     limit: int = typer.Option(None, "--limit", "-n", min=1, help="only the first N samples"),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:1, ..."),
     workers: int = typer.Option(None, "--workers", min=0, help="DataLoader workers decoding media"),
+    threads: int = typer.Option(
+        None, "--threads", min=1, help="torch intra-op threads [default: the thread policy's]"
+    ),
     fail_fast: bool = typer.Option(False, "--fail-fast", help="stop at the first sample error"),
     resamples: int = typer.Option(
         1000, "--bootstrap", min=0, help="bootstrap resamples for CIs (0: none)"
@@ -38,6 +41,13 @@ def run(
     ),
     as_json: bool = typer.Option(
         False, "--json", help="print the results records as a JSON list (no table, no progress)"
+    ),
+    perturb: list[str] = typer.Option(
+        None,
+        "--perturb",
+        "-p",
+        help="perturbation, repeatable, applied in order: image:gaussian_noise@3, "
+        "audio:white_noise@snr=10, missing:image (see docs/robustness.md)",
     ),
 ) -> None:
     """Evaluate MODEL on tasks; predictions are stored as they come and a rerun resumes.
@@ -59,12 +69,18 @@ def run(
         limit=limit,
         device=device,
         workers=workers,
+        threads=threads,
         fail_fast=fail_fast,
         progress=progress and not as_json,
         n_resamples=resamples,
         warmup=warmup,
         flops=flops,
+        perturb=tuple(perturb or ()),
     )
+    if perturb:
+        from mmbench.perturb import Pipeline
+
+        Pipeline.parse(perturb)  # a bad spec stops here, before any model is built
 
     from rich.markup import escape
 

@@ -31,6 +31,7 @@ from mmbench.profiling.compute import (
 from mmbench.profiling.hardware import require_device
 from mmbench.profiling.memory import is_cuda
 from mmbench.profiling.profiler import Profiler
+from mmbench.profiling.threads import ThreadPolicy, thread_policy, torch_threads
 from mmbench.types import MediaError, Modality, Sample
 
 
@@ -72,15 +73,19 @@ def profile_batch_size(
     dtype: str | None = None,
     compiled: bool = False,
     flops: dict[str, Any] | None = None,
+    threads: ThreadPolicy | None = None,
 ) -> dict[str, Any]:
     """Profile of ``model`` at one batch size; ``autocast`` (bf16 | fp16) wraps predict.
 
-    ``flops``: counted beforehand (compiled models); else counted on the first batch."""
+    ``flops``: counted beforehand (compiled models); else counted on the first batch.
+    ``threads``: the thread policy in force, recorded in the profile."""
     from mmbench.runner import audio_seconds, predict_batch
 
     if not pool:
         raise ValueError("the sample pool is empty: nothing to profile")
-    profiler = Profiler(warmup=warmup, device=device, flops=dict(flops) if flops else None)
+    profiler = Profiler(
+        warmup=warmup, device=device, flops=dict(flops) if flops else None, threads=threads
+    )
     n_measured = max(1, len(pool) // batch_size)
     for batch in full_batches(pool, batch_size, warmup + n_measured):
         with _autocast(device, autocast) if autocast else contextlib.nullcontext():
@@ -106,10 +111,13 @@ def sweep(
     dtype: str | None = None,
     compiled: bool = False,
     flops: dict[str, Any] | None = None,
+    threads: ThreadPolicy | None = None,
 ) -> list[dict[str, Any]]:
     """One profile per batch size, in the order given."""
     return [
-        profile_batch_size(model, pool, bs, warmup, device, autocast, dtype, compiled, flops)
+        profile_batch_size(
+            model, pool, bs, warmup, device, autocast, dtype, compiled, flops, threads
+        )
         for bs in batch_sizes
     ]
 
@@ -177,9 +185,13 @@ def run_profile(
     warmup: int = 10,
     data_root: Path | None = None,
     model: Any = None,
+    threads: int | None = None,
 ) -> ProfileRun:
     """Sweep ``batch_sizes`` for one model on the first ``limit`` samples of ``task``; write
-    ``<out>/profile/<task>__<model>__<device>-<dtype>.json`` (atomic) and ``.png``."""
+    ``<out>/profile/<task>__<model>__<device>-<dtype>.json`` (atomic) and ``.png``.
+
+    ``threads``: torch intra-op threads (None: the thread policy's choice; the pool is
+    decoded up front, so no decode workers)."""
     from mmbench.adapters.base import ModelContext, build_model, fingerprint
     from mmbench.atomic import write_json_atomic
     from mmbench.results import now_iso
@@ -214,17 +226,20 @@ def run_profile(
         if mode.startswith("n/a")
     ]
     compiled = compile_mode in ("hook", "module")
-    points = sweep(
-        model,
-        pool,
-        batch_sizes,
-        warmup,
-        device,
-        autocast=dtype if dtype_mode == "autocast" else None,
-        dtype=None if dtype_mode.startswith("n/a") else DTYPES[dtype],
-        compiled=compiled,
-        flops=flops,
-    )
+    policy = thread_policy(decodes_media=False, threads=threads)
+    with torch_threads(policy.threads):
+        points = sweep(
+            model,
+            pool,
+            batch_sizes,
+            warmup,
+            device,
+            autocast=dtype if dtype_mode == "autocast" else None,
+            dtype=None if dtype_mode.startswith("n/a") else DTYPES[dtype],
+            compiled=compiled,
+            flops=flops,
+            threads=policy,
+        )
     hardware = points[0]["hardware"]
     for p in points:
         p.pop("hardware")
