@@ -22,11 +22,9 @@ import argparse
 import os
 import subprocess
 import sys
-from types import SimpleNamespace
 
 from benchmarks._common import append_results, best_of
 from mmbench.adapters.base import ModelContext, build_model
-from mmbench.adapters.openai import make_openai
 from mmbench.datasets.media import decode
 from mmbench.tasks import load_task
 
@@ -83,10 +81,8 @@ def main() -> None:
     proc, url = start_server(bs)
     try:
         for c in args.concurrency:
-            ctx = SimpleNamespace(
-                task=task, arg="ref-gated", model_args={"base_url": url, "concurrency": str(c)}
-            )
-            client = make_openai(ctx)
+            options = {"base_url": url, "concurrency": str(c)}
+            client = build_model("openai:ref-gated", ModelContext(task, model_args=options))
             step = max(c, bs)
 
             def served(client=client, step=step) -> None:

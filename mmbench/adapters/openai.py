@@ -9,7 +9,9 @@ Greedy decoding (temperature 0); every sampling parameter and the prompts are in
 and so in the fingerprint. The API key is read from the environment variable named by
 ``api_key_env`` and is sent only in the ``Authorization`` header: it is never in ``info()``,
 results, logs or the fingerprint. The endpoint URL is reported as the model's ``device``
-(where it runs), so moving a server to another port keeps the stored predictions.
+(where it runs), so moving a server to another port keeps the stored predictions; options
+that only say how the server is reached (``concurrency``, ``timeout``, ...) do not enter
+the fingerprint either.
 
 Model options (``--model-arg KEY=VALUE``):
 
@@ -34,21 +36,30 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from mmbench.adapters.base import ModelContext, ModelError
+from mmbench.adapters.base import ModelArg, ModelBuildError, ModelContext, accepts, import_extra
 from mmbench.chat import DEFAULT_PROMPTS, default_prompt, user_content
 from mmbench.registry import MODELS
 from mmbench.types import Modality, Sample
 
-MODEL_ARGS: Mapping[str, str] = {
-    "base_url": "server URL ending in /v1 [default: $OPENAI_BASE_URL]",
-    "api_key_env": "environment variable holding the API key [default: OPENAI_API_KEY]",
-    "concurrency": "requests in flight at once [default: 8]; --batch-size should be >= it",
-    "timeout": "seconds to wait for one response [default: 60]",
-    "max_retries": "retries of a failed request [default: 4]",
-    "retry_wait_max": "longest wait between retries, Retry-After included [default: 60 s]",
-    "max_tokens": "generation limit [default: the task's max_new_tokens, else 256]",
-    "prompt": "instruction after the question [default: the task's or mmbench.chat's]",
-    "seed": "sampling seed sent to the server [default: none sent]",
+_HOW = {"affects_output": False}  # how the server is reached, not what it answers
+MODEL_ARGS: Mapping[str, ModelArg] = {
+    # secret: written nowhere as given (user info could hide in it); info() records it
+    # without user info and query as the model's device
+    "base_url": ModelArg("server URL ending in /v1 [default: $OPENAI_BASE_URL]", secret=True),
+    "api_key_env": ModelArg(
+        "environment variable holding the API key [default: OPENAI_API_KEY]", **_HOW
+    ),
+    "concurrency": ModelArg(
+        "requests in flight at once [default: 8]; --batch-size should be >= it", **_HOW
+    ),
+    "timeout": ModelArg("seconds to wait for one response [default: 60]", **_HOW),
+    "max_retries": ModelArg("retries of a failed request [default: 4]", **_HOW),
+    "retry_wait_max": ModelArg(
+        "longest wait between retries, Retry-After included [default: 60 s]", **_HOW
+    ),
+    "max_tokens": ModelArg("generation limit [default: the task's max_new_tokens, else 256]"),
+    "prompt": ModelArg("instruction after the question [default: mmbench.chat's]"),
+    "seed": ModelArg("sampling seed sent to the server [default: none sent]"),
 }
 #: Status codes worth retrying: timeouts, conflicts, rate limits and server errors.
 RETRY_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
@@ -75,30 +86,25 @@ def _number(key: str, value: str, kind: type, minimum: float) -> Any:
     try:
         number = kind(value)
     except ValueError:
-        raise ModelError(f"--model-arg {key}={value!r}: expected a {kind.__name__}") from None
+        raise ModelBuildError(f"--model-arg {key}={value!r}: expected a {kind.__name__}") from None
     if number < minimum:
-        raise ModelError(f"--model-arg {key}={value!r}: must be >= {minimum}")
+        raise ModelBuildError(f"--model-arg {key}={value!r}: must be >= {minimum}")
     return number
 
 
 def parse_options(model: str, args: Mapping[str, str], environ: Mapping[str, str]) -> OpenAIOptions:
-    """Validate ``--model-arg`` values; every problem (an unknown key, refused with the allowed
-    list; a bad number; no URL) is a :class:`ModelError` meant for the user."""
-    unknown = sorted(set(args) - set(MODEL_ARGS))
-    if unknown:
-        raise ModelError(
-            f"openai: unknown --model-arg {', '.join(unknown)}; allowed: {', '.join(MODEL_ARGS)}"
-        )
+    """Validate ``--model-arg`` values (their keys were checked by ``build_model``); a bad
+    number or no URL is a :class:`ModelBuildError` meant for the user."""
     if not model:
-        raise ModelError("openai needs the served model's name: --model openai:<model>")
+        raise ModelBuildError("openai needs the served model's name: --model openai:<model>")
     base_url = args.get("base_url") or environ.get("OPENAI_BASE_URL")
     if not base_url:
-        raise ModelError(
+        raise ModelBuildError(
             f"openai:{model}: no server URL; pass --model-arg base_url=http://HOST:PORT/v1 "
             "or set OPENAI_BASE_URL"
         )
     if urlsplit(base_url).scheme not in ("http", "https"):
-        raise ModelError(f"openai:{model}: base_url {base_url!r} is not an http(s) URL")
+        raise ModelBuildError(f"openai:{model}: base_url {base_url!r} is not an http(s) URL")
     ints = {k: _number(k, args[k], int, 0) for k in ("max_retries", "seed") if k in args}
     if "concurrency" in args:
         ints["concurrency"] = _number("concurrency", args["concurrency"], int, 1)
@@ -214,7 +220,7 @@ class OpenAIChatModel:
         self._lock = threading.Lock()
 
     def check_server(self) -> list[str]:
-        """The model ids the server lists at ``/models``; ``ModelError`` if it does not answer
+        """The model ids the server lists at ``/models``; ``ModelBuildError`` if it does not answer
         or does not serve this model."""
         import httpx
 
@@ -222,13 +228,13 @@ class OpenAIChatModel:
         try:
             response = self._client.get("/models")
         except httpx.HTTPError as exc:
-            raise ModelError(
+            raise ModelBuildError(
                 f"{self.name}: the server does not answer {where} ({type(exc).__name__}: {exc}). "
                 "Start it (for example `mmbench serve --model M` or `vllm serve M`), or point "
                 "--model-arg base_url=http://HOST:PORT/v1 (or OPENAI_BASE_URL) at it."
             ) from None
         if response.status_code in (401, 403):
-            raise ModelError(
+            raise ModelBuildError(
                 f"{self.name}: {where} answered HTTP {response.status_code} "
                 f"({_error_detail(response)}): check the API key in ${self.options.api_key_env}"
             )
@@ -236,13 +242,13 @@ class OpenAIChatModel:
             response.raise_for_status()
             ids = [str(m["id"]) for m in response.json()["data"]]
         except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
-            raise ModelError(
+            raise ModelBuildError(
                 f"{self.name}: {where} did not answer with a model list "
                 f"({type(exc).__name__}: {str(exc)[:200]}); is {public_url(self.options.base_url)} "
                 "an OpenAI-compatible server?"
             ) from None
         if ids and self.options.model not in ids:
-            raise ModelError(
+            raise ModelBuildError(
                 f"{self.name}: the server at {public_url(self.options.base_url)} does not serve "
                 f"{self.options.model!r}; it serves: {', '.join(ids)}"
             )
@@ -352,25 +358,21 @@ class OpenAIChatModel:
 
 
 @MODELS.register("openai")
+@accepts(**MODEL_ARGS)
 def make_openai(ctx: ModelContext) -> OpenAIChatModel:
     """A model behind an OpenAI-compatible server: `openai:<model>`, options via --model-arg."""
-    args = dict(getattr(ctx, "model_args", None) or {})
+    args = dict(ctx.model_args)
     task = ctx.task
     if task is not None and "max_tokens" not in args and task.defaults.get("max_new_tokens"):
         args["max_tokens"] = str(task.defaults["max_new_tokens"])
     options = parse_options(ctx.arg or "", args, os.environ)
-    try:
-        import httpx  # noqa: F401
-    except ImportError:
-        raise ModelError(
-            f'openai:{options.model} needs httpx: pip install "mmbench[openai]"'
-        ) from None
+    import_extra("httpx", "openai", f"openai:{options.model}")
     model = OpenAIChatModel(
         options, os.environ.get(options.api_key_env), getattr(task, "prompt", None)
     )
     try:
         model.check_server()
-    except ModelError:
+    except ModelBuildError:
         model.close()
         raise
     return model

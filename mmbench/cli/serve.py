@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from mmbench.cli._model_args import MODEL_ARG, model_args
+
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
@@ -13,6 +15,7 @@ def serve(
     model: str = typer.Option(
         ..., "--model", "-m", help="registered name, name:arg, or pkg.mod:factory"
     ),
+    model_arg: list[str] = MODEL_ARG,
     task: str = typer.Option(
         None, "--task", "-t", help="the task the model is built for (picks shipped weights)"
     ),
@@ -65,7 +68,8 @@ def serve(
     if api_key_env and not api_key:
         raise CommandError(f"--api-key-env {api_key_env}: that environment variable is not set")
     the_task = load_task(task) if task else None
-    built = build_model(model, ModelContext(the_task, data_root, device))
+    ctx = ModelContext(the_task, data_root, device, model_args=model_args(model_arg, [model]))
+    built = build_model(model, ctx)
     if hasattr(built, "to") and device != "cpu":
         built.to(device)
     max_batch = batch_size or int((the_task.defaults if the_task else {}).get("batch_size", 16))

@@ -10,12 +10,11 @@ from collections import defaultdict
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
-from mmbench.adapters.base import ModelError
-from mmbench.adapters.openai import make_openai, parse_options, public_url
+from mmbench.adapters.base import ModelBuildError, ModelContext, build_model
+from mmbench.adapters.openai import parse_options, public_url
 from mmbench.registry import READERS
 from mmbench.runner import RunConfig, run_task
 from mmbench.tasks import MetricSpec, Task
@@ -138,15 +137,16 @@ ARGS = {"timeout": "1", "max_retries": "2", "retry_wait_max": "2", "concurrency"
 
 
 def _model(url: str, **args: str):
-    ctx = SimpleNamespace(task=FAULT_TASK, arg="fault", model_args={"base_url": url, **args})
-    return make_openai(ctx)
+    return build_model(
+        "openai:fault", ModelContext(FAULT_TASK, model_args={"base_url": url, **args})
+    )
 
 
 def test_every_fault_is_survived_and_nothing_predicted_is_lost(fault_server, tmp_path, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)
-    cfg = RunConfig(out_dir=tmp_path, progress=False, n_resamples=0, workers=0)
-    model = _model(fault_server.url, **ARGS)
-    record = run_task("openai:fault", FAULT_TASK, cfg, model=model).record
+    args = {"base_url": fault_server.url, **ARGS}
+    cfg = RunConfig(out_dir=tmp_path, progress=False, n_resamples=0, workers=0, model_args=args)
+    record = run_task("openai:fault", FAULT_TASK, cfg).record
 
     by_id = {f"q{i}": q for i, q in enumerate(SCRIPTS)}
     errors = {by_id[e["id"]]: e["error"] for e in record["errors"]}
@@ -174,10 +174,13 @@ def test_every_fault_is_survived_and_nothing_predicted_is_lost(fault_server, tmp
     for path in tmp_path.rglob("*"):
         if path.is_file():
             assert SECRET not in path.read_text(), path
-    assert SECRET not in json.dumps(model.info())
+    assert "base_url" not in record["model"]["args"]  # recorded as info.device, cleaned
+    assert record["model"]["args"]["concurrency"] == "4"
+    assert record["model"]["info"]["device"] == fault_server.url
 
-    # a rerun asks only for what failed, and keeps every answer
-    rerun = run_task("openai:fault", FAULT_TASK, cfg, model=_model(fault_server.url, **ARGS))
+    # a rerun, with another concurrency, asks only for what failed and keeps every answer
+    cfg.model_args = {**args, "concurrency": "2"}
+    rerun = run_task("openai:fault", FAULT_TASK, cfg)
     assert {q: len(v) for q, v in att.items() if q.startswith("ok")} == dict.fromkeys(
         ("ok-a", "ok-b", "ok-c", "ok-d"), 1
     )
@@ -209,19 +212,20 @@ def test_a_wrong_key_is_not_retried_and_names_the_status(fault_server, monkeypat
 
 def test_build_fails_with_one_message_when_nothing_answers(fault_server):
     closed = "http://127.0.0.1:9/v1"  # the discard port: nothing listens there
-    with pytest.raises(ModelError, match=r"does not answer http://127.0.0.1:9/v1/models"):
+    with pytest.raises(ModelBuildError, match=r"does not answer http://127.0.0.1:9/v1/models"):
         _model(closed, timeout="2")
-    other = SimpleNamespace(task=None, arg="other", model_args={"base_url": fault_server.url})
-    with pytest.raises(ModelError, match="does not serve 'other'; it serves: fault"):
-        make_openai(other)
+    other = ModelContext(model_args={"base_url": fault_server.url})
+    with pytest.raises(ModelBuildError, match="does not serve 'other'; it serves: fault"):
+        build_model("openai:other", other)
 
 
 def test_options_are_checked():
     env = {"OPENAI_BASE_URL": "http://h/v1"}
-    with pytest.raises(ModelError, match="unknown --model-arg tempo; allowed: base_url"):
-        parse_options("m", {"tempo": "1"}, env)
-    with pytest.raises(ModelError, match="concurrency='0': must be >= 1"):
+    ctx = ModelContext(model_args={"tempo": "1"})
+    with pytest.raises(ModelBuildError, match="no option 'tempo'.*base_url: server URL"):
+        build_model("openai:m", ctx)
+    with pytest.raises(ModelBuildError, match="concurrency='0': must be >= 1"):
         parse_options("m", {"concurrency": "0"}, env)
-    with pytest.raises(ModelError, match="no server URL"):
+    with pytest.raises(ModelBuildError, match="no server URL"):
         parse_options("m", {}, {})
     assert public_url("http://u:p@h:80/v1/?k=s#f") == "http://h:80/v1/"

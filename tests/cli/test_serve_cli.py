@@ -53,8 +53,8 @@ def served_ref_gated(request, tmp_path_factory, monkeypatch) -> Iterator[tuple[s
     proc.wait(timeout=30)
 
 
-def _run(model: str, task: str, out: Path) -> dict:
-    argv = ["run", "--model", model, "--task", task, "--limit", str(LIMITS[task])]
+def _run(model: str, task: str, out: Path, *more: str) -> dict:
+    argv = ["run", "--model", model, *more, "--task", task, "--limit", str(LIMITS[task])]
     assert main([*argv, "--out", str(out), "--no-progress", "--bootstrap", "20"]) == 0
     return json.loads(next((out / "results").glob(f"{task}__*.json")).read_text())
 
@@ -65,10 +65,9 @@ def _predictions(record: dict) -> dict[str, str]:
 
 
 @pytest.mark.slow
-def test_openai_client_against_serve_equals_in_process(served_ref_gated, tmp_path, monkeypatch):
+def test_openai_client_against_serve_equals_in_process(served_ref_gated, tmp_path):
     task, url = served_ref_gated
-    monkeypatch.setenv("OPENAI_BASE_URL", url)
-    served = _run("openai:ref-gated", task, tmp_path / "served")
+    served = _run("openai:ref-gated", task, tmp_path / "served", "--model-arg", f"base_url={url}")
     local = _run("ref-gated", task, tmp_path / "local")
     assert served["n_errors"] == 0 and served["n_samples"] == local["n_samples"] == LIMITS[task]
     assert _predictions(served) == _predictions(local)
