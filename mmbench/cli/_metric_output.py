@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from mmbench.cli._table import format_score
-from mmbench.metrics.base import MetricResult
+
+if TYPE_CHECKING:
+    from mmbench.metrics.base import MetricResult
 
 #: the options every ``mmbench score`` kind shares
 Resamples = Annotated[
@@ -37,6 +37,9 @@ def emit(
             payload["breakdowns"] = breakdowns
         print(json.dumps(payload, indent=2, ensure_ascii=False))
         return
+    from rich.console import Console
+    from rich.table import Table
+
     console = Console()
     table = Table(title=f"{title} ({n_samples} samples, 95% bootstrap CI)")
     table.add_column("metric")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
+if TYPE_CHECKING:
+    from rich.console import Console
 
 #: Width used when output is not a terminal (pipes, CI logs), where rich would assume 80.
 PIPE_WIDTH = 150
@@ -28,6 +28,8 @@ def format_score(score: dict[str, Any]) -> tuple[str, str]:
 
 def console() -> Console:
     """A console that does not squeeze tables to 80 columns when writing to a pipe."""
+    from rich.console import Console
+
     out = Console()
     return out if out.is_terminal else Console(width=PIPE_WIDTH)
 
@@ -69,6 +71,8 @@ def cost_cells(profile: dict[str, Any]) -> dict[str, str]:
 def print_results(records: Sequence[dict[str, Any]], paths: Sequence[Path] = ()) -> None:
     """One row per (model, task, metric) with the 95% CI, counts and the run's cost
     (samples/s, p90 batch latency, peak memory, and RTFx when any task has audio)."""
+    from rich.table import Table
+
     table = Table(title="mmbench results (95% bootstrap CI)")
     cost_cols = ["samples/s", "p90 ms", "peak mem"]
     if any((rec.get("profile") or {}).get("audio") for rec in records):

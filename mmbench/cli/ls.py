@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 ls_app = typer.Typer(help="List tasks, suites and models.", no_args_is_help=True)
 
@@ -12,6 +10,9 @@ ls_app = typer.Typer(help="List tasks, suites and models.", no_args_is_help=True
 @ls_app.command("tasks")
 def ls_tasks() -> None:
     """Shipped tasks with kind, version, metrics and description."""
+    from rich.console import Console
+    from rich.table import Table
+
     from mmbench.tasks import list_tasks, load_task
 
     table = Table("task", "kind", "version", "metrics", "description")
@@ -30,6 +31,9 @@ def ls_tasks() -> None:
 @ls_app.command("suites")
 def ls_suites() -> None:
     """Suites (named lists of tasks) for ``mmbench run --suite``."""
+    from rich.console import Console
+    from rich.table import Table
+
     from mmbench.tasks import list_suites
 
     table = Table("suite", "tasks")
@@ -41,6 +45,9 @@ def ls_suites() -> None:
 @ls_app.command("models")
 def ls_models() -> None:
     """Registered models (built-in and from the ``mmbench.models`` entry-point group)."""
+    from rich.console import Console
+    from rich.table import Table
+
     from mmbench.registry import MODELS
 
     table = Table("model", "description")

@@ -36,6 +36,7 @@ from mmbench.metrics._captions import (
     Captions,
     gather,
     resample_weights,
+    stable_sort,
     tokenize_captions,
 )
 from mmbench.metrics.base import Metric, versioned
@@ -166,83 +167,88 @@ def cider_resampler(
     """The sparse matrices of :class:`CiderResampler` for the samples of ``caps``.
 
     ``dtype`` is that of the squared IDFs and the per-row sums (float32 is faster, with
-    ~1e-7 relative rounding in each resample's score).
+    ~1e-7 relative rounding in each resample's score). Built order by order with 32-bit
+    indices, so the temporaries stay a fraction of the n-gram counts' size.
     """
     n, grams = caps.n, caps.ngrams
     n_ref = len(caps.offsets) - 1 - n
     base = np.cumsum([0, *(c.n_grams for c in grams)])  # ids: orders one after another
     n_grams = int(base[-1])
-    hyp, ref, num, inc = [], [], [], []  # (row, gram, value) per order
-    for k, c in enumerate(grams):
-        gram = c.gram + base[k]
-        count = c.count.astype(np.float64)
-        is_hyp = c.caption < n
-        row = c.caption.astype(np.int64) * MAX_N + k  # predictions: sample*4 + order
-        hyp.append((row[is_hyp], gram[is_hyp], count[is_hyp] ** 2))
-        is_ref = ~is_hyp
-        row_r = row[is_ref] - n * MAX_N  # references: reference*4 + order
-        ref.append((row_r, gram[is_ref], count[is_ref] ** 2))
-        shared = is_ref & (c.hyp_count > 0)  # reference n-grams the prediction shares
-        clipped = np.minimum(c.hyp_count[shared], c.count[shared]) * count[shared]
-        num.append((row[shared] - n * MAX_N, gram[shared], clipped))
-        inc.append((c.inc_gram + base[k], c.inc_sample, np.ones(len(c.inc_gram))))
-    hyp, ref, num, inc = (_joined(p) for p in (hyp, ref, num, inc))
-    # keep the reference rows that share an n-gram with the prediction, renumbered 0..K-1
+    # reference rows (reference*4 + order) that share an n-gram with their prediction:
+    # hyp_count > 0 only in such entries (a prediction's own entries hold 0)
     kept = np.zeros(n_ref * MAX_N, dtype=bool)
-    kept[num[0]] = True
-    new_row = np.cumsum(kept) - 1
-    on = kept[ref[0]]
+    for k, c in enumerate(grams):
+        kept[(c.caption[c.hyp_count > 0] - n) * MAX_N + k] = True
+    new_row = (np.cumsum(kept) - 1).astype(np.int32)  # [R*4] row among the K kept
     k_rows = int(kept.sum())
-    rows = np.concatenate([new_row[ref[0][on]], new_row[num[0]] + k_rows])
+    # entries that count: predictions' own, and references' in kept rows
+    used = []
+    needed = np.zeros(n_grams, dtype=bool)  # n-grams that need an IDF
+    for k, c in enumerate(grams):
+        ref_row = (c.caption - n) * MAX_N + k  # [E] negative for prediction entries
+        on = c.caption < n
+        on[~on] = kept[ref_row[~on]]
+        needed[c.gram[on] + base[k]] = True
+        used.append(on)
+    new_gram = (np.cumsum(needed) - 1).astype(np.int32)  # [G] id among the G' needed
+    g_used = int(needed.sum())
+
+    def entries(kind: str) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """(row, column, value) of one matrix, order by order (one matrix at a time)."""
+        out = []
+        for k, (c, on) in enumerate(zip(grams, used, strict=True)):
+            if kind == "inc":  # (n-gram, sample) pairs of needed n-grams
+                i = needed[c.inc_gram + base[k]]
+                out.append((new_gram[c.inc_gram[i] + base[k]], c.inc_sample[i], np.ones(i.sum())))
+                continue
+            if kind == "num":  # clipped products of reference entries with the prediction
+                sh = c.hyp_count > 0
+                clipped = np.minimum(c.hyp_count[sh], c.count[sh]) * c.count[sh]
+                rows = new_row[(c.caption[sh] - n) * MAX_N + k] + k_rows
+                out.append((rows, new_gram[c.gram[sh] + base[k]], clipped))
+                continue
+            sel = c.caption < n  # predictions' squared counts
+            rows = c.caption[sel] * MAX_N + k
+            if kind == "ref":  # kept references' squared counts
+                sel = on & ~sel
+                rows = new_row[(c.caption[sel] - n) * MAX_N + k]
+            out.append((rows, new_gram[c.gram[sel] + base[k]], c.count[sel].astype(dtype) ** 2))
+        return out
+
     kept_rows = np.flatnonzero(kept)  # [K] reference*4 + order
     ref_sample = caps.ref_sample()[kept_rows // MAX_N]
-    # only the n-grams of predictions and kept rows need an IDF: renumbered 0..G'-1
-    needed = np.zeros(n_grams, dtype=bool)
-    needed[hyp[1]] = True
-    needed[ref[1][on]] = True
-    new_gram = np.cumsum(needed) - 1
-    g_used = int(needed.sum())
-    inc_on = needed[inc[0]]
+    pool = (
+        ref_sample * MAX_N + kept_rows % MAX_N,
+        np.arange(k_rows),
+        _penalty(caps, sigma)[kept_rows // MAX_N],
+    )
     return CiderResampler(
         n=n,
-        incidence=_csr(
-            (new_gram[inc[0][inc_on]], inc[1][inc_on], inc[2][inc_on]), (g_used, n), dtype
-        ),
-        hyp=_csr((hyp[0], new_gram[hyp[1]], hyp[2]), (n * MAX_N, g_used), dtype),
-        ref=_csr(
-            (
-                rows,
-                new_gram[np.concatenate([ref[1][on], num[1]])],
-                np.concatenate([ref[2][on], num[2]]),
-            ),
-            (2 * k_rows, g_used),
-            dtype,
-        ),
-        pool=_csr(
-            (
-                ref_sample * MAX_N + kept_rows % MAX_N,
-                np.arange(k_rows),
-                _penalty(caps, sigma)[kept_rows // MAX_N],
-            ),
-            (n * MAX_N, k_rows),
-            dtype,
-        ),
+        incidence=_csr(entries("inc"), (g_used, n), dtype),
+        hyp=_csr(entries("hyp"), (n * MAX_N, g_used), dtype),
+        ref=_csr(entries("ref") + entries("num"), (2 * k_rows, g_used), dtype),
+        pool=_csr([pool], (n * MAX_N, k_rows), dtype),
         idf2=((np.log(float(n)) - np.log(np.maximum(1.0, np.arange(n + 1)))) ** 2).astype(dtype),
         scale=10.0 / (MAX_N * n * caps.n_refs),
     )
 
 
-def _joined(parts: list[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
-    """The per-order (row, column, value) arrays concatenated field by field."""
-    return tuple(map(np.concatenate, zip(*parts, strict=True)))
-
-
-def _csr(entries: tuple[np.ndarray, np.ndarray, np.ndarray], shape: tuple[int, int], dtype):
-    """A scipy CSR matrix from (row, column, value) triples (no repeated positions)."""
+def _csr(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], shape: tuple[int, int], dtype):
+    """A scipy CSR matrix of ``dtype`` from (row, column, value) arrays (no repeated
+    positions)."""
     from scipy import sparse
 
-    row, col, value = entries
-    return sparse.csr_matrix((value.astype(dtype), (row, col)), shape=shape)
+    row = np.concatenate([p[0] for p in parts]).astype(np.int64)
+    _, order = stable_sort(row)  # entries row by row
+    del row
+    col = np.concatenate([p[1] for p in parts]).astype(np.int32)[order]
+    value = np.concatenate([p[2].astype(dtype) for p in parts])[order]
+    del order
+    counts = np.zeros(shape[0] + 1, dtype=np.int64)
+    for p in parts:
+        counts[1:] += np.bincount(p[0], minlength=shape[0])
+    index = np.int32 if len(col) < 2**31 else np.int64
+    return sparse.csr_matrix((value, col.astype(index), np.cumsum(counts).astype(index)), shape)
 
 
 @METRICS.register("cider")
