@@ -26,6 +26,7 @@ def _emit(table: TextTable, as_json: bool) -> None:
 @ls_app.command("tasks")
 def ls_tasks(as_json: AsJson = False) -> None:
     """Shipped tasks with kind, version, metrics and description."""
+
     from mmbench.tasks import list_tasks, load_task
 
     table = TextTable(["task", "kind", "version", "metrics", "description"], wrap={"description"})
@@ -39,6 +40,7 @@ def ls_tasks(as_json: AsJson = False) -> None:
 @ls_app.command("suites")
 def ls_suites(as_json: AsJson = False) -> None:
     """Suites (named lists of tasks) for ``mmbench run --suite``."""
+
     from mmbench.tasks import list_suites
 
     suites = sorted(list_suites().items())
@@ -54,6 +56,7 @@ def ls_suites(as_json: AsJson = False) -> None:
 @ls_app.command("models")
 def ls_models(as_json: AsJson = False) -> None:
     """Registered models (built-in and from the ``mmbench.models`` entry-point group)."""
+
     from mmbench.registry import MODELS
 
     table = TextTable(["model", "description", "--model-arg keys"], wrap={"description"})
