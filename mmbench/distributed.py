@@ -4,7 +4,8 @@ Samples are sharded deterministically: sample ``k`` of a task (in reader order, 
 ``--limit``) belongs to shard ``k mod N``. Under ``torchrun`` shard ``i`` is rank ``i``;
 with ``mmbench run --shard i/N`` it is an independent job, and ``mmbench merge`` scores the
 shards once they are all done. Each shard appends to its own prediction-store file
-(``<model>-<fingerprint>.part-i-of-N.jsonl``), and every store reads all its sibling files,
+(``<model>-<fingerprint>[~<perturbation key>].part-i-of-N.jsonl``), and every store reads
+all its sibling files (the same model fingerprint, task version and perturbation),
 so a rerun with any number of processes predicts only the samples still missing.
 
 Under ``torchrun`` rank 0 broadcasts the output folder and start time, every rank checks
@@ -329,15 +330,18 @@ def write_shard(
     report: ShardReport,
     started_at: str,
     t0: float,
+    perturbation: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], Path]:
     """Record a finished ``--shard`` job next to its predictions (``.part-i-of-N.json``)
-    for ``mmbench merge``; returns the record and its path."""
+    for ``mmbench merge``; returns the record and its path. ``perturbation``: the run's
+    ``Pipeline.to_json()`` (``None`` for clean predictions)."""
     index, count = (int(x) for x in report.shard.split("/"))
     meta = {
         "shard": {"index": index, "count": count} | asdict(report),
         "task": {"name": task.name, "version": task.version, "source": task.source, "limit": limit},
         "model": model_rec,
         "data_root": str(data_root) if data_root is not None else None,
+        "perturbation": perturbation,
         "started_at": started_at,
         "finished_at": now_iso(),
         "wall_time_s": time.perf_counter() - t0,
@@ -346,13 +350,18 @@ def write_shard(
     return meta, write_json_atomic(_meta_path(report), meta)
 
 
-def _shard_records(out_dir: Path) -> dict[tuple[str, str], list[tuple[Path, dict[str, Any]]]]:
-    """Shard records under ``out_dir/predictions``, grouped by (task name, model name)."""
-    groups: dict[tuple[str, str], list[tuple[Path, dict[str, Any]]]] = {}
+def _shard_records(
+    out_dir: Path,
+) -> dict[tuple[str, str, str | None], list[tuple[Path, dict[str, Any]]]]:
+    """Shard records under ``out_dir/predictions``, grouped by (task name, model name,
+    perturbation key): clean and perturbed shards are merged apart."""
+    groups: dict[tuple[str, str, str | None], list[tuple[Path, dict[str, Any]]]] = {}
     for path in sorted((out_dir / "predictions").glob("*/*.part-*-of-*.json")):
         try:
             meta = json.loads(path.read_text(encoding="utf-8"))
-            key = (meta["task"]["name"], meta["model"]["name"])
+            perturbation = meta.get("perturbation")
+            variant = perturbation["key"] if perturbation else None
+            key = (meta["task"]["name"], meta["model"]["name"], variant)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise MergeError(f"{path}: not a readable shard record ({exc})") from None
         groups.setdefault(key, []).append((path, meta))
@@ -395,8 +404,11 @@ def merge(out_dir: str | Path, data_root: Path | None = None, n_resamples: int =
             f"run `mmbench run --shard i/N --out {out_dir} ...` first"
         )
     results = []
-    for (task_name, model_name), group in groups.items():
-        where = f"task {task_name}, model {model_name}"
+    for (task_name, model_name, _), group in groups.items():
+        perturbation = group[0][1].get("perturbation")
+        where = f"task {task_name}, model {model_name}" + (
+            f", perturbation {perturbation['spec']}" if perturbation else ""
+        )
         fp = _check_same(group, f"model fingerprint ({where})", lambda m: m["model"]["fingerprint"])
         _check_same(group, f"task version ({where})", lambda m: m["task"]["version"])
         count = _check_same(group, f"shard count N ({where})", lambda m: m["shard"]["count"])
@@ -410,7 +422,9 @@ def merge(out_dir: str | Path, data_root: Path | None = None, n_resamples: int =
         root = data_root or (Path(metas[0]["data_root"]) if metas[0]["data_root"] else None)
         reader = task.make_reader(root)
         samples = read_samples(reader, limit)
-        store = PredictionStore.open(out_dir, model_name, fp, task.name, task.version)
+        store = PredictionStore.open(
+            out_dir, model_name, fp, task.name, task.version, perturbation=perturbation
+        )
         missing = [
             (k, s.id)
             for k, s in enumerate(samples)
@@ -444,6 +458,7 @@ def merge(out_dir: str | Path, data_root: Path | None = None, n_resamples: int =
             metas[0]["model"],
             started_at=min(m["started_at"] for m in metas),
             t0=time.perf_counter() - max(m["wall_time_s"] for m in metas),  # the slowest shard
+            perturbation=perturbation,
         )
         layout_ = layout(Ranks(), reports, launcher="shards")
         results.append(finish_task(done, cfg, out_dir, reports, layout_))

@@ -107,3 +107,6 @@ NORMALIZERS: Registry[Any] = Registry("normalizer", ["mmbench.normalize"])
 #: ``name -> callable(data_root: Path) -> None``: idempotently writes an embedded dataset
 #: (official layout) under ``data_root``; tasks name it in ``data.generator``.
 GENERATORS: Registry[Any] = Registry("generator", ["mmbench.datasets"])
+#: ``"<modality>:<name>" -> PerturbationDef``: image / audio / text perturbations and missing
+#: modalities (see :mod:`mmbench.perturb`).
+PERTURBATIONS: Registry[Any] = Registry("perturbation", ["mmbench.perturb"])

@@ -84,9 +84,16 @@ def environment(device: str = "cpu") -> dict[str, Any]:
     }
 
 
-def results_path(out_dir: str | Path, model_name: str, task: str) -> Path:
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in model_name)
-    return Path(out_dir) / "results" / f"{task}__{safe}.json"
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+
+
+def results_path(
+    out_dir: str | Path, model_name: str, task: str, perturbation: str | None = None
+) -> Path:
+    """``results/<task>__<model>.json``; a perturbed run adds ``__<perturbation spec>``."""
+    suffix = f"__{_safe(perturbation)}" if perturbation else ""
+    return Path(out_dir) / "results" / f"{task}__{_safe(model_name)}{suffix}.json"
 
 
 def load_results(path: str | Path) -> dict[str, Any]:

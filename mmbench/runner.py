@@ -16,19 +16,29 @@ prediction store are skipped, so a rerun after a crash resumes.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from mmbench import distributed
-from mmbench.adapters.base import ModelContext, ModelError, build_model, fingerprint, model_info
+from mmbench.adapters.base import (
+    ModelContext,
+    ModelError,
+    build_model,
+    fingerprint,
+    model_info,
+    recorded_args,
+    required_modalities,
+)
 from mmbench.atomic import write_json_atomic
-from mmbench.datasets.media import decode
 from mmbench.metrics.base import MetricResult, get_metric
 from mmbench.metrics.bootstrap import DEFAULT_RESAMPLES, confidence_intervals
+from mmbench.perturb import Pipeline
 from mmbench.profiling import DEFAULT_WARMUP, Profiler
 from mmbench.profiling.ranks import combine as combine_profiles
+from mmbench.profiling.threads import thread_policy, torch_threads
 from mmbench.results import environment, now_iso, results_path, validate
 from mmbench.store import PredictionStore
 from mmbench.tasks import MetricSpec, Task
@@ -51,11 +61,14 @@ class RunConfig:
     limit: int | None = None
     device: str = "cpu"
     workers: int | None = None
+    threads: int | None = None  # torch intra-op threads; None: the thread policy's choice
     fail_fast: bool = False
     progress: bool = True
     n_resamples: int = DEFAULT_RESAMPLES
     warmup: int = DEFAULT_WARMUP
     flops: bool = True
+    perturb: tuple[str, ...] = ()  # --perturb specs, applied in order (mmbench.perturb)
+    model_args: Mapping[str, str] = field(default_factory=dict)  # --model-arg KEY=VALUE
     shard: str | None = None  # "i/N": predict one shard as an independent job (mmbench merge)
 
 
@@ -69,18 +82,22 @@ class RunResult:
 
 
 class _Decode:
-    """Map-style dataset: decodes the media the model consumes; errors come back as values."""
+    """Map-style dataset: decodes the media the model consumes, then applies the
+    perturbation pipeline (if any); errors come back as values."""
 
-    def __init__(self, samples: Sequence[Sample], modalities: set[Modality]) -> None:
+    def __init__(
+        self, samples: Sequence[Sample], modalities: set[Modality], pipeline: Pipeline | None = None
+    ) -> None:
         self.samples = samples
         self.modalities = modalities
+        self.pipeline = pipeline or Pipeline()
 
     def __len__(self) -> int:
         return len(self.samples)
 
     def __getitem__(self, i: int) -> Sample | MediaError:
         try:
-            return decode(self.samples[i], self.modalities)
+            return self.pipeline.decode(self.samples[i], self.modalities)
         except MediaError as exc:
             return exc
 
@@ -218,8 +235,10 @@ def read_samples(reader: Any, limit: int | None) -> list[Sample]:
     return samples
 
 
-def model_record(model: Any, model_spec: str, fp: str) -> dict[str, Any]:
-    """The ``model`` object of a results record."""
+def model_record(
+    model: Any, model_spec: str, fp: str, model_args: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The ``model`` object of a results record (``model_args``: the ``--model-arg`` options)."""
     info = model_info(model)
     parameters = info.get("parameters")
     return {
@@ -229,24 +248,25 @@ def model_record(model: Any, model_spec: str, fp: str) -> dict[str, Any]:
         "parameters": int(parameters) if isinstance(parameters, (int, float)) else None,
         "checkpoint_sha256": info.get("checkpoint_sha256"),
         "info": info,
+        "args": recorded_args(model_spec, model_args or {}),
     }
 
 
 def _predict_pending(
     model: Any,
-    pending: list[Sample],
+    dataset: _Decode,
     cfg: RunConfig,
     batch_size: int,
     workers: int,
     store: PredictionStore,
     profiler: Profiler,
     progress: Any,
+    blocked: Sequence[str] = (),
 ) -> None:
-    """Predict ``pending`` batch by batch, appending to ``store`` as it comes."""
-    modalities = set(getattr(model, "modalities", ()))
-    if not (modalities & {Modality.IMAGE, Modality.AUDIO}):
-        workers = 0  # nothing to decode: workers would only add start-up cost
-    batches = iter(_batches(_Decode(pending, modalities), batch_size, workers))
+    """Predict the pending samples of ``dataset`` (decoded and perturbed by its pipeline)
+    batch by batch, appending to ``store`` as it comes; ``blocked``: modalities the model
+    requires that the pipeline removes (each sample is then an error, not a model call)."""
+    batches = iter(_batches(dataset, batch_size, workers))
     while True:
         with profiler.phase("load"):
             batch = next(batches, None)
@@ -262,7 +282,12 @@ def _predict_pending(
             store.append(failed)
             raise RunAborted(failed[0].error)
         preds: list[Prediction] = []
-        if good:
+        if good and blocked:  # the model declared a modality required that is missing
+            why = f"missing modality: {model.name!r} requires {', '.join(blocked)}"
+            preds = [Prediction(s.id, None, f"{why} ({dataset.pipeline.spec})") for s in good]
+            if cfg.fail_fast:
+                raise RunAborted(preds[0].error)
+        elif good:
             preds = _profiled_predict(profiler, model, good, cfg.fail_fast, cfg.flops)
         with profiler.phase("store"):
             store.append(failed + preds)
@@ -288,13 +313,19 @@ def run_task(
     out_dir = Path(ranks.broadcast(str(cfg.out_dir)))  # one output folder for all ranks
     profiler = Profiler(warmup=cfg.warmup, device=device)
     if model is None:
-        model = build_model(model_spec, ModelContext(task, cfg.data_root, device))
+        ctx = ModelContext(task, cfg.data_root, device, model_args=cfg.model_args)
+        model = build_model(model_spec, ctx)
     if hasattr(model, "to") and device != "cpu":
         model.to(device)
-    fp = fingerprint(model, model_spec)
+    fp = fingerprint(model, model_spec, cfg.model_args)
     ranks.agree(fp, "model fingerprint")
+    pipeline = Pipeline.parse(cfg.perturb)
+    perturbation = pipeline.to_json() if pipeline else None
     part = shard.part if cfg.shard is not None or ranks.distributed else None
-    store = PredictionStore.open(out_dir, model.name, fp, task.name, task.version, part)
+    store = PredictionStore.open(
+        out_dir, model.name, fp, task.name, task.version, part, perturbation=perturbation
+    )
+    blocked = sorted(m.value for m in pipeline.removed & required_modalities(model))
 
     with profiler.phase("read"):
         reader = task.make_reader(cfg.data_root)
@@ -303,31 +334,40 @@ def run_task(
     done = store.done_ids()
     pending = [s for s in mine if s.id not in done]
     batch_size = cfg.batch_size or int(task.defaults.get("batch_size", 16))
-    workers = cfg.workers if cfg.workers is not None else int(task.defaults.get("workers", 2))
+    modalities = set(getattr(model, "modalities", ()))
+    dataset = _Decode(pending, modalities, pipeline)
+    decodes = bool(modalities & {Modality.IMAGE, Modality.AUDIO})  # else workers: only start-up
+    max_workers = int(task.defaults.get("workers", 2))
+    profiler.threads = thread_policy(decodes, max_workers, cfg.threads, cfg.workers)
+    workers = profiler.threads.workers
     profiler.plan(-(-len(pending) // batch_size))
 
     counter = ranks.counter(f"{task.name}@v{task.version}/{fp}/{started_at}")
     label = f"{model.name} · {task.name}" + (f" · shard {shard}" if cfg.shard else "")
     total = len(samples) if ranks.distributed else len(mine)
-    with _progress(cfg.progress and ranks.is_main, label, total) as bar:
+    progress = _progress(cfg.progress and ranks.is_main, label, total)
+    with torch_threads(profiler.threads.threads), progress as bar:
         resumed = counter.add(len(mine) - len(pending))
         bar_id = bar.add_task("predict", total=total, completed=resumed)
         advance = lambda n: bar.update(bar_id, completed=counter.add(n))  # noqa: E731
-        _predict_pending(model, pending, cfg, batch_size, workers, store, profiler, advance)
+        _predict_pending(
+            model, dataset, cfg, batch_size, workers, store, profiler, advance, blocked
+        )
     profiler.close()
 
-    report = distributed.ShardReport.of(shard, mine, len(pending), store, profiler, model)
-    record = model_record(model, model_spec, fp)
+    with torch_threads(profiler.threads.threads):  # so the profile reports the run's threads
+        report = distributed.ShardReport.of(shard, mine, len(pending), store, profiler, model)
+    record = model_record(model, model_spec, fp, cfg.model_args)
     if cfg.shard is not None:  # an independent job: `mmbench merge` scores all shards
         meta, path = distributed.write_shard(
-            task, record, cfg.data_root, cfg.limit, report, started_at, t0
+            task, record, cfg.data_root, cfg.limit, report, started_at, t0, perturbation
         )
         return RunResult(meta, path)
     reports = ranks.gather(report)
     result = None
     if reports is not None:  # rank 0 (or a single process)
         distributed.absorb(store, reports[1:])
-        done = Predicted(task, samples, store, reader, record, started_at, t0)
+        done = Predicted(task, samples, store, reader, record, started_at, t0, perturbation)
         result = finish_task(done, cfg, out_dir, reports, distributed.layout(ranks, reports))
     return ranks.broadcast(result)
 
@@ -343,6 +383,7 @@ class Predicted:
     model: dict[str, Any]  # the record's ``model`` object (see :func:`model_record`)
     started_at: str
     t0: float  # ``time.perf_counter()`` when the run started (``wall_time_s`` counts from it)
+    perturbation: dict[str, Any] | None = None  # ``Pipeline.to_json()`` of a perturbed run
 
 
 def finish_task(
@@ -354,12 +395,19 @@ def finish_task(
 ) -> RunResult:
     """Score every sample once, build the results record, validate and write it atomically
     (a run, every torchrun rank's predictions gathered, and ``mmbench merge`` end here).
-    The profile is the shard ``reports``' profiles combined (one report: its own)."""
+    The profile is the shard ``reports``' profiles combined (one report: its own); scoring
+    runs under the run's torch threads (rank 0's thread policy)."""
     task, samples, store = done.task, done.samples, done.store
+    perturbation = done.perturbation
     profile = combine_profiles([r.profile for r in reports], [r.latencies for r in reports])
-    score_start = time.perf_counter()
-    scores = score_task(task, samples, store, cfg.n_resamples)
-    profile["phases_s"]["score"] = time.perf_counter() - score_start
+    threads = (profile.get("threads") or {}).get("threads")
+    with torch_threads(threads) if threads else nullcontext():
+        score_start = time.perf_counter()
+        scores = score_task(task, samples, store, cfg.n_resamples)
+        profile["phases_s"]["score"] = time.perf_counter() - score_start
+    if perturbation:  # a perturbed score is never comparable with a clean one
+        spec = perturbation["spec"]
+        scores = [replace(m, signature=f"{m.signature}|perturb:{spec}") for m in scores]
     errors = [
         {"id": s.id, "error": store.errors[s.id].error or ""}
         for s in samples
@@ -401,6 +449,9 @@ def finish_task(
         "started_at": done.started_at,
         "finished_at": now_iso(),
     }
+    if perturbation is not None:
+        record["perturbation"] = perturbation
     validate(record)
-    path = write_json_atomic(results_path(out_dir, done.model["name"], task.name), record)
+    variant = perturbation["spec"] if perturbation else None
+    path = write_json_atomic(results_path(out_dir, done.model["name"], task.name, variant), record)
     return RunResult(record, path, scores)

@@ -6,10 +6,12 @@ opens the same file and skips every sample already predicted; a different finger
 task version is a different file, so stale predictions are never reused. Errors are stored
 too, and retried on a rerun.
 
-A shard of a sharded run (``torchrun`` rank or ``--shard i/N`` job, see
-:mod:`mmbench.distributed`) appends to its own file ``<model>-<fingerprint>.<part>.jsonl``.
-Every store also reads (never writes or truncates) its siblings: the other shards' files of
-the same fingerprint and task version, so resuming works at any number of processes.
+A perturbed run (``--perturb``) has its own file ``<model>-<fingerprint>~<key>.jsonl``. A
+shard of a sharded run (``torchrun`` rank or ``--shard i/N`` job, see
+:mod:`mmbench.distributed`) appends to its own file, the same stem with a ``.<part>``
+suffix: ``<model>-<fingerprint>[~<key>].<part>.jsonl``. Every store also reads (never
+writes or truncates) its siblings: the other shards' files of the same stem (fingerprint,
+task version and perturbation), so resuming works at any number of processes.
 
 >>> import tempfile
 >>> store = PredictionStore.open(tempfile.mkdtemp(), "m", "0123abcd", "easyvqa", 1)
@@ -65,10 +67,13 @@ class PredictionStore:
         task: str,
         task_version: int,
         part: str | None = None,
+        perturbation: dict[str, Any] | None = None,
     ) -> PredictionStore:
         """Open (and resume) the store for this model fingerprint and task version;
-        ``part`` names a shard's own file (its siblings are read too)."""
-        stem = f"{_safe(model_name)}-{fingerprint}"
+        ``part`` names a shard's own file (its siblings are read too); a ``perturbation``
+        (``Pipeline.to_json()``) is part of the key: its own file(s)."""
+        variant = f"~{perturbation['key']}" if perturbation else ""
+        stem = f"{_safe(model_name)}-{fingerprint}{variant}"
         folder = Path(out_dir) / "predictions" / f"{_safe(task)}@v{task_version}"
         path = folder / (f"{stem}.{part}.jsonl" if part else f"{stem}.jsonl")
         header = {
@@ -77,6 +82,8 @@ class PredictionStore:
             "task": task,
             "task_version": task_version,
         }
+        if perturbation:
+            header["perturbation"] = perturbation
         store = cls(path, header)
         if path.exists():
             store._load()

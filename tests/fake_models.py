@@ -7,6 +7,7 @@ import signal
 import time
 from collections.abc import Sequence
 
+from mmbench.adapters.base import ModelArg, ModelContext
 from mmbench.types import Modality, Sample
 
 
@@ -128,3 +129,31 @@ class AudioReader:
 def media_reader(ctx) -> ImageReader | AudioReader:
     """An image reader for image tasks, an audio reader for speech tasks."""
     return AudioReader() if ctx.task.kind.value == "asr" else ImageReader()
+
+
+class Suffixed:
+    """Answers ``yes`` + its ``suffix`` model option; declares a secret and a timing option."""
+
+    modalities = (Modality.TEXT,)
+    MODEL_ARGS = {
+        "suffix": ModelArg("appended to every answer"),
+        "token": ModelArg("an API token", secret=True),
+        "timeout": ModelArg("seconds per request", affects_output=False),
+    }
+
+    def __init__(self, ctx: ModelContext) -> None:
+        self.name = "suffixed"
+        self.suffix = ctx.model_args.get("suffix", "")
+
+    def predict(self, samples: Sequence[Sample]) -> list[str]:
+        return ["yes" + self.suffix for _ in samples]
+
+
+def failing_import(ctx: ModelContext) -> Short:
+    import no_such_package_for_mmbench_tests  # noqa: F401
+
+    return Short()
+
+
+def buggy(ctx: ModelContext) -> Short:
+    raise TypeError("a bug in the factory")

@@ -26,6 +26,7 @@ class Constant:
     """Answers the same text for every sample."""
 
     modalities: tuple[Modality, ...] = ()
+    required_modalities: tuple[Modality, ...] = ()
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -49,6 +50,7 @@ class Prior:
     """Most frequent training answer per question form (VQA) or overall (other kinds)."""
 
     modalities: tuple[Modality, ...] = (Modality.TEXT,)
+    required_modalities: tuple[Modality, ...] = ()  # a missing question is the empty one
     name = "prior"
 
     def __init__(self, train: Iterable[Sample], kind: TaskKind) -> None:
@@ -84,6 +86,7 @@ class Echo:
     """Returns the sample's text (the question or prompt): a sanity baseline."""
 
     modalities: tuple[Modality, ...] = (Modality.TEXT,)
+    required_modalities: tuple[Modality, ...] = ()
     name = "echo"
 
     def predict(self, samples: Sequence[Sample]) -> list[str]:

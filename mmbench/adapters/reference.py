@@ -60,6 +60,35 @@ MODALITIES = {
     "asr": (Modality.AUDIO,),
 }
 
+#: Seconds of silence a reference model hears for a missing audio input.
+STAND_IN_AUDIO_S = 1.0
+
+
+def image_or_stand_in(sample: Sample, size: int) -> Any:
+    """The sample's image, or for a missing one (``--perturb missing:image``) a mid-grey
+    ``[size, size, 3]`` uint8 image: zero after the image encoder's ``x / 255 - 0.5``.
+
+    >>> from mmbench.types import TaskKind
+    >>> image_or_stand_in(Sample(id="q", kind=TaskKind.VQA), 4)[0, 0].tolist()
+    [128, 128, 128]
+    """
+    import numpy as np
+
+    if sample.has(Modality.IMAGE):
+        return load_image(sample)
+    return np.full((size, size, 3), 128, np.uint8)  # [size, size, 3]
+
+
+def audio_or_stand_in(sample: Sample) -> Any:
+    """The sample's audio, or ``STAND_IN_AUDIO_S`` of silence (zeros) for a missing one."""
+    import numpy as np
+
+    from mmbench.types import AUDIO_SAMPLE_RATE
+
+    if sample.has(Modality.AUDIO):
+        return load_audio(sample)
+    return np.zeros(int(STAND_IN_AUDIO_S * AUDIO_SAMPLE_RATE), np.float32)  # [T]
+
 
 def weights_dir() -> Path:
     """The folder of shipped checkpoints inside the package."""
@@ -87,7 +116,13 @@ def shipped_checkpoint(variant: str, task: str) -> Path:
 
 
 class ReferenceModel:
-    """Adapter: decodes the batch's media into tensors, runs the module, returns texts."""
+    """Adapter: decodes the batch's media into tensors, runs the module, returns texts.
+
+    A missing modality gets a stand-in (:func:`image_or_stand_in`, :func:`audio_or_stand_in`,
+    the empty question), so no modality is required.
+    """
+
+    required_modalities: tuple[Modality, ...] = ()
 
     def __init__(self, name: str, module: Any, config: dict[str, Any], weights: Path) -> None:
         from mmbench.models.reference import sha256_file
@@ -111,16 +146,17 @@ class ReferenceModel:
 
         with torch.inference_mode():
             if self.kind == "asr":
-                waves, lengths = waves_to_tensor([load_audio(s) for s in samples])
+                waves, lengths = waves_to_tensor([audio_or_stand_in(s) for s in samples])
                 return self.module.generate((waves.to(self.device), lengths.to(self.device)))
             size = self.config["model"].get("image", {}).get("size") or self.config["model"].get(
                 "image_size", 64
             )
-            images = images_to_tensor([load_image(s) for s in samples], size).to(self.device)
+            images = [image_or_stand_in(s, size) for s in samples]
+            images = images_to_tensor(images, size).to(self.device)  # [B, 3, S, S]
             if self.kind == "caption":
                 return self.module.generate((images,))
             if self.spoken:
-                waves, lengths = waves_to_tensor([load_audio(s) for s in samples])
+                waves, lengths = waves_to_tensor([audio_or_stand_in(s) for s in samples])
                 return self.module.answer(images, (waves.to(self.device), lengths.to(self.device)))
             ids = pad_ids([encode(s.text or "", self._vocab) for s in samples]).to(self.device)
             return self.module.answer(images, ids)

@@ -18,6 +18,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # plain click help: typer's rich help imports rich + markdown-it (~2/3 of start-up)
+    rich_markup_mode=None,
 )
 
 
@@ -32,7 +34,7 @@ _register_all()
 
 def user_errors() -> tuple[type[BaseException], ...]:
     """Exceptions whose message is meant for the user: printed without a traceback."""
-    from mmbench.adapters.base import ModelError
+    from mmbench.adapters.base import ModelBuildError, ModelError
     from mmbench.cli._errors import CommandError
     from mmbench.registry import UnknownNameError
     from mmbench.tasks import DataFormatError, DataMissingError, TaskError
@@ -43,6 +45,7 @@ def user_errors() -> tuple[type[BaseException], ...]:
         DataMissingError,
         DataFormatError,
         ModelError,
+        ModelBuildError,
         CommandError,
     ]
     runner = sys.modules.get("mmbench.runner")
@@ -51,6 +54,9 @@ def user_errors() -> tuple[type[BaseException], ...]:
     distributed = sys.modules.get("mmbench.distributed")
     if distributed is not None:
         errors += [distributed.ShardError, distributed.MergeError]
+    perturb = sys.modules.get("mmbench.perturb.definition")
+    if perturb is not None:
+        errors.append(perturb.PerturbationError)
     hardware = sys.modules.get("mmbench.profiling.hardware")
     if hardware is not None:
         errors.append(hardware.DeviceUnavailable)
@@ -73,9 +79,6 @@ def _click_exceptions() -> tuple[type[BaseException], ...]:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; user errors exit with status 2 and one message."""
-    from rich.console import Console
-    from rich.markup import escape
-
     try:
         # without standalone mode click returns (not raises) a typer.Exit's code
         status = app(args=argv, standalone_mode=False)
@@ -88,6 +91,9 @@ def main(argv: list[str] | None = None) -> int:
             exc.show()
             return exc.exit_code
         if isinstance(exc, user_errors()):
+            from rich.console import Console
+            from rich.markup import escape
+
             Console(stderr=True).print(
                 f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
             )

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from mmbench.cli._table import TextTable, console, format_score, show
-from mmbench.metrics.base import MetricResult
+
+if TYPE_CHECKING:
+    from mmbench.metrics.base import MetricResult
 
 #: the options every ``mmbench score`` kind shares
 Resamples = Annotated[

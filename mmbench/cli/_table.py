@@ -22,6 +22,12 @@ from typing import Any
 PIPE_WIDTH = 150
 #: Narrowest a wrapping (prose) column gets in a box.
 _WRAP_WIDTH = 24
+#: Marks a throughput measured under CPU contention (see mmbench.profiling.contention).
+CONTENDED_MARK = "†"
+CONTENDED_NOTE = (
+    f"{CONTENDED_MARK} measured under CPU contention (other processes or steal; "
+    "see profile.contention in the results file): not the machine's idle throughput"
+)
 
 
 @dataclass
@@ -125,10 +131,23 @@ def format_bytes(n: int | None) -> str:
     return "-"
 
 
+def contended(profile: dict[str, Any]) -> bool:
+    """True when the profile's measured window was marked contended.
+
+    >>> contended({"contention": {"contended": True}}), contended({"contention": None})
+    (True, False)
+    """
+    return bool((profile.get("contention") or {}).get("contended"))
+
+
 def cost_cells(profile: dict[str, Any]) -> dict[str, str]:
     """The cost columns of one run: samples/s, p90 batch latency, peak memory, RTFx.
 
     Peak memory is CUDA's max allocated where the run was on a GPU, else host peak RSS.
+    A throughput measured under contention carries :data:`CONTENDED_MARK`.
+
+    >>> cost_cells({"samples_per_s": 1845.0, "contention": {"contended": True}})["samples/s"]
+    '1,845.0†'
     """
     sps = profile.get("samples_per_s")
     latency = profile.get("latency_s") or {}
@@ -136,7 +155,9 @@ def cost_cells(profile: dict[str, Any]) -> dict[str, str]:
     peak = memory.get("cuda_max_allocated_bytes") or memory.get("host_peak_rss_bytes")
     audio = profile.get("audio") or {}
     return {
-        "samples/s": f"{sps:,.1f}" if sps else "-",
+        "samples/s": (f"{sps:,.1f}" + (CONTENDED_MARK if contended(profile) else ""))
+        if sps
+        else "-",
         "p90 ms": f"{latency['p90'] * 1000:,.1f}" if "p90" in latency else "-",
         "peak mem": format_bytes(peak),
         "RTFx": f"{audio['rtfx']:,.1f}" if audio.get("rtfx") else "-",
@@ -172,6 +193,8 @@ def print_results(records: Sequence[dict[str, Any]], paths: Sequence[Path] = ())
     """The :func:`results_table`, then each task's scorer signatures and files written."""
     out = console()
     show(results_table(records), out)
+    if any(contended(rec.get("profile") or {}) for rec in records):
+        out.print(f"  {CONTENDED_NOTE}", highlight=False, soft_wrap=True)
     for rec, path in zip(records, paths, strict=False):
         for sig in sorted({s["signature"] for s in rec["scores"].values()}):
             out.print(f"  {rec['task']['name']}: {sig}", highlight=False, soft_wrap=True)

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
 generate_app = typer.Typer(help="Build the embedded (mini suite) datasets.", no_args_is_help=True)
 
@@ -38,6 +37,8 @@ def _root(data_root: Path | None) -> Path:
 
 
 def _done(what: str, where: Path, built: bool, start: float) -> None:
+    from rich.console import Console
+
     verb = "built" if built else "already up to date:"
     Console().print(f"{what} {verb} {where} ({time.perf_counter() - start:.1f} s)", highlight=False)
 
@@ -87,6 +88,8 @@ def _build_spoken(
     root = _root(data_root)
     if ship:
         manifest = module.ship_test(jobs)
+        from rich.console import Console
+
         Console().print(f"shipped test split rewritten: {manifest}", highlight=False)
         return
     if split == "test":

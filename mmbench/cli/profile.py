@@ -7,6 +7,8 @@ from typing import Any
 
 import typer
 
+from mmbench.cli._model_args import MODEL_ARG, model_args
+
 
 def _batch_sizes(text: str) -> list[int]:
     try:
@@ -35,7 +37,7 @@ def _si(value: float | None) -> str:
 
 
 def _table(points: list[dict[str, Any]], title: str) -> Any:
-    from mmbench.cli._table import TextTable, format_bytes
+    from mmbench.cli._table import CONTENDED_MARK, TextTable, contended, format_bytes
 
     cols = [
         "batch",
@@ -56,7 +58,7 @@ def _table(points: list[dict[str, Any]], title: str) -> Any:
         audio = p["audio"] or {}
         table.add_row(
             str(p["batch_size"]),
-            _fmt(p["samples_per_s"]),
+            _fmt(p["samples_per_s"]) + (CONTENDED_MARK if contended(p) else ""),
             _fmt(lat.get("p50"), 1000, 2),
             _fmt(lat.get("p90"), 1000, 2),
             _fmt(lat.get("p99"), 1000, 2),
@@ -77,6 +79,7 @@ def profile(
     model: str = typer.Option(
         ..., "--model", "-m", help="registered name, name:arg, or pkg.mod:factory"
     ),
+    model_arg: list[str] = MODEL_ARG,
     task: str = typer.Option(
         ..., "--task", "-t", help="task name or task YAML path (its samples are used)"
     ),
@@ -90,13 +93,16 @@ def profile(
     limit: int = typer.Option(256, "--limit", "-n", min=1, help="size of the sample pool"),
     warmup: int = typer.Option(10, "--warmup", min=0, help="warm-up batches per batch size"),
     data_root: Path = _DATA_ROOT,
+    threads: int = typer.Option(
+        None, "--threads", min=1, help="torch intra-op threads [default: the thread policy's]"
+    ),
 ) -> None:
     """Throughput, latency percentiles, memory and FLOPs of MODEL across batch sizes.
 
     Writes OUT/profile/<task>__<model>__<device>-<dtype>[-compiled].json and .png (not scored).
     """
+    from mmbench.cli._table import CONTENDED_NOTE, contended, show
     from mmbench.cli._table import console as make_console
-    from mmbench.cli._table import show
     from mmbench.profiling.compute import DTYPES
     from mmbench.profiling.sweep import run_profile
     from mmbench.tasks import load_task
@@ -115,12 +121,16 @@ def profile(
         limit=limit,
         warmup=warmup,
         data_root=data_root,
+        threads=threads,
+        model_args=model_args(model_arg, [model]),
     )
     console = make_console()
     for note in run.notes:
         console.print(f"[yellow]{note}[/]", highlight=False)
     rec = run.record
     show(_table(rec["points"], run.title), console)
+    if any(contended(p) for p in rec["points"]):
+        console.print(f"  {CONTENDED_NOTE}", highlight=False, soft_wrap=True)
     console.print(
         f"  pool: {rec['pool_samples']} samples ({len(rec['media_errors'])} media errors), "
         f"read and decoded in {rec['read_and_decode_s']:.2f} s",

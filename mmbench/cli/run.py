@@ -6,11 +6,14 @@ from pathlib import Path
 
 import typer
 
+from mmbench.cli._model_args import MODEL_ARG, model_args
+
 
 def run(
     model: str = typer.Option(
         ..., "--model", "-m", help="registered name, name:arg, or pkg.mod:factory"
     ),
+    model_arg: list[str] = MODEL_ARG,
     task: list[str] = typer.Option(
         None, "--task", "-t", help="task name or task YAML path (repeatable)"
     ),
@@ -25,6 +28,9 @@ def run(
     limit: int = typer.Option(None, "--limit", "-n", min=1, help="only the first N samples"),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:1, ..."),
     workers: int = typer.Option(None, "--workers", min=0, help="DataLoader workers decoding media"),
+    threads: int = typer.Option(
+        None, "--threads", min=1, help="torch intra-op threads [default: the thread policy's]"
+    ),
     fail_fast: bool = typer.Option(False, "--fail-fast", help="stop at the first sample error"),
     resamples: int = typer.Option(
         1000, "--bootstrap", min=0, help="bootstrap resamples for CIs (0: none)"
@@ -38,6 +44,13 @@ def run(
     ),
     as_json: bool = typer.Option(
         False, "--json", help="print the results records as a JSON list (no table, no progress)"
+    ),
+    perturb: list[str] = typer.Option(
+        None,
+        "--perturb",
+        "-p",
+        help="perturbation, repeatable, applied in order: image:gaussian_noise@3, "
+        "audio:white_noise@snr=10, missing:image (see docs/robustness.md)",
     ),
     shard: str = typer.Option(
         None, "--shard", help="i/N: predict shard i of N as an independent job (see mmbench merge)"
@@ -62,19 +75,26 @@ def run(
         Shard.parse(shard)  # a bad value fails before any work
     tasks = [load_task(t) for t in task or []] + (load_suite(suite) if suite else [])
     cfg = RunConfig(
+        model_args=model_args(model_arg, [model]),
         out_dir=out,
         data_root=data_root,
         batch_size=batch_size,
         limit=limit,
         device=device,
         workers=workers,
+        threads=threads,
         fail_fast=fail_fast,
         progress=progress and not as_json,
         n_resamples=resamples,
         warmup=warmup,
         flops=flops,
+        perturb=tuple(perturb or ()),
         shard=shard,
     )
+    if perturb:
+        from mmbench.perturb import Pipeline
+
+        Pipeline.parse(perturb)  # a bad spec stops here, before any model is built
 
     from rich.markup import escape
 

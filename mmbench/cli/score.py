@@ -12,7 +12,9 @@ import pkgutil
 import typer
 
 score_app = typer.Typer(
-    help="Score prediction files in the official formats.", no_args_is_help=True
+    help="Score prediction files in the official formats.",
+    no_args_is_help=True,
+    rich_markup_mode=None,  # plain help, without importing rich (fast start)
 )
 
 

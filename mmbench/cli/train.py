@@ -29,6 +29,14 @@ def train(
     out: Path = typer.Option("mmbench-out/weights", "--out", "-o", help="output folder"),  # noqa: B008
     data_root: Path = typer.Option(None, "--data-root", help="datasets root"),  # noqa: B008
     test: bool = typer.Option(True, "--test/--no-test", help="evaluate on the task's test split"),
+    modality_dropout: float = typer.Option(
+        0.0,
+        "--modality-dropout",
+        min=0.0,
+        max=1.0,
+        help="VQA: replace each image / question by its missing-input stand-in with this "
+        "probability (see docs/robustness.md)",
+    ),
 ) -> None:
     """Train, save safetensors weights + config JSON + training card, evaluate the checkpoint."""
     from rich.console import Console
@@ -44,6 +52,7 @@ def train(
         cfg = TrainConfig(
             task=task, fusion=v, steps=steps, seed=seed, width=width, batch_media=batch_media,
             lr=lr, limit=limit, threads=threads, ctc_weight=ctc_weight,
+            modality_dropout=modality_dropout,
         )  # fmt: skip
         argv = (
             ["mmbench", "train", *sys.argv[sys.argv.index("train") + 1 :]]

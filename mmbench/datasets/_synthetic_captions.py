@@ -271,3 +271,132 @@ def coco_caption_files(
         "licenses": [],
     }
     return annotations_json, results
+
+
+# Families of caption pieces on which a tokenizer can disagree with the Java PTBTokenizer
+# (as found in COCO's human captions): each entry builds one random piece.
+_APOSTROPHES = ["'", "'", "'", "\u2019", "`", "\u2018"]
+_LEFT_PARTS = ["po", "Ho", "graffiti", "black", "tha", "rock", "o", "O", "d", "l", "y", "Y"]
+_LEFT_PARTS += ["Dunkin", "somethin", "ol", "nor", "c", "e", "s", "ev", "li", "nat", "cont"]
+_LEFT_PARTS += ["can", "don", "won", "it", "I", "we", "they", "dog", "Mc", "ma", "bo", "Cap"]
+_RIGHT_PARTS = ["boy", "ohu", "ed", "blue", "ts", "n", "t", "s", "re", "ve", "ll", "d", "m"]
+_RIGHT_PARTS += ["clock", "all", "mon", "er", "mores", "ry", "l", "easter", "em", "Neil", "est"]
+_RIGHT_PARTS += ["90s", "80s", "til", "till", "cause", "tis", "twas", "S", "T", "Ed", "am", ""]
+_QUOTE_PAIRS = [("'", "'"), ('"', '"'), ("`", "'"), ("``", "''"), ("\u201c", "\u201d")]
+_QUOTE_PAIRS += [("\u2018", "\u2019"), ("'", '"'), ('"', "'"), ("''", "''"), ("\u00ab", "\u00bb")]
+_QUOTED = ["t-ball", "don't STOP believing", "STOP", "x-ray", "Joe's", "fun", "A", "hi there"]
+_QUOTED += ["10-4", "go", "CAUTION", "cafe", "I'm lovin' it", "U.S.", "no. 5", "well-known"]
+_AMPERSANDS = ["M&Ms", "M&M's", "AT&T", "q&a", "Q&A", "R&B", "A&W", "B&W", "s&p", "S&P-500"]
+_AMPERSANDS += ["P&G", "AT&amp;T", "&amp;", "&", "rock&roll", "Mr.&Mrs.", "H&M", "a&w", "A & W"]
+_SIGNS = ["+9", "+", "-5", "+/-", "%", "=", "#1", "$5", "~", "^", "|", "*", "**", "@", "@home"]
+_SIGNS += ["#tag", "<", ">", "<unk>", "</s>", ":)", ";-)", ":(", "x_x", "^_^", "(x_x)", "1/2"]
+_SIGNS += [":[", ";{", "=]", ":-)", ":D", ";P", "<3", "->", "=>", "+/-", "++", "&amp;", "&quot;"]
+_SIGNS += ["\u00bd", "\u00a35", "\u20ac3", "\u00a2", "\u00b0", "\u00d7", "2\u00b2", "\\", "/"]
+_LINE_END_WORDS = ["wash", "Wash", "mass", "Mass", "ore", "Ore", "pa", "Pa", "la", "La", "ill"]
+_LINE_END_WORDS += ["Ill", "del", "Del", "miss", "Miss", "car", "land", "St", "ST", "st", "ct"]
+_LINE_END_WORDS += ["Ct", "N", "A", "a", "I", "q&a", "Q&A", "Ave", "ave", "Rd", "Dr", "co"]
+_LINE_END_WORDS += ["Inc", "Corp", "Ltd", "etc", "vs", "Jan", "Sept", "Mr", "Mrs", "Jr", "tex"]
+_LINE_END_WORDS += ["Tex", "mo", "Mo", "U.S", "D.C", "p.m", "a.m", "e.g", "i.e", "no", "No"]
+_LINE_END_WORDS += ["fig", "Fig", "ca", "Pty", "pty", "Mfg", "MFG", "Ph.D", "Blvd", "Mt", "ft"]
+_LINE_END_WORDS += ["dogs", "bed", "Morningside Ct", "Branch St. 200 N", "college ct", "sq"]
+_ENDINGS = ["", ".", ".", ".;", '."', '".', ".'", "..", "...", " .", ".)", "!", "?", ".,", ";"]
+_ENDINGS += [". ", ".+9", ".-", "....", ". . .", ".:", "?!", ".\u2026", ".\u201d"]
+_SENTENCE_STARTERS = ["The", "A", "An", "He", "She", "It", "This", "There", "They", "We"]
+_SENTENCE_STARTERS += ["In", "At", "As", "But", "If", "One", "Some", "So", "You", "Mr.", "<b>"]
+
+
+def _time(rng: random.Random) -> str:
+    clock = f"{rng.randint(0, 12)}:{rng.randint(0, 59):02d}" if rng.random() < 0.8 else ""
+    clock = clock or str(rng.randint(1, 12))
+    ampm = rng.choice(["am", "pm", "AM", "PM", "Pm", "a.m.", "p.m.", "A.M.", "P.M.", "noon"])
+    return clock + rng.choice(["", "", " "]) + ampm + rng.choice(["", ".", "", ","])
+
+
+def _apostrophe_word(rng: random.Random) -> str:
+    if rng.random() < 0.2:
+        return rng.choice(_APOSTROPHES) + rng.choice(_RIGHT_PARTS + ["til", "em", "90s"])
+    return rng.choice(_LEFT_PARTS) + rng.choice(_APOSTROPHES) + rng.choice(_RIGHT_PARTS)
+
+
+def _quoted(rng: random.Random) -> str:
+    left, right = rng.choice(_QUOTE_PAIRS)
+    inner = rng.choice(_QUOTED) if rng.random() < 0.7 else _apostrophe_word(rng)
+    return left + inner + right + rng.choice(["", "", ".", ",", "!", '."'])
+
+
+def _hyphen_run(rng: random.Random) -> str:
+    dash = rng.choice(["-" * rng.randint(1, 6), "\u2014", "\u2013", "&mdash;", "_", "__"])
+    gap = rng.choice(["", "", " "])
+    return rng.choice(_OBJ + ["kite", "3", "A"]) + gap + dash + gap + rng.choice(_VERB + ["x"])
+
+
+def _underscore(rng: random.Random) -> str:
+    parts = [rng.choice(["Connect", "snake", "x", "my", "USER", "a1", ""]) for _ in range(2)]
+    return rng.choice(["_", "__", "_"]).join(parts) + rng.choice(["", "_", ""])
+
+
+def _sign(rng: random.Random) -> str:
+    word = rng.choice(_OBJ)
+    sign = rng.choice(_SIGNS)
+    return rng.choice([word + sign, sign + word, word + "." + sign, sign, word + " " + sign])
+
+
+def _line_end(rng: random.Random) -> str:
+    return rng.choice(_LINE_END_WORDS) + rng.choice(_ENDINGS[:12])
+
+
+_FAMILIES = [_time, _apostrophe_word, _quoted, _hyphen_run, _underscore, _sign]
+_FAMILIES += [lambda rng: rng.choice(_AMPERSANDS), lambda rng: rng.choice(_EXTRAS)]
+
+
+def ptb_family_caption(rng: random.Random) -> str:
+    """One caption built to probe a PTB tokenizer's rules (times, in-word apostrophes,
+    quotes, hyphen runs, ampersands, underscores, signs, abbreviations at the line end).
+
+    >>> ptb_family_caption(random.Random(2))
+    'few bicycles sitting 2:27 p.m. 6A.M., in a little skateboard :.+9'
+    """
+    words = caption(rng, _scene(rng)).rstrip(".").split(" ")
+    if rng.random() < 0.3:
+        words[0] = rng.choice(_SENTENCE_STARTERS)  # a sentence start for the line before
+    for _ in range(rng.randint(1, 3)):
+        words.insert(rng.randint(0, len(words)), rng.choice(_FAMILIES)(rng))
+    if rng.random() < 0.4:
+        words.append(_line_end(rng))
+    text = " ".join(words) + rng.choice(_ENDINGS)
+    if rng.random() < 0.08:
+        text = text.upper()
+    return text
+
+
+def ptb_family_captions(n: int, seed: int = 0) -> list[str]:
+    """``n`` seeded captions of :func:`ptb_family_caption`.
+
+    >>> len(ptb_family_captions(5, seed=1)), ptb_family_captions(5, 1) == ptb_family_captions(5, 1)
+    (5, True)
+    """
+    rng = random.Random(seed)
+    return [ptb_family_caption(rng) for _ in range(n)]
+
+
+# Pieces whose random concatenations ("soup") reach lexer rules that real captions rarely
+# combine: brackets and smileys, entities, URLs, numbers glued to words, unicode marks.
+_SOUP = ["a", "dog", "A", "The", "I", "st", "St", "Ct", "wash", "Mr", "U.S", "p.m", "e.g", "no"]
+_SOUP += ["fig", "co", "Inc", " ", " ", " ", "  ", ".", ".", "..", "...", ",", ";", ":", "!"]
+_SOUP += ["?", "'", "'", "\u2019", "`", '"', "(", ")", "[", "]", "{", "}", "-", "--", "---", "_"]
+_SOUP += ["&", "&amp;", "+", "=", "/", "\\", "*", "#", "@", "$", "%", "^", "~", "|", "<", ">"]
+_SOUP += ["5", "12", "1/2", "6:40", "3.5", "1,000", "2014", "PM", "am", "s", "t", "n't", "'s"]
+_SOUP += ["'re", "ll", "em", "til", "cannot", "gonna", "www", "com", "http://", "x", "o", "d"]
+_SOUP += ["l", "y", "\u00e9", "\u00bd", "\u00a3", "\u20ac", "\u2014", "\u2026", "\u201c"]
+_SOUP += ["\u201d", "\u00ad", "\t", ":)", "<b>", "pro-", "c++", "AT&T", "M&M", "Q&A", "x_x"]
+_SOUP += ["d'", "O'", "'90s", "&quot;", "&lt;", "Ph.D", "555-1234", "(555) 123-4567", "e-mail"]
+
+
+def ptb_soup_captions(n: int, seed: int = 0) -> list[str]:
+    """``n`` seeded strings of 1-14 random pieces glued together (no spaces added).
+
+    >>> len(ptb_soup_captions(4, seed=2)), ptb_soup_captions(4, 2) == ptb_soup_captions(4, 2)
+    (4, True)
+    """
+    rng = random.Random(seed)
+    return ["".join(rng.choice(_SOUP) for _ in range(rng.randint(1, 14))) for _ in range(n)]

@@ -55,6 +55,12 @@ def decode_audio(sample_id: str, path: Path) -> np.ndarray:
         audio, rate = sf.read(path, dtype="float32", always_2d=True)  # [T, C]
     except (sf.LibsndfileError, RuntimeError, OSError, ValueError) as exc:
         raise MediaError(sample_id, path, f"not readable audio ({exc})") from None
+    return mono_16k(audio, rate)
+
+
+def mono_16k(audio: np.ndarray, rate: int) -> np.ndarray:
+    """``[T, C]`` float audio at ``rate`` Hz as float32 mono ``[T']`` at 16 kHz (channels
+    averaged, resampled with soxr when ``rate`` differs)."""
     mono = audio.mean(axis=1)  # [T]
     if rate != AUDIO_SAMPLE_RATE:
         import soxr

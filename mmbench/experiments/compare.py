@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ class CompareRow:
     samples_per_s: float | None
     n_samples: int
     results: str
+    perturbation: str = ""
 
 
 #: the headline score of a task kind, where a run reports several
@@ -80,6 +81,9 @@ def compare(
     train_cfg: dict[str, Any] | None = None,
     log: Callable[[str], None] = lambda _: None,
     warmup: int = DEFAULT_WARMUP,
+    threads: int | None = None,
+    perturb: Sequence[str] = (),
+    model_args: Mapping[str, str] | None = None,
 ) -> list[CompareRow]:
     """Evaluate ``ref-<variant>`` (``seed`` for ``"seed"``) on each task; write the tables.
 
@@ -87,6 +91,10 @@ def compare(
     same budget and evaluate the fresh weights instead of the shipped ones. Pairs that cannot
     run (see :func:`skip_reason`) are logged and left out of the table. ``warmup``: batches
     excluded from samples/s, as in ``mmbench run`` (a small test split needs fewer).
+    ``threads``: torch intra-op threads (None: the thread policy's choice).
+    ``perturb``: ``--perturb`` specs every model is evaluated under (see
+    :mod:`mmbench.perturb`); the rows and the results records carry the perturbation.
+    ``model_args``: ``--model-arg`` options given to every model.
     """
     from mmbench.runner import RunConfig, run_task
 
@@ -106,10 +114,18 @@ def compare(
                 res = train_task(cfg, Path(out_dir) / "weights", data_root, test=False, log=log)
                 registered = variant == "seed" or variant in FUSION_NAMES
                 spec = f"{name if registered else 'ref'}:{res.weights}"  # ref: any checkpoint
-            model = build_model(spec, ModelContext(task, data_root, "cpu"))
+            model_ctx = ModelContext(task, data_root, "cpu", model_args=model_args or {})
+            model = build_model(spec, model_ctx)
             log(f"evaluating {spec} on {task.name}")
             cfg = RunConfig(
-                out_dir=out_dir, data_root=data_root, limit=limit, progress=False, warmup=warmup
+                out_dir=out_dir,
+                data_root=data_root,
+                limit=limit,
+                progress=False,
+                warmup=warmup,
+                threads=threads,
+                perturb=tuple(perturb),
+                model_args=model_args or {},
             )
             run = run_task(spec, task, cfg, model=model)
             rec = run.record
@@ -131,6 +147,7 @@ def compare(
                     samples_per_s=rec["profile"].get("samples_per_s"),
                     n_samples=rec["n_samples"],
                     results=str(run.path),
+                    perturbation=(rec.get("perturbation") or {}).get("spec", ""),
                 )  # fmt: skip
             )
     write_tables(rows, out_dir)
@@ -163,9 +180,11 @@ def cells(r: CompareRow) -> list[str]:
 
 
 def markdown(rows: Sequence[CompareRow]) -> str:
-    """The comparison as a Markdown table."""
+    """The comparison as a Markdown table (headed by the perturbation, if any)."""
+    perturbed = sorted({r.perturbation for r in rows if r.perturbation})
+    lines = [f"Under perturbation: {', '.join(perturbed)}", ""] if perturbed else []
     align = "|".join("---:" if c in NUMERIC else "---" for c in COLUMNS)
-    lines = ["| " + " | ".join(COLUMNS) + " |", f"|{align}|"]
+    lines += ["| " + " | ".join(COLUMNS) + " |", f"|{align}|"]
     lines += ["| " + " | ".join(cells(r)) + " |" for r in rows]
     return "\n".join(lines) + "\n"
 

@@ -30,6 +30,7 @@ from torch import nn
 
 from mmbench.adapters.reference import fusion_label, model_name
 from mmbench.datasets.media import load_audio, load_image
+from mmbench.experiments.modality_dropout import drop_modalities
 from mmbench.models.encoders import images_to_tensor, waves_to_tensor
 from mmbench.models.heads import BOS, EOS, PAD, SPECIALS
 from mmbench.models.reference import (
@@ -69,6 +70,7 @@ class TrainConfig:
     threads: int = 1
     beam_size: int = 3
     ctc_weight: float = 0.5
+    modality_dropout: float = 0.0  # VQA: P(an image / a question is replaced by its stand-in)
 
     @property
     def name(self) -> str:
@@ -326,6 +328,8 @@ def _train(
     cfg: TrainConfig, samples: Sequence[Sample], kind: TaskKind, log: Callable[[str], None]
 ) -> TrainResult:
     t0 = time.perf_counter()
+    if cfg.modality_dropout and kind is not TaskKind.VQA:
+        raise ValueError("--modality-dropout needs two input modalities: train on a VQA task")
     samples = list(samples)[: cfg.limit] if cfg.limit else list(samples)
     data = prepare(samples, kind)
     gen = torch.Generator().manual_seed(cfg.seed)
@@ -350,7 +354,10 @@ def _train(
         media, perm = sorted(perm[: cfg.batch_media]), perm[cfg.batch_media :]
         for group in opt.param_groups:
             group["lr"] = _lr_at(step, cfg)
-        loss = _loss(model, kind, _batch(train_data, media, vocab, answers))
+        batch = _batch(train_data, media, vocab, answers)
+        if cfg.modality_dropout:
+            batch = drop_modalities(batch, cfg.modality_dropout, gen)
+        loss = _loss(model, kind, batch)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), 1.0)

@@ -111,8 +111,8 @@ def tokenize_captions(
     raw = list(predictions)
     raw += chain.from_iterable(references)
     many = getattr(norm, "many", None)  # a batch form, if the preset has one
-    if many is not None:
-        strings = many(raw)
+    if many is not None:  # two batches, as pycocoevalcap tokenizes results and references
+        strings = many(raw[: len(predictions)]) + many(raw[len(predictions) :])
     else:  # each distinct caption is normalized once
         distinct = list(dict.fromkeys(raw))
         normalized = dict(zip(distinct, map(norm, distinct), strict=True))

@@ -19,8 +19,9 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -47,22 +48,53 @@ def index_chunks(n: int, n_resamples: int, seed: int) -> Iterator[np.ndarray]:
         yield rng.integers(0, n, size=(min(rows, n_resamples - start), n))
 
 
+def _resampler(metric: Metric, stats: Sequence[Any]) -> Callable[[np.ndarray], dict]:
+    """``idx [B, n] -> {key: [B] scores}`` for ``metric`` on ``stats``: its ``resampler``
+    (set up once), its ``resample``, or one ``score`` call per resample."""
+    make = getattr(metric, "resampler", None)
+    if make is not None:
+        return make(stats)
+    fast = getattr(metric, "resample", None)
+    if fast is not None:
+        return partial(fast, stats)
+
+    def looped(idx: np.ndarray) -> dict[str, np.ndarray]:
+        rows = [metric.score([stats[i] for i in row]) for row in idx]
+        return {k: np.array([r[k] for r in rows], dtype=np.float64) for k in rows[0]}
+
+    return looped
+
+
+def bootstrap_scores_many(
+    jobs: Sequence[tuple[Metric, Sequence[Any]]], n_resamples: int, seed: int
+) -> list[dict[str, np.ndarray]]:
+    """:func:`bootstrap_scores` of several metrics on the same samples, drawing the index
+    chunks once (each job gets the same resamples as alone)."""
+    sizes = {len(stats) for _, stats in jobs}
+    if len(sizes) > 1:
+        raise ValueError(f"bootstrap jobs differ in sample count: {sorted(sizes)}")
+    n = sizes.pop() if sizes else 0
+    scorers = [_resampler(metric, stats) for metric, stats in jobs]
+    parts: list[dict[str, list[np.ndarray]]] = [{} for _ in jobs]
+    for idx in index_chunks(n, n_resamples, seed):
+        for scorer, part in zip(scorers, parts, strict=True):
+            for key, values in scorer(idx).items():
+                part.setdefault(key, []).append(np.asarray(values, dtype=np.float64))
+    return [{key: np.concatenate(v) for key, v in part.items()} for part in parts]
+
+
 def bootstrap_scores(
     metric: Metric, stats: Sequence[Any], n_resamples: int, seed: int
 ) -> dict[str, np.ndarray]:
     """``{key: [n_resamples] scores}`` of the metric on seeded resamples of ``stats``."""
-    n = len(stats)
-    fast = getattr(metric, "resample", None)
-    parts: dict[str, list[np.ndarray]] = {}
-    for idx in index_chunks(n, n_resamples, seed):
-        if fast is not None:
-            chunk = fast(stats, idx)
-        else:
-            rows = [metric.score([stats[i] for i in row]) for row in idx]
-            chunk = {k: np.array([r[k] for r in rows], dtype=np.float64) for k in rows[0]}
-        for key, values in chunk.items():
-            parts.setdefault(key, []).append(np.asarray(values, dtype=np.float64))
-    return {key: np.concatenate(values) for key, values in parts.items()}
+    return bootstrap_scores_many([(metric, stats)], n_resamples, seed)[0]
+
+
+def _percentiles(draws: dict[str, np.ndarray], alpha: float) -> dict[str, tuple[float, float]]:
+    return {
+        key: (float(np.quantile(values, alpha / 2)), float(np.quantile(values, 1 - alpha / 2)))
+        for key, values in draws.items()
+    }
 
 
 def confidence_intervals(
@@ -75,14 +107,25 @@ def confidence_intervals(
     """Percentile bootstrap CI for each of ``metric``'s keys; empty stats give no CI."""
     if len(stats) == 0:
         return {}
-    draws = bootstrap_scores(metric, stats, n_resamples, seed)
-    return {
-        key: (
-            float(np.quantile(values, alpha / 2)),
-            float(np.quantile(values, 1 - alpha / 2)),
-        )
-        for key, values in draws.items()
-    }
+    return _percentiles(bootstrap_scores(metric, stats, n_resamples, seed), alpha)
+
+
+def confidence_intervals_many(
+    jobs: Sequence[tuple[Metric, Sequence[Any]]],
+    n_resamples: int = DEFAULT_RESAMPLES,
+    seed: int = DEFAULT_SEED,
+    alpha: float = 0.05,
+) -> list[dict[str, tuple[float, float]]]:
+    """:func:`confidence_intervals` of several metrics on the same samples, one draw.
+
+    >>> from mmbench.metrics.base import get_metric
+    >>> m, st = get_metric("exact_match"), [1.0, 0.0, 1.0, 1.0]
+    >>> confidence_intervals_many([(m, st), (m, st)], 200) == [confidence_intervals(m, st, 200)] * 2
+    True
+    """
+    if not jobs or len(jobs[0][1]) == 0:
+        return [{} for _ in jobs]
+    return [_percentiles(d, alpha) for d in bootstrap_scores_many(jobs, n_resamples, seed)]
 
 
 @dataclass(frozen=True)

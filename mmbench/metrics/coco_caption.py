@@ -26,7 +26,7 @@ from typing import Any
 
 from mmbench.metrics._captions import tokenize_captions
 from mmbench.metrics.base import MetricResult, get_metric
-from mmbench.metrics.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED, confidence_intervals
+from mmbench.metrics.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED, confidence_intervals_many
 
 try:  # optional: typed decoding of the two files, ~3-5x faster than ``json``
     import msgspec
@@ -163,16 +163,18 @@ def evaluate_coco_captions(
     with _gc_paused():
         _, preds, refs = load_coco_captions(annotations_path, results_path)
         caps = tokenize_captions(preds, refs, tokenizer)
-        out: dict[str, MetricResult] = {}
+        jobs = []
         for name in metrics:
             metric = get_metric(name, tokenizer=tokenizer)
             if hasattr(metric, "stats_tokenized"):
-                stats = metric.stats_tokenized(caps)
+                jobs.append((metric, metric.stats_tokenized(caps)))
             else:
-                stats = metric.stats(preds, refs)
-            values = metric.score(stats)
-            cis = confidence_intervals(metric, stats, n_resamples, seed) if n_resamples else {}
+                jobs.append((metric, metric.stats(preds, refs)))
+        # one draw of resample indices for all metrics (same resamples as one at a time)
+        cis = confidence_intervals_many(jobs, n_resamples, seed) if n_resamples else None
+        out: dict[str, MetricResult] = {}
+        for j, (metric, stats) in enumerate(jobs):
             sig = metric.signature()
-            for key, value in values.items():
-                out[key] = MetricResult(key, value, sig, cis.get(key))
+            for key, value in metric.score(stats).items():
+                out[key] = MetricResult(key, value, sig, cis[j].get(key) if cis else None)
         return out

@@ -6,8 +6,12 @@ removal of the tokens in pycocoevalcap's ``PUNCTUATIONS`` list. Its quirks are k
 purpose, because they change scores: lower-casing turns ``-LRB-`` into ``-lrb-``, which
 the list (written in upper case) no longer removes; a fraction like ``2 1/2`` becomes one
 token with a no-break space inside (``str.split`` later splits it, ``split(" ")`` does
-not); ``cannot`` becomes ``can not``. Agreement with the Java tokenizer is measured by
-``benchmarks/bench_ptb_agreement.py`` (see ``benchmarks/RESULTS.md``).
+not); ``cannot`` becomes ``can not``. The tokens come from ``_ptblexer``, which follows
+the Java lexer rule by rule; captions of letters, spaces and commas take a shortcut.
+pycocoevalcap hands Java all captions as the lines of one file, and a line's last token
+can depend on the next line (``following``; ``ptb_many`` reads its list that way).
+Agreement with the Java tokenizer is measured by ``benchmarks/bench_ptb_agreement.py``
+(see ``benchmarks/RESULTS.md`` and ``docs/parity.md``).
 
 >>> ptb("A man's dog (brown), isn't it?")
 "a man 's dog -lrb- brown -rrb- is n't it"
@@ -18,11 +22,11 @@ not); ``cannot`` becomes ``can not``. Agreement with the Java tokenizer is measu
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 
 import numpy as np
 
+from mmbench.normalize._ptblexer import ABBREVIATION_WORDS, lex_line
 from mmbench.registry import NORMALIZERS
 
 #: Tokens pycocoevalcap removes after PTB tokenization (its ``PUNCTUATIONS``), verbatim.
@@ -31,178 +35,29 @@ PUNCTUATIONS = frozenset(
     + [".", "?", "!", ",", ":", "-", "--", "...", ";"]
 )
 
-#: Words that keep a following period (PTB abbreviation classes: titles, months, days,
-#: companies, places). ``no.`` only keeps it before a number (below).
-_ABBREVIATIONS = (
-    "mr|mrs|ms|messrs|mme|mlle|dr|prof|gen|gov|rep|sen|lt|col|maj|sgt|capt|cmdr|adm|rev|hon|"
-    "sr|jr|st|fr|rt|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|mon|tue|tues|wed|thu|"
-    "thurs|fri|inc|co|cos|corp|pty|ltd|plc|bancorp|dept|bhd|assn|univ|intl|sys|ave|blvd|rd|"
-    "ft|mt|hwy|vs|etc|ala|ariz|ark|calif|colo|conn|dak|del|fla|ga|ill|ind|kan|kans|ky|la|md|"
-    "mass|mich|minn|miss|mo|mont|neb|nev|okla|ore|pa|penn|tenn|tex|va|vt|wash|wis|wisc|wyo"
-)
-
-_LETTER = r"[^\W\d_]"
-_CAPS_AMP = r"(?<=(?-i:[A-Z]))&(?=(?-i:[A-Z]))"  # AT&T stays one token, q&a does not
-_ALNUM = r"[^\W_]"
-
-_TOKEN = re.compile(
-    rf"""
-    (?P<url>(?:https?|ftp)://\S+|www\.\S+|[\w.+-]+@\w[\w-]*(?:\.\w[\w-]*)+)
-  | (?P<acronym>{_LETTER}(?:\.{_LETTER})+\.?(?!{_ALNUM}))
-  | (?P<abbrev>(?=[a-z]{{2,7}}\.)(?:{_ABBREVIATIONS})\.(?!{_ALNUM}))
-  | (?P<numabbrev>(?:nos?|tel|est|ext|art|nr|pp)\.(?=\s*\d))
-  | (?P<initial>{_LETTER}\.(?!{_ALNUM}|\.(?!\.\.)))
-  | (?P<phone>\(\d{{3}}\)\xa0?\d{{3}}-\d{{4}})
-  | (?P<number>\d{{1,4}}\xa0\d{{1,4}}/\d{{1,4}}
-              |(?<![^\s(\[{{])[-+]?(?:\d+(?:[.,:/]\d+)*|\.\d+)(?![\w-])
-              |\d+(?:[.,:/]\d+)*(?![\w-]))
-  | (?P<word>{_ALNUM}+(?:(?:[-.!?/]|{_CAPS_AMP}|'(?={_LETTER}))+{_ALNUM}+)*(?:\.(?=,))?)
-  | (?P<tag>[#@]{_LETTER}\w*)
-  | (?P<apos>'(?:n'|\d0s|em\b|tis\b|twas\b|{_LETTER}+))
-  | (?P<ellipsis>\.\.\.+|\.(?:\ \.)+(?!\S))
-  | (?P<dashes>--+)
-  | (?P<repeat>[!?]+)
-  | (?P<quote>``|''|["`'])
-  | (?P<currency>(?:US|C|A|HK|NZ|S)\$)
-  | (?P<other>\S)
-    """,
-    re.VERBOSE | re.IGNORECASE,
-)
-
-_CHAR_MAP = str.maketrans(
-    {
-        "\u2013": " -- ",
-        "\u2014": " -- ",
-        "\u2026": " ... ",
-        "\u00bc": " 1/4 ",
-        "\u00bd": " 1/2 ",
-        "\u00be": " 3/4 ",
-        "\u2153": " 1/3 ",
-        "\u2154": " 2/3 ",
-        "\u201c": ' " ',
-        "\u201d": ' " ',
-        "\u2018": " ` ",
-        "\u2019": "'",
-        "\u00ab": ' " ',
-        "\u00bb": ' " ',
-        "\u2039": " ` ",
-        "\u203a": " ' ",
-        "\u00a3": " # ",
-        "\u20ac": " $ ",
-        "\u00a4": " $ ",
-        "\u00a2": " cents ",
-        "(": " ( ",
-        ")": " ) ",
-        "[": " [ ",
-        "]": " ] ",
-        "{": " { ",
-        "}": " } ",
-    }
-)
-_MAPPED = re.compile("[" + re.escape("".join(map(chr, _CHAR_MAP))) + "]")
-_BRACKETS = {"(": "-LRB-", ")": "-RRB-", "[": "-LSB-", "]": "-RSB-", "{": "-LCB-", "}": "-RCB-"}
-_PHONE = re.compile(r"\((\d{3})\) ?(\d{3}-\d{4})")
-_MIXED_FRACTION = re.compile(r"(?<![\w.,])(\d{1,4}) (\d{1,4}/\d{1,4})(?!\d)")
-_SENTENCE_STARTS = [
-    "the",
-    "a",
-    "an",
-    "this",
-    "that",
-    "these",
-    "those",
-    "he",
-    "she",
-    "it",
-    "they",
-    "we",
-    "i",
-    "there",
-]
-_SENTENCE_WORDS = "|".join(w.capitalize() + "|" + w.upper() for w in _SENTENCE_STARTS)
-_SENTENCE_NEXT = re.compile(rf"\s*$|\s+(?:{_SENTENCE_WORDS})\b")
-_SPACES = re.compile(r"\s+")
+_ABBREVIATIONS = ABBREVIATION_WORDS  # (final periods: see the lexer's shortcuts)
 _PLAIN = re.compile(r"[a-z ,]*")
 _WORDS = re.compile(r"[a-z]+")
-_CONTRACTION = re.compile(r"(?i)^(.+?)(n't|'s|'re|'ve|'ll|'d|'m)$")
-_SPLIT_WORDS = re.compile(r"(?i)^(can)(not)$|^(gon|got|wan)(na|ta)$|^(lem|gim)(me)$")
 _ABBREVIATION = re.compile(_ABBREVIATIONS)
 _HAS_SPLIT_WORD = re.compile(r"\b(?:cannot|gonna|gotta|wanna|lemme|gimme)\b")
 
 
-def _deleted(ch: str) -> bool:
-    """Characters the Java lexer drops as untokenizable (emoji, most currency signs)."""
-    return ord(ch) > 0xFFFF or (unicodedata.category(ch) == "Sc" and ch not in "$\u00a5")
-
-
-def _split_word(word: str) -> list[str]:
-    split = _SPLIT_WORDS.match(word)
-    if split:
-        return [g for g in split.groups() if g]
-    contraction = _CONTRACTION.match(word)
-    if contraction and contraction.group(1)[-1] != "'":
-        stem, suffix = contraction.groups()
-        if suffix.lower() == "n't" or not stem.lower().endswith("n"):
-            return [*_split_word(stem), suffix]
-        return [stem, suffix]
-    if "'" in word:
-        head, _, tail = word.partition("'")
-        if len(head) == 1 and head.lower() not in "y" and len(tail) >= 2:
-            return [word]
-        if head.lower() == "rock" or tail.lower().startswith("n'"):
-            parts = re.split(r"('n')", word, flags=re.IGNORECASE)
-            return [p for p in parts if p]
-        return [head + "'", *_split_word(tail)]
-    return [word]
-
-
-def _lex(text: str) -> list[str]:
-    """PTB tokens of one line, original case, nothing removed."""
-    if _MAPPED.search(text):
-        text = text.translate(_CHAR_MAP)
-    if "(" in text:
-        text = _PHONE.sub("(\\1)\xa0\\2", text)
-    if "/" in text:
-        text = _MIXED_FRACTION.sub("\\1\xa0\\2", text)
-    tokens: list[str] = []
-    for m in _TOKEN.finditer(text):
-        kind, tok = m.lastgroup, m.group()
-        if kind == "word":
-            tokens.extend(_split_word(tok))
-        elif kind == "phone":
-            tokens.append(tok.replace("(", "-LRB-").replace(")", "-RRB-"))
-        elif kind == "apos":
-            low = tok.lower()
-            if low in ("'tis", "'twas"):
-                tokens.extend(["'t", tok[2:]])
-            elif low in ("'s", "'re", "'ve", "'ll", "'d", "'m", "'n'", "'em") or low[1:2].isdigit():
-                tokens.append(tok)
-            else:
-                tokens.extend(["`", *_split_word(tok[1:])])
-        elif kind == "initial" and "A" <= tok[0] <= "Z" and _SENTENCE_NEXT.match(text, m.end()):
-            tokens.extend([tok[0], "."])  # a capital initial read as the end of a sentence
-        elif kind == "quote":
-            tokens.append("''" if tok == '"' else tok)
-        elif kind == "ellipsis":
-            tokens.append("...")
-        elif kind == "dashes":
-            tokens.append("--")
-        elif kind == "other":
-            if tok in _BRACKETS:
-                tokens.append(_BRACKETS[tok])
-            elif not _deleted(tok):
-                tokens.append(tok)
-        else:
-            tokens.append(tok)
-    return tokens
-
-
-def ptb_tokens(text: str) -> list[str]:
+def ptb_tokens(text: str, following: str | None = None) -> list[str]:
     """Lower-cased PTB tokens of ``text`` without pycocoevalcap's punctuation tokens.
+
+    pycocoevalcap tokenizes all captions of a split as the lines of one file, and the
+    lexer looks past a line's end: a one-letter abbreviation such as ``A.`` loses its
+    period when the next line starts with a word like ``The``. ``following`` is the text
+    after this caption's line break (the next captions, newline-joined); ``None`` means
+    this caption is the last line.
 
     >>> ptb_tokens("Two dogs -- one brown, one white -- don't play.")
     ['two', 'dogs', 'one', 'brown', 'one', 'white', 'do', "n't", 'play']
+    >>> ptb_tokens("a big A."), ptb_tokens("a big A.", following="The end")
+    (['a', 'big', 'a.'], ['a', 'big', 'a'])
     """
+    if "\n" in text:
+        text = text.replace("\n", " ")  # as pycocoevalcap does before joining captions
     low = text.lower()
     # fast path: ASCII letters, spaces and commas, maybe final periods; no word PTB splits
     body = low.rstrip(".")
@@ -213,14 +68,35 @@ def ptb_tokens(text: str) -> list[str]:
         last = words[-1]
         if len(last) > 1 and last != "www" and not _ABBREVIATION.fullmatch(last):
             return words  # the periods are split off the last word and removed
-    lowered = (tok.lower() for tok in _lex(_SPACES.sub(" ", text)))
+    buffer = text if following is None else text + "\n" + following
+    lowered = (tok.lower() for tok in lex_line(buffer, 0, len(text)))
     return [tok for tok in lowered if tok not in PUNCTUATIONS]
 
 
 @NORMALIZERS.register("ptb")
-def ptb(text: str) -> str:
-    """Tokens of :func:`ptb_tokens` joined by single spaces (what COCOEvalCap scores)."""
-    return " ".join(ptb_tokens(text))
+def ptb(text: str, following: str | None = None) -> str:
+    """Tokens of :func:`ptb_tokens` joined by single spaces (what COCOEvalCap scores).
+
+    >>> ptb("Set at 6:40PM, a po'boy & M&Ms.")
+    'set at 6:40 pm a po boy & m&m s.'
+    """
+    return " ".join(ptb_tokens(text, following))
+
+
+def _following(texts: Sequence[str], i: int, size: int = 256) -> str | None:
+    """The lines after ``texts[i]`` as the lexer sees them, enough of them to decide
+    (blank lines, then at least ``size`` characters or a whole caption and a newline)."""
+    if i + 1 >= len(texts):
+        return None
+    parts: list[str] = []
+    seen = 0
+    for text in texts[i + 1 :]:
+        parts.append(text.replace("\n", " "))
+        seen += len(text) + 1
+        if seen > size and any(p.strip() for p in parts):
+            more = i + 1 + len(parts) < len(texts)
+            return "\n".join(parts) + ("\n" if more else "")
+    return "\n".join(parts)
 
 
 # Where a caption leaves the fast path of ptb_tokens, in lower-cased "\n"-joined text
@@ -231,8 +107,10 @@ _KIND[ord(".")], _KIND[ord("\n")] = _PERIOD, _NEWLINE
 _KIND_TABLE = bytes(_KIND.tolist() + [_OTHER] * 128)  # for bytes.translate
 _SPLIT_WORDS_LOW = ("cannot", "gonna", "gotta", "wanna", "lemme", "gimme")
 _JOINING_COMMA = re.compile(r",(?=[a-z])")
-_KEEPS_PERIOD = ["www", *_ABBREVIATIONS.split("|")]  # besides one-letter words
+_KEEPS_PERIOD = _ABBREVIATIONS.split("|")  # besides one-letter words
 _WINDOW = max(map(len, _KEEPS_PERIOD)) + 1
+_CONTEXT = 256  # characters after a caption's blank lines handed to the lexer
+_BLANKS = re.compile("[ \t\n\r\u00a0\u2000-\u200a\u3000\u2028\u2029\x0b\x0c\x85]*")
 
 
 def _letters_key(codes: np.ndarray) -> np.ndarray:
@@ -294,7 +172,9 @@ def _slow_positions(low: str) -> np.ndarray:
 
 
 def ptb_many(texts: Sequence[str]) -> list[str]:
-    """:func:`ptb` of every text; plain captions are found and split in a few passes.
+    """:func:`ptb` of every text, the texts read as the lines of one file (each caption
+    with the ones after it as ``following``); plain captions are found and split in a few
+    passes.
 
     >>> ptb_many(["A dog, running.", "Dr. Who's here"])
     ['a dog running', "dr. who 's here"]
@@ -304,7 +184,8 @@ def ptb_many(texts: Sequence[str]) -> list[str]:
     joined = "\n".join(texts)
     low = joined.lower()
     if len(low) != len(joined) or joined.count("\n") != len(texts) - 1:
-        return [ptb(t) for t in texts]  # a newline inside, or lower() changed lengths
+        # a newline inside, or lower() changed lengths
+        return [ptb(t, _following(texts, i)) for i, t in enumerate(texts)]
     ends = np.cumsum(np.fromiter(map(len, texts), np.int64, len(texts)) + 1) - 1
     hits = _slow_positions(low)
     slow = np.unique(np.searchsorted(ends, hits))  # caption of each offset
@@ -323,8 +204,11 @@ def ptb_many(texts: Sequence[str]) -> list[str]:
     )
     for i in messy.tolist():
         out[i] = " ".join(_WORDS.findall(low, starts[i], ends[i]))
+    last = len(texts) - 1
     for i in slow.tolist():
-        out[i] = ptb(texts[i])
+        after = int(ends[i]) + 1  # the next line: it can decide how this one ends
+        context = _BLANKS.match(joined, after).end() + _CONTEXT  # type: ignore[union-attr]
+        out[i] = ptb(texts[i], None if i == last else joined[after:context])
     return out
 
 

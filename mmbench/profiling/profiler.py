@@ -22,6 +22,7 @@ Adapters may attribute time inside ``predict`` with :func:`model_phase` (``prepr
 from __future__ import annotations
 
 import contextvars
+import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -31,8 +32,10 @@ from typing import Any
 import numpy as np
 
 from mmbench.profiling.compute import count_flops, flops_na, module_dtype, torch_module
+from mmbench.profiling.contention import CpuReading, assess, read_cpu
 from mmbench.profiling.hardware import fingerprint, require_device
 from mmbench.profiling.memory import MemoryWindow, is_cuda
+from mmbench.profiling.threads import ThreadPolicy, affinity_cpus, cgroup_quota, usable_cpus
 
 #: Warm-up batches excluded from timing, as open_asr_leaderboard's ``--warmup_steps``.
 DEFAULT_WARMUP = 10
@@ -72,6 +75,8 @@ class Profiler:
     batches: list[BatchRecord] = field(default_factory=list)
     flops: dict[str, Any] | None = None
     effective_warmup: int | None = None
+    #: the run's thread policy, recorded in the profile and used by the contention rule
+    threads: ThreadPolicy | None = None
 
     def __post_init__(self) -> None:
         if self.warmup < 0:
@@ -80,6 +85,7 @@ class Profiler:
         self._cuda = is_cuda(self.device)
         self._memory = MemoryWindow(self.device)
         self._window_open = self._window_closed = False
+        self._cpu: list[CpuReading] = []  # at the measured window's start and end
 
     # --- planning -----------------------------------------------------------------
     def plan(self, n_batches: int) -> int:
@@ -129,6 +135,7 @@ class Profiler:
         rec = BatchRecord(n_samples, float(audio_s), measured=self.next_is_measured())
         if rec.measured and not self._window_open:
             self._memory.start()
+            self._cpu = [read_cpu()]
             self._window_open = True
         events = None
         if self._cuda:
@@ -159,6 +166,7 @@ class Profiler:
         """
         if self._window_open and not self._window_closed:
             self._memory.sample()
+            self._cpu.append(read_cpu())
             self._window_closed = True
 
     def wants_flops(self, model: Any) -> bool:
@@ -249,9 +257,22 @@ class Profiler:
                 compiled,
             ),
         }
+        out["threads"] = self.threads.to_json() if self.threads is not None else None
+        out["contention"] = self._contention()
         if self._cuda:
             out["cuda_event_time_s"] = float(sum(b.cuda_s or 0.0 for b in measured))
         return out
+
+    def _contention(self) -> dict[str, Any] | None:
+        """CPU contention over the measured window (None when nothing was measured)."""
+        if len(self._cpu) != 2:
+            return None
+        if self.threads is not None:
+            usable, wanted = self.threads.cpus_usable, self.threads.cpus_wanted
+        else:  # no policy given: assume the run wanted every usable CPU
+            usable = wanted = usable_cpus(affinity_cpus(), cgroup_quota())
+        online = os.cpu_count() or usable
+        return assess(self._cpu[0], self._cpu[1], usable, wanted, online).to_json()
 
     def _flops_reason(self, model: Any) -> str | None:
         if model is not None and torch_module(model) is not None:

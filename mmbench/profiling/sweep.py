@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from mmbench.profiling.compute import (
 from mmbench.profiling.hardware import require_device
 from mmbench.profiling.memory import is_cuda
 from mmbench.profiling.profiler import Profiler
+from mmbench.profiling.threads import ThreadPolicy, thread_policy, torch_threads
 from mmbench.types import MediaError, Modality, Sample
 
 
@@ -72,15 +73,19 @@ def profile_batch_size(
     dtype: str | None = None,
     compiled: bool = False,
     flops: dict[str, Any] | None = None,
+    threads: ThreadPolicy | None = None,
 ) -> dict[str, Any]:
     """Profile of ``model`` at one batch size; ``autocast`` (bf16 | fp16) wraps predict.
 
-    ``flops``: counted beforehand (compiled models); else counted on the first batch."""
+    ``flops``: counted beforehand (compiled models); else counted on the first batch.
+    ``threads``: the thread policy in force, recorded in the profile."""
     from mmbench.runner import audio_seconds, predict_batch
 
     if not pool:
         raise ValueError("the sample pool is empty: nothing to profile")
-    profiler = Profiler(warmup=warmup, device=device, flops=dict(flops) if flops else None)
+    profiler = Profiler(
+        warmup=warmup, device=device, flops=dict(flops) if flops else None, threads=threads
+    )
     n_measured = max(1, len(pool) // batch_size)
     for batch in full_batches(pool, batch_size, warmup + n_measured):
         with _autocast(device, autocast) if autocast else contextlib.nullcontext():
@@ -106,10 +111,13 @@ def sweep(
     dtype: str | None = None,
     compiled: bool = False,
     flops: dict[str, Any] | None = None,
+    threads: ThreadPolicy | None = None,
 ) -> list[dict[str, Any]]:
     """One profile per batch size, in the order given."""
     return [
-        profile_batch_size(model, pool, bs, warmup, device, autocast, dtype, compiled, flops)
+        profile_batch_size(
+            model, pool, bs, warmup, device, autocast, dtype, compiled, flops, threads
+        )
         for bs in batch_sizes
     ]
 
@@ -177,10 +185,15 @@ def run_profile(
     warmup: int = 10,
     data_root: Path | None = None,
     model: Any = None,
+    threads: int | None = None,
+    model_args: Mapping[str, str] | None = None,
 ) -> ProfileRun:
     """Sweep ``batch_sizes`` for one model on the first ``limit`` samples of ``task``; write
-    ``<out>/profile/<task>__<model>__<device>-<dtype>.json`` (atomic) and ``.png``."""
-    from mmbench.adapters.base import ModelContext, build_model, fingerprint
+    ``<out>/profile/<task>__<model>__<device>-<dtype>.json`` (atomic) and ``.png``.
+
+    ``threads``: torch intra-op threads (None: the thread policy's choice; the pool is
+    decoded up front, so no decode workers); ``model_args``: the ``--model-arg`` options."""
+    from mmbench.adapters.base import ModelContext, build_model, fingerprint, recorded_args
     from mmbench.atomic import write_json_atomic
     from mmbench.results import now_iso
 
@@ -188,7 +201,8 @@ def run_profile(
         raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
     require_device(device)
     if model is None:
-        model = build_model(model_spec, ModelContext(task, data_root, device))
+        ctx = ModelContext(task, data_root, device, model_args=model_args or {})
+        model = build_model(model_spec, ctx)
     if hasattr(model, "to") and device != "cpu":
         model.to(device)
     started = time.perf_counter()
@@ -214,17 +228,20 @@ def run_profile(
         if mode.startswith("n/a")
     ]
     compiled = compile_mode in ("hook", "module")
-    points = sweep(
-        model,
-        pool,
-        batch_sizes,
-        warmup,
-        device,
-        autocast=dtype if dtype_mode == "autocast" else None,
-        dtype=None if dtype_mode.startswith("n/a") else DTYPES[dtype],
-        compiled=compiled,
-        flops=flops,
-    )
+    policy = thread_policy(decodes_media=False, threads=threads)
+    with torch_threads(policy.threads):
+        points = sweep(
+            model,
+            pool,
+            batch_sizes,
+            warmup,
+            device,
+            autocast=dtype if dtype_mode == "autocast" else None,
+            dtype=None if dtype_mode.startswith("n/a") else DTYPES[dtype],
+            compiled=compiled,
+            flops=flops,
+            threads=policy,
+        )
     hardware = points[0]["hardware"]
     for p in points:
         p.pop("hardware")
@@ -233,7 +250,8 @@ def run_profile(
         "model": {
             "name": model.name,
             "spec": model_spec,
-            "fingerprint": fingerprint(model, model_spec),
+            "fingerprint": fingerprint(model, model_spec, model_args),
+            "args": recorded_args(model_spec, model_args or {}),
         },
         "task": {"name": task.name, "version": task.version, "kind": task.kind.value},
         "device": device,

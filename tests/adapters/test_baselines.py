@@ -1,6 +1,6 @@
 import pytest
 
-from mmbench.adapters.base import ModelContext, build_model, fingerprint
+from mmbench.adapters.base import ModelBuildError, ModelContext, build_model, fingerprint
 from mmbench.adapters.baselines import Prior, question_form
 from mmbench.registry import UnknownNameError
 from mmbench.tasks import load_task
@@ -39,7 +39,7 @@ def test_prior_on_easyvqa_uses_train_split_only():
 
 def test_constant_needs_text_and_unknown_models_suggest():
     task = load_task("easyvqa")
-    with pytest.raises(ValueError, match="constant:<text>"):
+    with pytest.raises(ModelBuildError, match="constant:<text>"):
         build_model("constant", ModelContext(task=task))
     with pytest.raises(UnknownNameError, match="Did you mean: prior"):
         build_model("priorr", ModelContext(task=task))

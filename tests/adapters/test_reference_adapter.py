@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from mmbench.adapters.base import ModelContext, build_model
+from mmbench.adapters.base import ModelBuildError, ModelContext, build_model
 from mmbench.adapters.reference import FUSION_MODELS, shipped_tasks, weights_dir
 from mmbench.registry import MODELS
 from mmbench.runner import RunConfig, run_task
@@ -35,7 +35,7 @@ def test_loads_shipped_easyvqa_weights(name):
 
 def test_missing_task_lists_tasks_with_weights():
     task = dataclasses.replace(load_task("easyvqa"), name="no_such_task")
-    with pytest.raises(FileNotFoundError, match="tasks with weights: easyvqa"):
+    with pytest.raises(ModelBuildError, match="tasks with weights: easyvqa"):
         build_model("ref-concat", ModelContext(task))
     assert "easyvqa" in shipped_tasks("concat")
 

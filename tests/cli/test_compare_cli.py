@@ -36,11 +36,12 @@ def test_compare_writes_one_table(tmp_path, capsys):
 def test_compare_warmup_sets_the_timed_batches(tmp_path):
     out = tmp_path / "cmp"
     code = main(["compare", "--fusion", "concat", "--task", "easyvqa", "--limit", "40",
-                 "--warmup", "0", "--out", str(out)])  # fmt: skip
+                 "--warmup", "0", "--threads", "1", "--out", str(out)])  # fmt: skip
     assert code == 0
     (row,) = json.loads((out / "compare.json").read_text())["rows"]
     profile = json.loads(Path(row["results"]).read_text())["profile"]
     assert profile["warmup_batches"] == 0  # all 2 batches of 32 timed (default: 1 of them)
+    assert (profile["threads"]["threads"], profile["threads"]["source"]) == (1, "user")
     assert profile["samples_per_s"] == row["samples_per_s"]
 
 

@@ -87,3 +87,20 @@ def test_paired_wer_and_mismatch():
     assert r.delta == pytest.approx(-1 / 3) and r.ci95[1] < 0  # B has lower WER
     with pytest.raises(ValueError, match="same samples"):
         paired_bootstrap(m, a, b[:3])
+
+
+def test_many_metrics_share_one_draw_and_match_each_alone(monkeypatch):
+    from mmbench.datasets._synthetic_captions import coco_caption_files
+    from mmbench.metrics.bootstrap import confidence_intervals_many
+
+    monkeypatch.setattr(bootstrap, "CHUNK_ELEMENTS", 3000)  # several index chunks
+    ann, res = coco_caption_files(80, seed=4)
+    refs: dict[int, list[str]] = {}
+    for a in ann["annotations"]:
+        refs.setdefault(a["image_id"], []).append(a["caption"])
+    preds, refl = [r["caption"] for r in res], [refs[r["image_id"]] for r in res]
+    jobs = [(m, m.stats(preds, refl)) for m in map(get_metric, ("bleu", "rouge_l", "cider"))]
+    together = confidence_intervals_many(jobs, n_resamples=150, seed=9)
+    assert together == [confidence_intervals(m, s, n_resamples=150, seed=9) for m, s in jobs]
+    with pytest.raises(ValueError, match="sample count"):
+        bootstrap.bootstrap_scores_many([jobs[0], (jobs[1][0], jobs[1][1][:5])], 10, 0)

@@ -6,7 +6,7 @@ import pytest
 
 from mmbench.datasets._synthetic_captions import coco_caption_files
 from mmbench.metrics.base import get_metric
-from mmbench.normalize.ptb import ptb
+from mmbench.normalize.ptb import _following, ptb
 
 pytest.importorskip("pycocoevalcap")
 from pycocoevalcap.bleu.bleu import Bleu as CocoBleu  # noqa: E402
@@ -24,10 +24,17 @@ def _dataset(n_images: int, seed: int, style: str):
     return [preds[i] for i in ids], [refs[i] for i in ids]
 
 
+def _lines(captions: list[str]) -> list[str]:
+    """``ptb`` of each caption read as a line of one file, as pycocoevalcap's Java run
+    reads the references (and, in a second run, the predictions)."""
+    return [ptb(c, _following(captions, k)) for k, c in enumerate(captions)]
+
+
 def _coco(preds, refs):
     """pycocoevalcap's scores from our ``ptb`` tokens (its Java tokenizer bypassed)."""
-    gts = {i: [ptb(r) for r in rs] for i, rs in enumerate(refs)}
-    res = {i: [ptb(p)] for i, p in enumerate(preds)}
+    flat = iter(_lines([r for rs in refs for r in rs]))
+    gts = {i: [next(flat) for _ in rs] for i, rs in enumerate(refs)}
+    res = {i: [p] for i, p in enumerate(_lines(preds))}
     bleu, _ = CocoBleu(4).compute_score(gts, res, verbose=0)
     rouge, _ = CocoRouge().compute_score(gts, res)
     cider, _ = CocoCider().compute_score(gts, res)

@@ -1,0 +1,63 @@
+"""CIDEr-D bootstrap: the sparse resampler equals scoring each resampled list from scratch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mmbench.metrics._captions import tokenize_captions
+from mmbench.metrics.bootstrap import resample_indices
+from mmbench.metrics.cider import CiderD, block_columns, cider_resampler, cider_scores
+
+WORDS = st.sampled_from(["a", "man", "dog", "on", "the", "red", "bus", "is", "riding", ","])
+CAPTION = st.lists(WORDS, min_size=0, max_size=10).map(" ".join)
+SAMPLES = st.lists(
+    st.tuples(CAPTION, st.lists(CAPTION, min_size=1, max_size=4)), min_size=1, max_size=10
+)
+
+
+def _rescored(caps, idx: np.ndarray) -> np.ndarray:
+    """Each resample scored the straightforward way: its samples listed, DF over them."""
+    return np.array([cider_scores(caps.select(row)).mean() for row in idx])
+
+
+@settings(max_examples=30, deadline=None)
+@given(samples=SAMPLES, seed=st.integers(0, 1000), n_resamples=st.integers(1, 12))
+def test_resampler_equals_recomputing_each_resample(samples, seed, n_resamples):
+    caps = tokenize_captions([p for p, _ in samples], [r for _, r in samples])
+    idx = resample_indices(caps.n, n_resamples, seed)
+    expected = _rescored(caps, idx)
+    exact = cider_resampler(caps, dtype=np.float64)
+    np.testing.assert_allclose(exact(idx, workers=1), expected, rtol=0, atol=1e-9)
+    fast = cider_resampler(caps, dtype=np.float32)
+    np.testing.assert_allclose(fast(idx, workers=1), expected, rtol=1e-6, atol=1e-9)
+    # blocks of one resample on two threads: the same numbers, in resample order
+    np.testing.assert_array_equal(exact(idx, workers=2, block=1), exact(idx, workers=1, block=1))
+    np.testing.assert_allclose(exact(idx, block=1), expected, rtol=0, atol=1e-9)
+
+
+def test_rows_without_shared_ngrams_are_left_out_and_change_nothing():
+    preds = ["a red bus", "a dog on the bus", "zebra"]
+    refs = [["a red bus on the road", "a man"], ["a dog on a bus"], ["a man is riding"]]
+    caps = tokenize_captions(preds, refs)
+    r = cider_resampler(caps, dtype=np.float64)
+    all_rows = sum(len(x) for x in refs) * 4
+    assert r.ref.shape[0] // 2 < all_rows  # the "zebra" sample shares nothing: no row kept
+    idx = resample_indices(3, 20, seed=5)
+    np.testing.assert_allclose(r(idx), _rescored(caps, idx), atol=1e-9)
+
+
+def test_resample_of_identity_is_the_score():
+    m = CiderD()
+    stats = m.stats(["a man riding a horse", "a cat"], [["a man on a horse"], ["a cat sits"]])
+    got = m.resample(stats, np.array([[0, 1]]))["CIDEr"][0]
+    assert got == pytest.approx(m.score(stats)["CIDEr"], rel=1e-6)
+
+
+def test_block_columns_bounds_the_idf_block():
+    assert block_columns(10, 4, budget=1 << 20) == 64  # small vocabularies: capped
+    assert block_columns(10**8, 8, budget=1 << 20) == 4  # huge ones: at least 4 columns
+    cols = block_columns(200_000, 4, budget=4 << 20)
+    assert cols * 200_000 * 4 <= 4 << 20 < (cols + 1) * 200_000 * 4

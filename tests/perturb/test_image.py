@@ -1,0 +1,79 @@
+import numpy as np
+import pytest
+
+from mmbench.perturb import Perturbation
+from mmbench.perturb.definition import SEVERITIES, definition
+from mmbench.registry import PERTURBATIONS
+
+IMAGE = [n for n in PERTURBATIONS.names() if n.startswith("image:")]
+
+
+def at(name: str, severity: int, img: np.ndarray, sample_id: str = "s1", seed: int = 0):
+    p = Perturbation(name, definition(name).value_at(severity), severity, seed)
+    return p.apply(img, sample_id)
+
+
+def test_every_imagenet_c_corruption_and_occlusion_is_registered():
+    assert IMAGE == [
+        "image:brightness",
+        "image:contrast",
+        "image:gaussian_blur",
+        "image:gaussian_noise",
+        "image:jpeg",
+        "image:occlusion",
+        "image:pixelate",
+    ]
+
+
+@pytest.mark.parametrize("name", IMAGE)
+def test_shape_dtype_kept_and_input_untouched(name, image):
+    before = image.copy()
+    for s in SEVERITIES:
+        out = at(name, s, image)
+        assert out.shape == image.shape and out.dtype == np.uint8
+        assert not np.array_equal(out, image), f"{name}@{s} changed nothing"
+    assert np.array_equal(image, before)
+
+
+@pytest.mark.parametrize("name", IMAGE)
+def test_deterministic_per_sample_and_seed(name, image):
+    assert np.array_equal(at(name, 3, image, "a"), at(name, 3, image, "a"))
+    if name in ("image:gaussian_noise", "image:occlusion"):  # the random ones
+        assert not np.array_equal(at(name, 3, image, "a"), at(name, 3, image, "b"))
+        assert not np.array_equal(at(name, 3, image, "a"), at(name, 3, image, "a", seed=1))
+
+
+@pytest.mark.parametrize("name", IMAGE)
+def test_psnr_falls_with_severity(name, scenes):
+    """PSNR of the mean squared error over 16 scenes: on one image, pixelation can lose less
+    at a smaller factor when its blocks happen to align with the edges (ImageNet-C's too)."""
+    mse = [
+        np.mean(
+            [
+                np.mean((at(name, s, x, f"s{i}").astype(np.float64) - x) ** 2)
+                for i, x in enumerate(scenes)
+            ]
+        )  # fmt: skip
+        for s in SEVERITIES
+    ]
+    values = [10 * np.log10(255.0**2 / m) for m in mse]
+    assert all(a > b for a, b in zip(values, values[1:], strict=False)), values
+
+
+def test_gaussian_noise_has_the_imagenet_c_standard_deviation():
+    flat = np.full((200, 200, 3), 128, np.uint8)
+    out = at("image:gaussian_noise", 3, flat).astype(np.float64)
+    assert np.std(out - 128) / 255 == pytest.approx(0.18, rel=0.03)
+
+
+def test_brightness_keeps_hue_and_raises_value(image):
+    out = at("image:brightness", 1, image).astype(np.float64)
+    v_in, v_out = image.max(axis=2) / 255.0, out.max(axis=2) / 255.0
+    assert np.allclose(v_out, np.minimum(v_in + 0.1, 1.0), atol=1 / 255)
+
+
+def test_occlusion_patch_grows_around_one_centre(image):
+    masks = [np.any(at("image:occlusion", s, image) != image, axis=2) for s in SEVERITIES]
+    for small, big in zip(masks, masks[1:], strict=False):
+        assert (small & ~big).sum() <= small.sum() * 0.02  # a larger patch covers the smaller
+        assert big.sum() > small.sum()
