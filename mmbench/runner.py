@@ -28,6 +28,7 @@ from mmbench.metrics.base import MetricResult, get_metric
 from mmbench.metrics.bootstrap import DEFAULT_RESAMPLES, confidence_intervals
 from mmbench.profiling import DEFAULT_WARMUP, Profiler
 from mmbench.results import environment, now_iso, results_path, validate
+from mmbench.samplelog import MetricLog, write_sample_log_for
 from mmbench.store import PredictionStore
 from mmbench.tasks import MetricSpec, Task
 from mmbench.types import AUDIO_SAMPLE_RATE, MediaError, Modality, Prediction, Sample
@@ -185,21 +186,29 @@ def task_metric_options(task: Task, spec: MetricSpec) -> dict[str, Any]:
 
 
 def score_task(
-    task: Task, samples: Sequence[Sample], store: PredictionStore, n_resamples: int
+    task: Task,
+    samples: Sequence[Sample],
+    store: PredictionStore,
+    n_resamples: int,
+    keep: list[MetricLog] | None = None,
 ) -> list[MetricResult]:
-    """Score every sample; a sample without a prediction (an error) is scored as ``""``."""
+    """Score every sample; a sample without a prediction (an error) is scored as ``""``.
+    ``keep`` collects each metric's per-sample statistics (for the sample log)."""
     if not samples or all(not s.references for s in samples):
         return []
     preds = [store.predictions[s.id].text if s.id in store.predictions else "" for s in samples]
     refs = [list(s.references) for s in samples]
     out: list[MetricResult] = []
     for spec in task.metrics:
-        metric = get_metric(spec.name, **task_metric_options(task, spec))
+        options = task_metric_options(task, spec)
+        metric = get_metric(spec.name, **options)
         stats = metric.stats(preds, refs)
         values = metric.score(stats)
         cis = confidence_intervals(metric, stats, n_resamples=n_resamples) if n_resamples else {}
         sig = metric.signature()
         extra = metric.extras(stats)
+        if keep is not None:
+            keep.append(MetricLog.of(spec.name, options, metric, stats))
         for i, (key, value) in enumerate(values.items()):
             out.append(MetricResult(key, float(value), sig, cis.get(key), extra if i == 0 else {}))
     return out
@@ -264,8 +273,9 @@ def run_task(
             bar.advance(bar_id, len(batch))
     profiler.close()
 
+    kept: list[MetricLog] = []
     with profiler.phase("score"):
-        scores = score_task(task, samples, store, cfg.n_resamples)
+        scores = score_task(task, samples, store, cfg.n_resamples, kept)
     errors = [
         {"id": s.id, "error": store.errors[s.id].error or ""}
         for s in samples
@@ -278,6 +288,9 @@ def run_task(
         }
         written = reader.export_predictions(samples, preds_by_id, Path(cfg.out_dir), model.name)
         outputs = {k: str(v) for k, v in (written or {}).items()}
+    rpath = results_path(cfg.out_dir, model.name, task.name)
+    with profiler.phase("store"):
+        log = write_sample_log_for(rpath, task, model.name, samples, store, kept)
     parameters = info.get("parameters")
     record: dict[str, Any] = {
         "schema_version": 1,
@@ -287,6 +300,7 @@ def run_task(
             "kind": task.kind.value,
             "source": task.source,
             "limit": cfg.limit,
+            "sha256": task.sha256 or None,
         },
         "model": {
             "name": model.name,
@@ -311,9 +325,10 @@ def run_task(
         "environment": environment(cfg.device),
         "predictions_file": str(store.path),
         "outputs": outputs,
+        "samples_log": log,
         "started_at": started_at,
         "finished_at": now_iso(),
     }
     validate(record)
-    path = write_json_atomic(results_path(cfg.out_dir, model.name, task.name), record)
+    path = write_json_atomic(rpath, record)
     return RunResult(record, path, scores)
