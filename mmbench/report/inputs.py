@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mmbench.samplelog import SampleLog, SampleLogError, read_sample_log
+from mmbench.samplelog import SampleLog, SampleLogError, log_path, read_sample_log
 
 
 @dataclass
@@ -66,15 +66,30 @@ def _results_files(paths: Iterable[str | Path], skipped: list[Skipped]) -> list[
     files: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            found = sorted(q for q in p.rglob("*.json") if q.is_file())
+            found = [q for q in sorted(p.rglob("*.json")) if q.is_file() and _looks_like_results(q)]
             if not found:
-                skipped.append(Skipped(str(p), "no results files (*.json) in this folder"))
+                skipped.append(
+                    Skipped(
+                        str(p), "no results files (*.json with a schema_version) in this folder"
+                    )
+                )
             files += found
         elif p.is_file():
             files.append(p)
         else:
             skipped.append(Skipped(str(p), "no such file or folder"))
     return list(dict.fromkeys(files))
+
+
+def _looks_like_results(path: Path) -> bool:
+    """In a folder, JSON files that are not results records (exports, boards) are ignored:
+    a results file has a sample log beside it, lies in a ``results/`` folder (where
+    ``mmbench run`` writes them), or starts with ``{"schema_version"``."""
+    if path.parent.name == "results" or log_path(path).exists():
+        return True
+    with open(path, "rb") as fh:
+        head = fh.read(64).lstrip()
+    return head.startswith(b"{") and head[1:].lstrip().startswith(b'"schema_version"')
 
 
 def load_entry(path: Path, read_log: bool = True) -> Entry:
@@ -91,7 +106,8 @@ def load_entry(path: Path, read_log: bool = True) -> Entry:
         validate(record)
     except jsonschema.ValidationError as exc:
         where = "/".join(map(str, exc.absolute_path)) or "(top)"
-        raise ValueError(f"not a valid results record: at {where}: {exc.message}") from None
+        message = exc.message if len(exc.message) < 200 else exc.message[:200] + "..."
+        raise ValueError(f"not a valid results record: at {where}: {message}") from None
     ref = record.get("samples_log")
     if ref is None:
         raise ValueError("has no per-sample log (made before mmbench wrote them): rerun it")
