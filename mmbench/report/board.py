@@ -80,7 +80,8 @@ class TaskBoard:
             if (p.a, p.b) == (a, b):
                 return p
             if (p.a, p.b) == (b, a):
-                return PairTest(a, b, -p.delta, (-p.ci95[1], -p.ci95[0]), p.p_value, p.p_holm)
+                flipped = (-p.ci95[1], -p.ci95[0])
+                return PairTest(a, b, -p.delta, flipped, p.p_value, p.p_holm, p.p_count)
         return None
 
 

@@ -79,9 +79,11 @@ def _md_escape(text: str) -> str:
     return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _md_table(header: list[str], rows: list[list[str]]) -> str:
+def _md_table(header: list[str], rows: list[list[str]], escape: bool = True) -> str:
+    """A GitHub table; ``escape`` makes cells safe as Markdown (pipes, HTML tags)."""
+    esc = _md_escape if escape else str
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(_md_escape(c) for c in r) + " |" for r in rows]
+    lines += ["| " + " | ".join(esc(c) for c in r) + " |" for r in rows]
     return "\n".join(lines)
 
 
@@ -179,7 +181,7 @@ def print_terminal(board: Board) -> None:
     out = console()
     header, rows = quality_rows(board)
     if not out.is_terminal:
-        print(_md_table(header, rows))
+        print(_md_table(header, rows, escape=False))
         return
     table = Table(title=board.title)
     for h in header:
