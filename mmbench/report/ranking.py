@@ -86,6 +86,14 @@ def holm(p_values: Sequence[float]) -> list[float]:
     return out
 
 
+def _normal_p(delta: float, se: float) -> float:
+    """Two-sided p of ``delta`` under N(0, se^2); a difference with no spread at all is
+    certain (0), no difference is 1."""
+    if delta == 0:
+        return 1.0
+    return math.erfc(abs(delta) / (se * math.sqrt(2))) if se > 0 else 0.0
+
+
 def paired_tests(
     metric: Metric,
     key: str,
@@ -105,10 +113,7 @@ def paired_tests(
         lo, hi = np.quantile(deltas, [ALPHA / 2, 1 - ALPHA / 2])
         p_count = float((1 + extreme) / (n_resamples + 1))
         se = float(np.std(deltas, ddof=1)) if n_resamples > 1 else 0.0
-        if delta == 0:
-            p = 1.0
-        else:
-            p = math.erfc(abs(delta) / (se * math.sqrt(2))) if se > 0 else 0.0
+        p = _normal_p(delta, se)
         out.append(PairTest(a, b, delta, (float(lo), float(hi)), p, p_count=p_count))
     return out
 
