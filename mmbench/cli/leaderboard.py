@@ -44,6 +44,8 @@ def leaderboard(
     if not found.entries:
         problems = "; ".join(map(str, found.skipped)) or "no input"
         raise CommandError(f"no valid results to build a board from: {problems}")
+    if baseline is not None and baseline not in {e.model for e in found.entries}:
+        raise CommandError(f"--baseline {baseline!r} is not a model of this board")
     board, files = write_board(
         found,
         out,
@@ -58,8 +60,6 @@ def leaderboard(
 
     from mmbench.report.tables import print_terminal
 
-    if baseline is not None and baseline not in board.overall:
-        raise CommandError(f"--baseline {baseline!r} is not a model of this board")
     print_terminal(board)
     for s in board.skipped:
         print(f"skipped: {s}", file=sys.stderr)
