@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -30,6 +31,7 @@ def _template_text(name: str) -> str:
     return (resources.files("mmbench.report") / "templates" / name).read_text(encoding="utf-8")
 
 
+@cache
 def _env() -> Any:
     import jinja2
 

@@ -50,7 +50,7 @@ def _figure(width: float, height: float):  # -> matplotlib Figure
 
 def _uri(fig) -> str:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": None})
+    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
@@ -58,14 +58,18 @@ def task_plot(board: Board, task: TaskBoard) -> str:
     """Scores with CI whiskers (left) and score vs samples/s with the Pareto front (right)."""
     models = [m for m in board.models if m in task.rows]
     rows = [task.rows[m] for m in models]
-    fig = _figure(10, max(2.5, 0.22 * len(models) + 1.2))
-    ax, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1]})
+    height = max(2.5, 0.16 * len(models) + 1.0)
+    fig = _figure(10, height)
+    ax, ax2 = fig.subplots(1, 2)
+    fig.subplots_adjust(
+        left=0.2, right=0.98, wspace=0.25, bottom=0.7 / height, top=1 - 0.35 / height
+    )
     ys = list(range(len(models)))[::-1]
     scores = [r["score"] for r in rows]
     lows = [r["score"] - r["ci95_low"] if r["ci95_low"] is not None else 0 for r in rows]
     highs = [r["ci95_high"] - r["score"] if r["ci95_high"] is not None else 0 for r in rows]
     ax.errorbar(scores, ys, xerr=[lows, highs], fmt="o", ms=4, capsize=3, color="#1f5fa8")
-    ax.set_yticks(ys, [m[:28] for m in models], fontsize=8)
+    ax.set_yticks(ys, [m[:28] for m in models], fontsize=7)
     ax.set_xlabel(f"{task.key} ({'higher' if task.higher_is_better else 'lower'} is better)")
     ax.set_title("score, 95% CI", fontsize=9)
     ax.grid(axis="x", alpha=0.3)
@@ -114,5 +118,5 @@ def fusion_plot(board: Board) -> str | None:
         ax.set_xticks(range(len(names)), [m[4:] for m in names], rotation=60, fontsize=7)
         ax.set_title(f"{task.name}\n{task.key}", fontsize=8)
         ax.tick_params(axis="y", labelsize=7)
-    fig.tight_layout()
+    fig.subplots_adjust(bottom=0.35, top=0.82, wspace=0.35)
     return _uri(fig)

@@ -17,8 +17,10 @@ from typing import Any
 from mmbench.report.board import Board, TaskBoard
 from mmbench.samplelog import SampleLog
 
-WORST_BEST = 3
-DISAGREE = 5
+#: Samples shown per model: (worst and best each, disagreements) for small / large boards
+#: (more than ``MANY`` models), which keeps a 50-model page small.
+SHOWN = {False: (3, 5), True: (2, 3)}
+MANY = 20
 
 
 def per_sample_values(metric_name: str, stats: Sequence[Any], metric: Any) -> list[float]:
@@ -88,20 +90,21 @@ def browser(board: Board, task: TaskBoard) -> dict[str, Any]:
     values = {m: _values(task, logs[m]) for m in models if logs[m] is not None}
     rows = {m: {r["id"]: r for r in logs[m].samples} for m in values}
     sign = 1.0 if task.higher_is_better else -1.0
+    n_wb, n_dis = SHOWN[len(models) > MANY]
     out = []
     for m in models:
         if m not in values:
             continue
         order = sorted(values[m], key=lambda i: (sign * values[m][i], i))
-        worst = [_shown(rows[m][i], values[m][i]) for i in order[:WORST_BEST]]
-        best = [_shown(rows[m][i], values[m][i]) for i in order[::-1][:WORST_BEST]]
+        worst = [_shown(rows[m][i], values[m][i]) for i in order[:n_wb]]
+        best = [_shown(rows[m][i], values[m][i]) for i in order[::-1][:n_wb]]
         disagree: list[Shown] = []
         if m != top and top in values:
             shared = [i for i in values[m] if i in values[top]]
             shared.sort(key=lambda i: (-abs(values[m][i] - values[top][i]), i))
             disagree = [
                 _shown(rows[m][i], values[m][i], rows[top][i], values[top][i])
-                for i in shared[:DISAGREE]
+                for i in shared[:n_dis]
                 if values[m][i] != values[top][i]
             ]
         out.append({"model": m, "worst": worst, "best": best, "disagree": disagree})
