@@ -87,6 +87,13 @@ def test_page_in_headless_chromium(browser, board_dir, tmp_path):
     assert not browser.find_element(By.ID, "panel-overall").is_displayed()
     assert panel.find_elements(By.CSS_SELECTOR, "img.plot")[0].get_property("naturalWidth") > 0
 
+    browsers = panel.find_elements(By.CSS_SELECTOR, ".sb")
+    assert [b.is_displayed() for b in browsers].count(True) == 1  # only the selected model's
+    from selenium.webdriver.support.select import Select
+
+    Select(panel.find_element(By.CSS_SELECTOR, "select.sb-model")).select_by_index(1)
+    assert browsers[1].is_displayed() and not browsers[0].is_displayed()
+
     requests = _network_requests(browser)
     assert requests and all(u.startswith(("file:", "data:")) for u in requests), requests
     errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]

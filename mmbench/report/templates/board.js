@@ -57,7 +57,7 @@
   boxes.forEach(function (b) { b.addEventListener("change", filter); });
   document.querySelectorAll("select.sb-model").forEach(function (sel) {
     function show() {
-      sel.parentNode.querySelectorAll(".sb").forEach(function (s) {
+      sel.closest(".browser").querySelectorAll(".sb").forEach(function (s) {
         s.hidden = s.getAttribute("data-model") !== sel.value;
       });
     }
