@@ -8,7 +8,7 @@ log (sha256 mismatch), a folder with no results, and two results for the same mo
 >>> import tempfile
 >>> found = collect([tempfile.mkdtemp()])
 >>> found.entries, found.skipped[0].reason
-([], 'no results files (*.json) in this folder')
+([], 'no results files in this folder')
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def _results_files(paths: Iterable[str | Path], skipped: list[Skipped]) -> list[
             if not found:
                 skipped.append(
                     Skipped(
-                        str(p), "no results files (*.json with a schema_version) in this folder"
+                        str(p), "no results files in this folder"
                     )
                 )
             files += found
