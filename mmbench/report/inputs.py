@@ -92,7 +92,7 @@ def _looks_like_results(path: Path) -> bool:
     return head.startswith(b"{") and head[1:].lstrip().startswith(b'"schema_version"')
 
 
-def load_entry(path: Path, read_log: bool = True) -> Entry:
+def load_entry(path: Path) -> Entry:
     """Read and validate one results file and its sample log (``ValueError`` naming it)."""
     import jsonschema
 
@@ -111,8 +111,8 @@ def load_entry(path: Path, read_log: bool = True) -> Entry:
     ref = record.get("samples_log")
     if ref is None:
         raise ValueError("has no per-sample log (made before mmbench wrote them): rerun it")
-    log = read_sample_log(path.parent / ref["file"], ref["sha256"]) if read_log else None
-    if log is not None and log.header.get("n") != record["n_samples"]:
+    log = read_sample_log(path.parent / ref["file"], ref["sha256"])
+    if log.header.get("n") != record["n_samples"]:
         raise SampleLogError(
             f"{log.path}: {log.header.get('n')} samples, the record says {record['n_samples']}"
         )
