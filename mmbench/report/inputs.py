@@ -68,11 +68,7 @@ def _results_files(paths: Iterable[str | Path], skipped: list[Skipped]) -> list[
         if p.is_dir():
             found = [q for q in sorted(p.rglob("*.json")) if q.is_file() and _looks_like_results(q)]
             if not found:
-                skipped.append(
-                    Skipped(
-                        str(p), "no results files in this folder"
-                    )
-                )
+                skipped.append(Skipped(str(p), "no results files in this folder"))
             files += found
         elif p.is_file():
             files.append(p)
