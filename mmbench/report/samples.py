@@ -19,7 +19,7 @@ from mmbench.samplelog import SampleLog
 
 #: Samples shown per model: (worst and best each, disagreements) for small / large boards
 #: (more than ``MANY`` models), which keeps a 50-model page small.
-SHOWN = {False: (3, 5), True: (2, 3)}
+SHOWN = {False: (3, 5), True: (1, 2)}
 MANY = 20
 
 
