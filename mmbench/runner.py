@@ -37,6 +37,7 @@ from mmbench.perturb import Pipeline
 from mmbench.profiling import DEFAULT_WARMUP, Profiler
 from mmbench.profiling.threads import thread_policy, torch_threads
 from mmbench.results import environment, now_iso, results_path, validate
+from mmbench.samplelog import MetricLog, write_sample_log_for
 from mmbench.store import PredictionStore
 from mmbench.tasks import MetricSpec, Task
 from mmbench.types import AUDIO_SAMPLE_RATE, MediaError, Modality, Prediction, Sample
@@ -201,21 +202,29 @@ def task_metric_options(task: Task, spec: MetricSpec) -> dict[str, Any]:
 
 
 def score_task(
-    task: Task, samples: Sequence[Sample], store: PredictionStore, n_resamples: int
+    task: Task,
+    samples: Sequence[Sample],
+    store: PredictionStore,
+    n_resamples: int,
+    keep: list[MetricLog] | None = None,
 ) -> list[MetricResult]:
-    """Score every sample; a sample without a prediction (an error) is scored as ``""``."""
+    """Score every sample; a sample without a prediction (an error) is scored as ``""``.
+    ``keep`` collects each metric's per-sample statistics (for the sample log)."""
     if not samples or all(not s.references for s in samples):
         return []
     preds = [store.predictions[s.id].text if s.id in store.predictions else "" for s in samples]
     refs = [list(s.references) for s in samples]
     out: list[MetricResult] = []
     for spec in task.metrics:
-        metric = get_metric(spec.name, **task_metric_options(task, spec))
+        options = task_metric_options(task, spec)
+        metric = get_metric(spec.name, **options)
         stats = metric.stats(preds, refs)
         values = metric.score(stats)
         cis = confidence_intervals(metric, stats, n_resamples=n_resamples) if n_resamples else {}
         sig = metric.signature()
         extra = metric.extras(stats)
+        if keep is not None:
+            keep.append(MetricLog.of(spec.name, options, metric, stats))
         for i, (key, value) in enumerate(values.items()):
             out.append(MetricResult(key, float(value), sig, cis.get(key), extra if i == 0 else {}))
     return out
@@ -293,10 +302,9 @@ def run_task(
             bar.advance(bar_id, len(batch))
     profiler.close()
 
-    with torch_threads(profiler.threads.threads):  # so the profile reports the run's threads
-        with profiler.phase("score"):
-            scores = score_task(task, samples, store, cfg.n_resamples)
-        profile = profiler.summary(model)
+    kept: list[MetricLog] = []
+    with torch_threads(profiler.threads.threads), profiler.phase("score"):
+        scores = score_task(task, samples, store, cfg.n_resamples, kept)
     if pipeline:  # a perturbed score is never comparable with a clean one
         scores = [replace(m, signature=f"{m.signature}|perturb:{pipeline.spec}") for m in scores]
     errors = [
@@ -311,6 +319,11 @@ def run_task(
         }
         written = reader.export_predictions(samples, preds_by_id, Path(cfg.out_dir), model.name)
         outputs = {k: str(v) for k, v in (written or {}).items()}
+    rpath = results_path(cfg.out_dir, model.name, task.name, pipeline.spec if pipeline else None)
+    with profiler.phase("store"):
+        log = write_sample_log_for(rpath, task, model.name, samples, store, kept)
+    with torch_threads(profiler.threads.threads):  # so the profile reports the run's threads
+        profile = profiler.summary(model)
     parameters = info.get("parameters")
     record: dict[str, Any] = {
         "schema_version": 1,
@@ -320,6 +333,7 @@ def run_task(
             "kind": task.kind.value,
             "source": task.source,
             "limit": cfg.limit,
+            "sha256": task.sha256 or None,
         },
         "model": {
             "name": model.name,
@@ -345,12 +359,12 @@ def run_task(
         "environment": environment(cfg.device),
         "predictions_file": str(store.path),
         "outputs": outputs,
+        "samples_log": log,
         "started_at": started_at,
         "finished_at": now_iso(),
     }
     if perturbation is not None:
         record["perturbation"] = perturbation
     validate(record)
-    variant = pipeline.spec if pipeline else None
-    path = write_json_atomic(results_path(cfg.out_dir, model.name, task.name, variant), record)
+    path = write_json_atomic(rpath, record)
     return RunResult(record, path, scores)
