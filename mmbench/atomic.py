@@ -26,11 +26,6 @@ def _umask() -> int:
 def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
     """Write bytes to a temp file in the same folder, fsync, then rename over ``path``: a
     reader sees the old file or the new one, never a partial one."""
-    return write_bytes_atomic(path, text.encode("utf-8"))
-
-
-def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
-    """:func:`write_text_atomic` for bytes (a PNG, say)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
