@@ -23,14 +23,9 @@ def _umask() -> int:
     return mask
 
 
-def write_text_atomic(path: str | Path, text: str) -> Path:
-    """Write text to a temp file in the same folder, fsync, then rename over ``path``: a
-    reader sees the old file or the new one, never a partial one."""
-    return write_bytes_atomic(path, text.encode("utf-8"))
-
-
 def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
-    """:func:`write_text_atomic` for bytes (a PNG, say)."""
+    """Write bytes to a temp file in the same folder, fsync, then rename over ``path``: a
+    reader sees the old file or the new one, never a partial one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -45,6 +40,11 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Write UTF-8 text atomically (see :func:`write_bytes_atomic`)."""
+    return write_bytes_atomic(path, text.encode("utf-8"))
 
 
 def write_json_atomic(path: str | Path, data: Any) -> Path:

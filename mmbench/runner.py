@@ -40,6 +40,7 @@ from mmbench.profiling import DEFAULT_WARMUP, Profiler
 from mmbench.profiling.ranks import combine as combine_profiles
 from mmbench.profiling.threads import thread_policy, torch_threads
 from mmbench.results import environment, now_iso, results_path, validate
+from mmbench.samplelog import MetricLog, write_sample_log_for
 from mmbench.store import PredictionStore
 from mmbench.tasks import MetricSpec, Task
 from mmbench.types import AUDIO_SAMPLE_RATE, MediaError, Modality, Prediction, Sample
@@ -205,21 +206,29 @@ def task_metric_options(task: Task, spec: MetricSpec) -> dict[str, Any]:
 
 
 def score_task(
-    task: Task, samples: Sequence[Sample], store: PredictionStore, n_resamples: int
+    task: Task,
+    samples: Sequence[Sample],
+    store: PredictionStore,
+    n_resamples: int,
+    keep: list[MetricLog] | None = None,
 ) -> list[MetricResult]:
-    """Score every sample; a sample without a prediction (an error) is scored as ``""``."""
+    """Score every sample; a sample without a prediction (an error) is scored as ``""``.
+    ``keep`` collects each metric's per-sample statistics (for the sample log)."""
     if not samples or all(not s.references for s in samples):
         return []
     preds = [store.predictions[s.id].text if s.id in store.predictions else "" for s in samples]
     refs = [list(s.references) for s in samples]
     out: list[MetricResult] = []
     for spec in task.metrics:
-        metric = get_metric(spec.name, **task_metric_options(task, spec))
+        options = task_metric_options(task, spec)
+        metric = get_metric(spec.name, **options)
         stats = metric.stats(preds, refs)
         values = metric.score(stats)
         cis = confidence_intervals(metric, stats, n_resamples=n_resamples) if n_resamples else {}
         sig = metric.signature()
         extra = metric.extras(stats)
+        if keep is not None:
+            keep.append(MetricLog.of(spec.name, options, metric, stats))
         for i, (key, value) in enumerate(values.items()):
             out.append(MetricResult(key, float(value), sig, cis.get(key), extra if i == 0 else {}))
     return out
@@ -401,9 +410,10 @@ def finish_task(
     perturbation = done.perturbation
     profile = combine_profiles([r.profile for r in reports], [r.latencies for r in reports])
     threads = (profile.get("threads") or {}).get("threads")
+    kept: list[MetricLog] = []
     with torch_threads(threads) if threads else nullcontext():
         score_start = time.perf_counter()
-        scores = score_task(task, samples, store, cfg.n_resamples)
+        scores = score_task(task, samples, store, cfg.n_resamples, kept)
         profile["phases_s"]["score"] = time.perf_counter() - score_start
     if perturbation:  # a perturbed score is never comparable with a clean one
         spec = perturbation["spec"]
@@ -420,6 +430,12 @@ def finish_task(
         }
         written = done.reader.export_predictions(samples, preds_by_id, out_dir, done.model["name"])
         outputs = {k: str(v) for k, v in (written or {}).items()}
+    variant = perturbation["spec"] if perturbation else None
+    rpath = results_path(out_dir, done.model["name"], task.name, variant)
+    log_start = time.perf_counter()
+    log = write_sample_log_for(rpath, task, done.model["name"], samples, store, kept)
+    phases = profile["phases_s"]
+    phases["store"] = phases.get("store", 0.0) + time.perf_counter() - log_start
     record: dict[str, Any] = {
         "schema_version": 1,
         "task": {
@@ -428,6 +444,7 @@ def finish_task(
             "kind": task.kind.value,
             "source": task.source,
             "limit": cfg.limit,
+            "sha256": task.sha256 or None,
         },
         "model": done.model,
         "scores": {m.name: m.to_json() for m in scores},
@@ -446,12 +463,12 @@ def finish_task(
         "predictions_file": str(store.path),
         "outputs": outputs,
         "distributed": layout,
+        "samples_log": log,
         "started_at": done.started_at,
         "finished_at": now_iso(),
     }
     if perturbation is not None:
         record["perturbation"] = perturbation
     validate(record)
-    variant = perturbation["spec"] if perturbation else None
-    path = write_json_atomic(results_path(out_dir, done.model["name"], task.name, variant), record)
+    path = write_json_atomic(rpath, record)
     return RunResult(record, path, scores)

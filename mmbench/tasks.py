@@ -10,6 +10,7 @@ metrics, a normalizer and run defaults. Suites are YAML files listing tasks.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -86,6 +87,7 @@ class Task:
     expected_samples: int | None = None
     citation: str = ""
     source: str = ""
+    sha256: str = ""  # of the task file's bytes: results record it, leaderboards compare it
 
     def make_reader(self, data_root: Path | None = None, split: str | None = None) -> Any:
         """Instantiate the reader for the evaluation data, or for another ``split`` of it.
@@ -242,6 +244,11 @@ def load_yaml(path: Any, source: str) -> Any:
         raise TaskError(f"{source}{where}: invalid YAML: {exc}") from None
 
 
+def file_sha256(path: Any) -> str:
+    """Hex sha256 of a file's bytes (a path or an importlib Traversable)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def _is_suite(data: Any) -> bool:
     return isinstance(data, dict) and "suite" in data
 
@@ -255,7 +262,7 @@ def _load_all() -> tuple[dict[str, Task], dict[str, list[str]]]:
         if _is_suite(data):
             suites[data["suite"]] = list(data.get("tasks", []))
         else:
-            task = parse_task(data, source)
+            task = replace(parse_task(data, source), sha256=file_sha256(path))
             if task.name != stem:
                 raise _fail(source, "name", f"{task.name!r} must match the file name {stem!r}")
             tasks[task.name] = task
@@ -286,7 +293,8 @@ def load_task(name_or_path: str | Path) -> Task:
     """A shipped task by name, or a task YAML file by path."""
     path = Path(name_or_path)
     if path.suffix in (".yaml", ".yml") and path.exists():
-        return parse_task(load_yaml(path, str(path)), str(path))
+        task = parse_task(load_yaml(path, str(path)), str(path))
+        return replace(task, sha256=file_sha256(path))
     tasks = _catalog()[0]
     if str(name_or_path) not in tasks:
         raise UnknownNameError("task", str(name_or_path), tasks)

@@ -1,0 +1,66 @@
+"""A leaderboard of 50 models x 13 tasks (synthetic results + sample logs): build time and
+HTML size. Target (issue #12): <= 3 s on this machine, index.html <= 2 MB without media.
+
+Run: PYTHONPATH=$PWD:$PWD/tests python benchmarks/bench_leaderboard.py [--append]
+The inputs (6 VQA, 5 ASR and 2 captioning tasks, 200 samples each, real metrics and
+records; see tests/report/synthetic.py) are generated once, outside the timing; the timed
+part is what ``mmbench leaderboard DIR --out OUT`` does after start-up: read and check 650
+results files and logs, 1000-resample paired bootstrap over 1,225 pairs per task, Holm,
+tables, plots and the page. Best of 3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from report.synthetic import template_record, write_inputs
+
+from benchmarks._common import append_results
+from mmbench.report.inputs import collect
+from mmbench.report.output import write_board
+
+TASKS = (
+    [(f"vqa_{i}", "vqa") for i in range(6)]
+    + [(f"asr_{i}", "asr") for i in range(5)]
+    + [(f"caption_{i}", "caption") for i in range(2)]
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", type=int, default=50)
+    parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--append", action="store_true", help="append to RESULTS.md")
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="bench-leaderboard-"))
+    models = [f"family{k % 5}-model{k:02d}" for k in range(args.models)]
+    write_inputs(
+        root / "runs",
+        template_record(root / "tpl"),
+        models,
+        TASKS,
+        n_samples=args.samples,
+        n_resamples=100,
+    )
+    times = []
+    for k in range(args.repeat):
+        start = time.perf_counter()
+        write_board(collect([root / "runs"]), root / f"out{k}")
+        times.append(time.perf_counter() - start)
+    html = (root / "out0" / "index.html").stat().st_size
+    body = (
+        f"{args.models} models x {len(TASKS)} tasks x {args.samples} samples: build "
+        f"{min(times):.2f} s (best of {args.repeat}; all {', '.join(f'{t:.2f}' for t in times)})"
+        f", index.html {html / 1e6:.2f} MB"
+    )
+    print(body)
+    if args.append:
+        append_results("Leaderboard build, 50 models x 13 tasks", body)
+
+
+if __name__ == "__main__":
+    main()

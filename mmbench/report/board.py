@@ -1,0 +1,292 @@
+"""A leaderboard: per task, every model's headline score, 95% CI, rank with ties, and cost.
+
+Scores and CIs are the ones in the results records; ranks come from paired bootstrap tests
+on the per-sample logs (:mod:`mmbench.report.ranking`). A column only holds comparable
+scores: same task version, same task-file sha256, same metric signature as the first
+record of the task (files in path order); anything else is left out with a message naming
+both files. ``--limit`` runs are marked partial and ranked only against runs on exactly the
+same samples. The overall rank of a model is the mean of its per-task ranks (over the tasks
+it has), lower is better; ties keep the mean.
+
+>>> HEADLINE["asr"], family("ref-gated"), family("constant:yes")
+('wer', 'ref', 'constant')
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from mmbench.metrics.base import get_metric
+from mmbench.metrics.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED
+from mmbench.report.inputs import Entry, Inputs, Skipped
+from mmbench.report.ranking import PairTest, paired_tests, rank_models, with_holm
+from mmbench.samplelog import SampleLogError
+
+#: The score that ranks a task of each kind unless ``--metric`` says otherwise.
+HEADLINE = {"caption": "CIDEr", "vqa": "vqa_accuracy", "asr": "wer"}
+
+
+def family(model: str) -> str:
+    """A model's family for the page's filter: its name up to the first ``-``, ``:`` or ``/``."""
+    return re.split(r"[-:/]", model, maxsplit=1)[0] or model
+
+
+def hardware(record: dict[str, Any]) -> str:
+    """One line naming what a run was measured on (GPU, or CPU model and threads)."""
+    hw = record["profile"].get("hardware", {})
+    if hw.get("gpu_used"):
+        return str(hw["gpu_used"])
+    threads = hw.get("cpu_threads")
+    cpu = hw.get("cpu_model") or record["environment"].get("cpu") or "cpu"
+    return f"{cpu} ({threads} threads)" if threads else str(cpu)
+
+
+def cost(record: dict[str, Any]) -> dict[str, Any]:
+    """Cost columns of a results record (None where not measured)."""
+    prof = record["profile"]
+    mem = prof.get("memory") or {}
+    latency = prof.get("latency_s") or {}
+    return {
+        "samples_per_s": prof.get("samples_per_s"),
+        "latency_p90_s": latency.get("p90"),
+        "peak_memory_bytes": mem.get("cuda_max_allocated_bytes") or mem.get("host_peak_rss_bytes"),
+        "flops_per_sample": (prof.get("flops") or {}).get("per_sample"),
+        "hardware": hardware(record),
+    }
+
+
+@dataclass
+class TaskBoard:
+    """One task's column group: which score ranks it, per-model rows, and the pair tests."""
+
+    name: str
+    kind: str
+    version: int
+    task_sha256: str | None
+    key: str
+    signature: str
+    metric: str
+    higher_is_better: bool
+    entries: dict[str, Entry]
+    rows: dict[str, dict[str, Any]] = field(default_factory=dict)
+    pairs: list[PairTest] = field(default_factory=list)
+
+    def pair(self, a: str, b: str) -> PairTest | None:
+        """The test of ``b`` against ``a`` (delta = b - a), either way round."""
+        for p in self.pairs:
+            if (p.a, p.b) == (a, b):
+                return p
+            if (p.a, p.b) == (b, a):
+                flipped = (-p.ci95[1], -p.ci95[0])
+                return PairTest(a, b, -p.delta, flipped, p.p_value, p.p_holm, p.p_count)
+        return None
+
+
+@dataclass
+class Board:
+    """Everything a leaderboard shows; :meth:`to_json` has every number."""
+
+    title: str
+    tasks: list[TaskBoard]
+    overall: dict[str, dict[str, Any]]
+    skipped: list[Skipped]
+    baseline: str | None = None
+    n_resamples: int = DEFAULT_RESAMPLES
+    seed: int = DEFAULT_SEED
+
+    @property
+    def models(self) -> list[str]:
+        """Models, best overall first."""
+        return list(self.overall)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "ranking": {
+                "rule": "rank = 1 + number of models significantly better on the same samples "
+                "(paired bootstrap, 95%, Holm-corrected across the task's pairs); "
+                "overall = mean of per-task ranks",
+                "n_resamples": self.n_resamples,
+                "seed": self.seed,
+            },
+            "baseline": self.baseline,
+            "models": [{"name": m, **self.overall[m]} for m in self.models],
+            "tasks": [
+                {
+                    "name": t.name,
+                    "kind": t.kind,
+                    "version": t.version,
+                    "task_sha256": t.task_sha256,
+                    "score": t.key,
+                    "signature": t.signature,
+                    "higher_is_better": t.higher_is_better,
+                    "rows": [{"model": m, **t.rows[m]} for m in self.models if m in t.rows],
+                    "pairs": [p.to_json() for p in t.pairs],
+                }
+                for t in self.tasks
+            ],
+            "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
+        }
+
+
+def _check_same(ref: Entry, other: Entry, key: str) -> str | None:
+    """Why ``other`` cannot share a column with ``ref`` (None if it can)."""
+    rt, ot = ref.record["task"], other.record["task"]
+    if rt["version"] != ot["version"]:
+        return f"task version {ot['version']} differs from version {rt['version']} in {ref.path}"
+    if rt.get("sha256") != ot.get("sha256"):
+        return (
+            f"task file sha256 {str(ot.get('sha256'))[:12]} differs from "
+            f"{str(rt.get('sha256'))[:12]} in {ref.path} (task file edited without a version bump?)"
+        )
+    if key not in other.record["scores"]:
+        return f"has no score {key!r}"
+    rs, os_ = ref.record["scores"][key]["signature"], other.record["scores"][key]["signature"]
+    if rs != os_:
+        return f"metric signature {os_!r} differs from {rs!r} in {ref.path}"
+    return None
+
+
+def _task_board(
+    task: str,
+    entries: list[Entry],
+    key: str | None,
+    skipped: list[Skipped],
+    n_resamples: int,
+    seed: int,
+) -> TaskBoard | None:
+    ref = entries[0]
+    key = key or HEADLINE[ref.record["task"]["kind"]]
+    if key not in ref.record["scores"]:
+        have = sorted(ref.record["scores"])
+        skipped.append(
+            Skipped(str(ref.path), f"no score {key!r} to rank task {task!r} (has {have})")
+        )
+        return None
+    kept = [ref]
+    for e in entries[1:]:
+        why = _check_same(ref, e, key)
+        if why is None:
+            kept.append(e)
+        else:
+            skipped.append(Skipped(str(e.path), f"not comparable on task {task!r}: {why}"))
+    assert ref.log is not None
+    spec = ref.log.metric_for_key(key)
+    metric = get_metric(spec["name"], **spec["options"])
+    board = TaskBoard(
+        name=task,
+        kind=ref.record["task"]["kind"],
+        version=ref.record["task"]["version"],
+        task_sha256=ref.record["task"].get("sha256"),
+        key=key,
+        signature=ref.record["scores"][key]["signature"],
+        metric=spec["name"],
+        higher_is_better=bool(spec["higher_is_better"]),
+        entries={e.model: e for e in kept},
+    )
+    groups: dict[tuple[str, ...], list[Entry]] = {}
+    for e in kept:
+        assert e.log is not None
+        groups.setdefault(tuple(sorted(e.log.ids)), []).append(e)
+    pairs: list[PairTest] = []
+    for members in groups.values():
+        stats = {}
+        for e in members:
+            assert e.log is not None
+            position = {sid: i for i, sid in enumerate(e.log.ids)}
+            order = [position[sid] for sid in sorted(position)]
+            try:
+                stats[e.model] = e.log.metric_stats(spec["name"], order)
+            except SampleLogError as exc:
+                skipped.append(Skipped(str(e.path), f"sample log: {exc}"))
+                board.entries.pop(e.model)
+        if len(stats) > 1:
+            pairs += paired_tests(metric, key, stats, n_resamples, seed)
+    board.pairs = with_holm(pairs)
+    for group_id, members in enumerate(groups.values()):
+        names = [e.model for e in members if e.model in board.entries]
+        ranks = rank_models(names, [p for p in board.pairs if p.a in names], board.higher_is_better)
+        for name in names:
+            rec = board.entries[name].record
+            score = rec["scores"][key]
+            ci = score.get("ci95") or [None, None]
+            board.rows[name] = {
+                "score": score["value"],
+                "ci95_low": ci[0],
+                "ci95_high": ci[1],
+                "rank": ranks[name],
+                "partial": board.entries[name].partial,
+                "sample_set": group_id,
+                "n_samples": rec["n_samples"],
+                "n_errors": rec["n_errors"],
+                **cost(rec),
+                "scores": {k: v["value"] for k, v in rec["scores"].items()},
+                "extra": rec["scores"][key].get("extra", {}),
+            }
+    return board
+
+
+def _overall(tasks: list[TaskBoard], baseline: str | None) -> dict[str, dict[str, Any]]:
+    models: dict[str, dict[str, Any]] = {}
+    for t in tasks:
+        for name, row in t.rows.items():
+            entry = t.entries[name].record["model"]
+            m = models.setdefault(
+                name,
+                {"family": family(name), "parameters": entry.get("parameters"), "ranks": {}},
+            )
+            m["ranks"][t.name] = row["rank"]
+            if baseline is not None and name != baseline:
+                p = t.pair(baseline, name)
+                if p is not None:
+                    row["vs_baseline"] = {
+                        "delta": p.delta,
+                        "p_holm": p.p_holm,
+                        "significant": p.significant(),
+                    }
+    for m in models.values():
+        m["mean_rank"] = sum(m["ranks"].values()) / len(m["ranks"])
+        m["n_tasks"] = len(m["ranks"])
+    order = sorted(models, key=lambda n: (models[n]["mean_rank"], -models[n]["n_tasks"], n))
+    return {n: models[n] for n in order}
+
+
+def build_board(
+    inputs: Inputs,
+    title: str = "mmbench leaderboard",
+    tasks: Sequence[str] | None = None,
+    metric: dict[str, str] | str | None = None,
+    baseline: str | None = None,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    seed: int = DEFAULT_SEED,
+) -> Board:
+    """Rank the models of ``inputs`` on each task (``tasks`` picks and orders them).
+
+    ``metric``: one score key for every task, or ``{task: key}``; default :data:`HEADLINE`.
+    """
+    skipped = list(inputs.skipped)
+    by_task: dict[str, list[Entry]] = {}
+    for e in sorted(inputs.entries, key=lambda e: str(e.path)):
+        by_task.setdefault(e.task, []).append(e)
+    names = list(tasks) if tasks else sorted(by_task)
+    boards = []
+    for name in names:
+        if name not in by_task:
+            skipped.append(Skipped(name, f"no results for task {name!r}"))
+            continue
+        key = metric.get(name) if isinstance(metric, dict) else metric
+        board = _task_board(name, by_task[name], key, skipped, n_resamples, seed)
+        if board is not None:
+            boards.append(board)
+    return Board(
+        title=title,
+        tasks=boards,
+        overall=_overall(boards, baseline),
+        skipped=skipped,
+        baseline=baseline,
+        n_resamples=n_resamples,
+        seed=seed,
+    )

@@ -1,0 +1,86 @@
+"""One self-contained ``index.html``: inline CSS, JS and PNG plots, no network at all.
+
+Rendered with a jinja2 template (``templates/index.html.j2``) with autoescaping on, so every
+model name, task name, prediction and reference is escaped. The page carries a
+Content-Security-Policy that allows nothing from the network: only its own inline script and
+style (pinned by their sha256) and ``data:`` images.
+
+>>> csp_hash("x")
+"'sha256-LXEWQrcmsEQBYnyp+6wy9chTD7GQPMTbAiWHF5IaSIE='"
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from mmbench.report.board import Board
+from mmbench.report.tables import RULE, fmt_bytes, fmt_number
+
+
+def csp_hash(text: str) -> str:
+    """The CSP source expression allowing an inline ``<script>``/``<style>`` with this text."""
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return f"'sha256-{base64.b64encode(digest).decode('ascii')}'"
+
+
+def _template_text(name: str) -> str:
+    return (resources.files("mmbench.report") / "templates" / name).read_text(encoding="utf-8")
+
+
+@cache
+def _env() -> Any:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FunctionLoader(_template_text),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["num"] = fmt_number
+    env.filters["bytes"] = fmt_bytes
+    return env
+
+
+def render_html(board: Board, plots: bool = True) -> str:
+    """The page as a string (``plots=False`` leaves the matplotlib figures out)."""
+    from mmbench.report import samples
+    from mmbench.report.plots import fusion_plot, task_plot
+
+    script = _template_text("board.js")
+    style = _template_text("board.css")
+    csp = (
+        "default-src 'none'; img-src data:; media-src data:; "
+        f"script-src {csp_hash(script)}; style-src {csp_hash(style)}; "
+        "base-uri 'none'; form-action 'none'"
+    )
+    tasks = [
+        {
+            "board": t,
+            "plot": task_plot(board, t) if plots else None,
+            "browser": samples.browser(board, t),
+            "answer_types": samples.answer_types(t),
+            "error_split": samples.error_split(t),
+        }
+        for t in board.tasks
+    ]
+    families = sorted({board.overall[m]["family"] for m in board.models})
+    return (
+        _env()
+        .get_template("index.html.j2")
+        .render(
+            board=board,
+            tasks=tasks,
+            families=families,
+            rule=RULE.format(n=board.n_resamples),
+            fusion_plot=fusion_plot(board) if plots else None,
+            script=script,
+            style=style,
+            csp=csp,
+        )
+    )

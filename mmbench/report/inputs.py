@@ -1,0 +1,151 @@
+"""Collect results records and their sample logs for a leaderboard; skip bad ones, saying why.
+
+Every problem becomes a :class:`Skipped` note naming the file, and the board is built from
+what is valid: a results file that does not parse or validate, a missing or corrupt sample
+log (sha256 mismatch), a folder with no results, and two results for the same model and task
+(the newer ``finished_at`` wins; the older is reported).
+
+>>> import tempfile
+>>> found = collect([tempfile.mkdtemp()])
+>>> found.entries, found.skipped[0].reason
+([], 'no results files in this folder')
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mmbench.samplelog import SampleLog, SampleLogError, log_path, read_sample_log
+
+
+@dataclass
+class Entry:
+    """One results record (one model on one task) with its sample log."""
+
+    path: Path
+    record: dict[str, Any]
+    log: SampleLog | None
+
+    @property
+    def model(self) -> str:
+        return self.record["model"]["name"]
+
+    @property
+    def task(self) -> str:
+        return self.record["task"]["name"]
+
+    @property
+    def partial(self) -> bool:
+        """A ``--limit`` run: only the first N samples were scored."""
+        return self.record["task"].get("limit") is not None
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file left out of the board, and why."""
+
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+@dataclass
+class Inputs:
+    entries: list[Entry] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _results_files(paths: Iterable[str | Path], skipped: list[Skipped]) -> list[Path]:
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found = [q for q in sorted(p.rglob("*.json")) if q.is_file() and _looks_like_results(q)]
+            if not found:
+                skipped.append(Skipped(str(p), "no results files in this folder"))
+            files += found
+        elif p.is_file():
+            files.append(p)
+        else:
+            skipped.append(Skipped(str(p), "no such file or folder"))
+    return list(dict.fromkeys(files))
+
+
+def _looks_like_results(path: Path) -> bool:
+    """In a folder, JSON files that are not results records (exports, boards) are ignored:
+    a results file has a sample log beside it, lies in a ``results/`` folder (where
+    ``mmbench run`` writes them), or starts with ``{"schema_version"``."""
+    if path.parent.name == "results" or log_path(path).exists():
+        return True
+    with open(path, "rb") as fh:
+        head = fh.read(64).lstrip()
+    return head.startswith(b"{") and head[1:].lstrip().startswith(b'"schema_version"')
+
+
+def load_entry(path: Path) -> Entry:
+    """Read and validate one results file and its sample log (``ValueError`` naming it)."""
+    import jsonschema
+
+    from mmbench.results import validate
+
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"not a readable JSON file: {exc}") from None
+    try:
+        validate(record)
+    except jsonschema.ValidationError as exc:
+        where = "/".join(map(str, exc.absolute_path)) or "(top)"
+        message = exc.message if len(exc.message) < 200 else exc.message[:200] + "..."
+        raise ValueError(f"not a valid results record: at {where}: {message}") from None
+    ref = record.get("samples_log")
+    if ref is None:
+        raise ValueError("has no per-sample log (made before mmbench wrote them): rerun it")
+    log = read_sample_log(path.parent / ref["file"], ref["sha256"])
+    if log.header.get("n") != record["n_samples"]:
+        raise SampleLogError(
+            f"{log.path}: {log.header.get('n')} samples, the record says {record['n_samples']}"
+        )
+    return Entry(path, record, log)
+
+
+def collect(paths: Iterable[str | Path]) -> Inputs:
+    """Results files (given, or ``*.json`` under given folders) with their logs."""
+    out = Inputs()
+    by_key: dict[tuple[str, str], Entry] = {}
+    for path in _results_files(paths, out.skipped):
+        try:
+            entry = load_entry(path)
+        except (ValueError, SampleLogError) as exc:
+            message = str(exc)
+            if isinstance(exc, SampleLogError):
+                out.skipped.append(Skipped(str(path), f"sample log: {message}"))
+            else:
+                out.skipped.append(Skipped(str(path), message))
+            continue
+        key = (entry.model, entry.task)
+        old = by_key.get(key)
+        if old is None:
+            by_key[key] = entry
+            continue
+        newer, older = (
+            (entry, old)
+            if entry.record["finished_at"] >= old.record["finished_at"]
+            else (old, entry)
+        )
+        by_key[key] = newer
+        out.skipped.append(
+            Skipped(
+                str(older.path),
+                f"older result for model {entry.model!r} on task {entry.task!r}; "
+                f"the newer {newer.path} is used",
+            )
+        )
+    out.entries = list(by_key.values())
+    return out

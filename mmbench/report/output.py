@@ -1,0 +1,44 @@
+"""Build a board and write every output file into one folder, atomically each.
+
+>>> import tempfile
+>>> from mmbench.report.inputs import Inputs
+>>> board, files = write_board(Inputs(), tempfile.mkdtemp(), html=False)
+>>> [f.name for f in files]
+['leaderboard.md', 'leaderboard.csv', 'leaderboard.json']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from mmbench.atomic import write_text_atomic
+from mmbench.metrics.bootstrap import DEFAULT_RESAMPLES
+from mmbench.report.board import Board, build_board
+from mmbench.report.inputs import Inputs
+from mmbench.report.tables import markdown, to_csv_text, to_json_text
+
+
+def write_board(
+    inputs: Inputs,
+    out_dir: str | Path,
+    title: str = "mmbench leaderboard",
+    tasks: Sequence[str] | None = None,
+    metric: dict[str, str] | str | None = None,
+    baseline: str | None = None,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    html: bool = True,
+) -> tuple[Board, list[Path]]:
+    """Rank ``inputs`` and write ``leaderboard.{md,csv,json}`` (+ ``index.html``)."""
+    board = build_board(inputs, title, tasks, metric, baseline, n_resamples)
+    out = Path(out_dir)
+    files = [
+        write_text_atomic(out / "leaderboard.md", markdown(board)),
+        write_text_atomic(out / "leaderboard.csv", to_csv_text(board)),
+        write_text_atomic(out / "leaderboard.json", to_json_text(board)),
+    ]
+    if html:
+        from mmbench.report.html import render_html
+
+        files.append(write_text_atomic(out / "index.html", render_html(board)))
+    return board, files

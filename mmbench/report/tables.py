@@ -1,0 +1,191 @@
+"""A board as tables: a pandas frame, Markdown (GitHub), CSV, JSON and a rich terminal table.
+
+The quality table has one row per model (best overall first) and per task the headline score
+with its 95% CI and the rank; the cost table has one row per (model, task) run.
+
+>>> fmt_score(0.51234, 0.5, 0.52), fmt_number(1234567.0), fmt_bytes(3 * 2**20)
+('0.5123 [0.5000, 0.5200]', '1.23M', '3.0 MiB')
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+
+from mmbench.report.board import Board
+
+
+def fmt_score(value: float | None, low: float | None, high: float | None) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:.4f}" + (f" [{low:.4f}, {high:.4f}]" if low is not None else "")
+
+
+def fmt_number(x: float | None) -> str:
+    """``1.23M``-style; ``-`` for unknown."""
+    if x is None:
+        return "-"
+    for unit, div in (("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(x) >= div:
+            return f"{x / div:.2f}{unit}"
+    return f"{x:.3g}"
+
+
+def fmt_bytes(n: int | None) -> str:
+    from mmbench.cli._table import format_bytes
+
+    return format_bytes(n)
+
+
+def quality_frame(board: Board) -> pd.DataFrame:
+    """One row per model: overall mean rank, parameters, per task score/CI/rank (raw numbers)."""
+    rows = []
+    for name in board.models:
+        m = board.overall[name]
+        row: dict[str, Any] = {
+            "model": name,
+            "family": m["family"],
+            "mean_rank": m["mean_rank"],
+            "n_tasks": m["n_tasks"],
+            "parameters": m["parameters"],
+        }
+        for t in board.tasks:
+            r = t.rows.get(name)
+            for col in ("score", "ci95_low", "ci95_high", "rank", "partial"):
+                row[f"{t.name}.{col}"] = None if r is None else r[col]
+            if board.baseline is not None:
+                vs = (r or {}).get("vs_baseline") or {}
+                row[f"{t.name}.delta_vs_baseline"] = vs.get("delta")
+                row[f"{t.name}.p_holm_vs_baseline"] = vs.get("p_holm")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def cost_frame(board: Board) -> pd.DataFrame:
+    """One row per (model, task) run with its cost columns."""
+    cols = ["samples_per_s", "latency_p90_s", "peak_memory_bytes", "flops_per_sample", "hardware"]
+    rows = [
+        {"model": name, "task": t.name, **{c: t.rows[name][c] for c in cols}}
+        for t in board.tasks
+        for name in board.models
+        if name in t.rows
+    ]
+    return pd.DataFrame(rows, columns=["model", "task", *cols])
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _md_table(header: list[str], rows: list[list[str]], escape: bool = True) -> str:
+    """A GitHub table; ``escape`` makes cells safe as Markdown (pipes, HTML tags)."""
+    esc = _md_escape if escape else str
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(esc(c) for c in r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def quality_rows(board: Board) -> tuple[list[str], list[list[str]]]:
+    """Header and text cells of the quality table (shared by Markdown and the terminal)."""
+    header = ["model", "mean rank", "params"]
+    for t in board.tasks:
+        arrow = "↑" if t.higher_is_better else "↓"
+        header += [f"{t.name} {t.key} {arrow} [95% CI]", "rank"]
+    rows = []
+    for name in board.models:
+        m = board.overall[name]
+        cells = [name, f"{m['mean_rank']:.2f}", fmt_number(m["parameters"])]
+        for t in board.tasks:
+            r = t.rows.get(name)
+            if r is None:
+                cells += ["-", "-"]
+                continue
+            text = fmt_score(r["score"], r["ci95_low"], r["ci95_high"])
+            vs = r.get("vs_baseline")
+            if vs is not None:
+                text += f" (Δ {vs['delta']:+.4f}{'*' if vs['significant'] else ''})"
+            cells += [text, f"{r['rank']}{' (partial)' if r['partial'] else ''}"]
+        rows.append(cells)
+    return header, rows
+
+
+def cost_rows(board: Board) -> tuple[list[str], list[list[str]]]:
+    header = [
+        "model",
+        "task",
+        "samples/s",
+        "p90 batch latency",
+        "peak memory",
+        "FLOPs/sample",
+        "hardware",
+    ]
+    rows = []
+    for _, r in cost_frame(board).iterrows():
+        rows.append(
+            [
+                r["model"],
+                r["task"],
+                "-" if pd.isna(r["samples_per_s"]) else f"{r['samples_per_s']:.1f}",
+                "-" if pd.isna(r["latency_p90_s"]) else f"{r['latency_p90_s'] * 1000:.1f} ms",
+                fmt_bytes(None if pd.isna(r["peak_memory_bytes"]) else int(r["peak_memory_bytes"])),
+                fmt_number(None if pd.isna(r["flops_per_sample"]) else r["flops_per_sample"]),
+                r["hardware"],
+            ]
+        )
+    return header, rows
+
+
+RULE = (
+    "Rank: 1 + the number of models significantly better on the same samples (paired "
+    "bootstrap, {n} resamples, 95%, Holm-corrected across the task's pairs); models whose "
+    "difference is not significant share a rank. Mean rank: mean of the per-task ranks "
+    "(lower is better). ↑ higher is better, ↓ lower is better."
+)
+
+
+def markdown(board: Board) -> str:
+    """The board as GitHub Markdown: quality table, cost table, skipped inputs."""
+    parts = [f"# {_md_escape(board.title)}", "", _md_table(*quality_rows(board)), ""]
+    parts.append(RULE.format(n=board.n_resamples))
+    if board.baseline:
+        parts.append(
+            f"Δ: difference to the baseline `{board.baseline}`; * = significant (Holm-corrected)."
+        )
+    parts += ["", "## Cost", "", _md_table(*cost_rows(board)), ""]
+    parts += ["## Scores", ""]
+    for t in board.tasks:
+        parts.append(f"- **{t.name}** v{t.version}: `{t.key}` — `{t.signature}`")
+    if board.skipped:
+        parts += ["", "## Skipped inputs", ""]
+        parts += [f"- `{s.path}`: {_md_escape(s.reason)}" for s in board.skipped]
+    return "\n".join(parts) + "\n"
+
+
+def to_json_text(board: Board) -> str:
+    return json.dumps(board.to_json(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def to_csv_text(board: Board) -> str:
+    return quality_frame(board).to_csv(index=False, lineterminator="\n")
+
+
+def print_terminal(board: Board) -> None:
+    """A rich table on a terminal; plain Markdown-like text when stdout is not one."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from mmbench.cli._table import console
+
+    out = console()
+    header, rows = quality_rows(board)
+    if not out.is_terminal:
+        print(_md_table(header, rows, escape=False))
+        return
+    table = Table(title=board.title)
+    for h in header:
+        table.add_column(h, overflow="fold")
+    for r in rows:
+        table.add_row(*(Text(c) for c in r))  # cells are data, never rich markup
+    out.print(table)

@@ -1,0 +1,269 @@
+"""Per-sample logs: every sample a run scored, gzip-compressed JSON lines next to its results.
+
+A log lets a report rebuild and compare scores from files alone (never a dataset, never the
+prediction store). Line 1 is a header naming the task and every metric (name, options,
+signature, keys, direction); then one line per sample, in scoring order::
+
+    {"id": "q1", "prediction": "circle", "references": ["circle", ...], "error": null,
+     "input": "What shape is it?", "meta": {...}, "stats": {"vqa_accuracy": 1.0}}
+
+``stats`` holds each metric's per-sample sufficient statistics when they are numbers or
+lists of numbers (VQA accuracy, WER's ``(S, D, I, H)``, BLEU's count rows, ROUGE-L); for
+metrics whose statistics are the tokens themselves (CIDEr-D: document frequencies depend on
+the scored subset) the prediction and references *are* the statistics, and
+:meth:`SampleLog.metric_stats` recomputes them with the recorded metric options. The gzip
+stream has no timestamp, so the same samples give the same bytes and the same sha256, which
+the results record stores (``samples_log``).
+
+>>> import tempfile, pathlib
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "x.samples.jsonl.gz"
+>>> m = MetricLog("exact_match", {}, "em|mmbench:0.1", ["exact_match"], True, [1.0, 0.0])
+>>> rows = [SampleRow("a", "yes", ["yes"]), SampleRow("b", "no", ["yes"])]
+>>> ref = write_sample_log(path, {"task": "t", "model": "m"}, rows, [m])
+>>> log = read_sample_log(path, ref["sha256"])
+>>> log.ids, log.metric_stats("exact_match")
+(['a', 'b'], [1.0, 0.0])
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mmbench.atomic import write_bytes_atomic
+
+FORMAT = "mmbench.samplelog"
+FORMAT_VERSION = 1
+SUFFIX = ".samples.jsonl.gz"
+
+
+class SampleLogError(ValueError):
+    """A missing, corrupt or mismatching sample log; the message names the file."""
+
+
+@dataclass(frozen=True)
+class MetricLog:
+    """One metric of a run: how to rebuild it and its per-sample statistics (if numeric)."""
+
+    name: str
+    options: Mapping[str, Any]
+    signature: str
+    keys: list[str]
+    higher_is_better: bool
+    stats: Sequence[Any] | None = None
+
+    @classmethod
+    def of(cls, name: str, options: Mapping[str, Any], metric: Any, stats: Sequence[Any]):
+        """From a metric instance and the statistics it computed."""
+        keys = list(metric.keys)
+        return cls(name, options, metric.signature(), keys, metric.higher_is_better, stats)
+
+    def header(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "options": dict(self.options),
+            "signature": self.signature,
+            "keys": list(self.keys),
+            "higher_is_better": self.higher_is_better,
+            "stats": "per-sample" if self.json_stats() is not None else "recompute",
+        }
+
+    def json_stats(self) -> list[Any] | None:
+        """The statistics as JSON values, or None when they are not numbers / number lists."""
+        if self.stats is None:
+            return None
+        out = []
+        for s in self.stats:
+            if hasattr(s, "tolist") and not isinstance(s, tuple):
+                s = s.tolist()  # numpy scalar or array
+            if isinstance(s, bool) or not _numeric(s):
+                return None
+            out.append(list(s) if isinstance(s, tuple) else s)
+        return out
+
+
+def _numeric(value: Any) -> bool:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return True
+    return isinstance(value, (list, tuple)) and all(_numeric(v) for v in value)
+
+
+@dataclass(frozen=True)
+class SampleRow:
+    """One scored sample: what the model said, the references, and any error."""
+
+    id: str
+    prediction: str | None
+    references: Sequence[str]
+    error: str | None = None
+    input: str | None = None
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _jsonable_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        str(k): v if isinstance(v, (str, int, float, bool, type(None))) else str(v)
+        for k, v in meta.items()
+    }
+
+
+def encode_sample_log(
+    header: Mapping[str, Any], rows: Sequence[SampleRow], metrics: Sequence[MetricLog]
+) -> bytes:
+    """The gzip bytes of a log (deterministic: no timestamp in the gzip header)."""
+    per_sample = {m.name: m.json_stats() for m in metrics}
+    per_sample = {k: v for k, v in per_sample.items() if v is not None}
+    for name, values in per_sample.items():
+        if len(values) != len(rows):
+            raise ValueError(f"metric {name!r}: {len(values)} statistics for {len(rows)} samples")
+    head = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        **header,
+        "n": len(rows),
+        "metrics": [m.header() for m in metrics],
+    }
+    text = io.StringIO()
+    text.write(json.dumps(head, ensure_ascii=False, allow_nan=False) + "\n")
+    dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+    for i, row in enumerate(rows):
+        line: dict[str, Any] = {
+            "id": row.id,
+            "prediction": row.prediction,
+            "references": list(row.references),
+            "error": row.error,
+        }
+        if row.input is not None:
+            line["input"] = row.input
+        if row.meta:
+            line["meta"] = _jsonable_meta(row.meta)
+        line["stats"] = {name: values[i] for name, values in per_sample.items()}
+        text.write(dumps(line) + "\n")
+    buf = io.BytesIO()
+    with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0, compresslevel=6) as gz:
+        gz.write(text.getvalue().encode("utf-8"))
+    return buf.getvalue()
+
+
+def write_sample_log(
+    path: str | Path,
+    header: Mapping[str, Any],
+    rows: Sequence[SampleRow],
+    metrics: Sequence[MetricLog],
+) -> dict[str, Any]:
+    """Write a log atomically; returns the results record's ``samples_log`` entry."""
+    data = encode_sample_log(header, rows, metrics)
+    path = write_bytes_atomic(path, data)
+    return {
+        "file": path.name,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "format": f"{FORMAT}/{FORMAT_VERSION} (gzip JSON lines)",
+        "n": len(rows),
+    }
+
+
+def log_path(results_file: str | Path) -> Path:
+    """Where the log of a results file lives: ``<task>__<model>.samples.jsonl.gz`` beside it."""
+    results_file = Path(results_file)
+    return results_file.with_name(results_file.stem + SUFFIX)
+
+
+def write_sample_log_for(
+    results_file: Path,
+    task: Any,
+    model_name: str,
+    samples: Sequence[Any],
+    store: Any,
+    metrics: Sequence[MetricLog],
+) -> dict[str, Any]:
+    """The runner's hook: log ``samples`` (``Sample`` records) with the store's predictions
+    and errors beside ``results_file``; returns the record's ``samples_log`` entry."""
+    rows = []
+    for s in samples:
+        pred = store.predictions.get(s.id)
+        err = store.errors.get(s.id) if pred is None else None
+        rows.append(
+            SampleRow(
+                id=s.id,
+                prediction=pred.text if pred is not None else None,
+                references=s.references,
+                error=err.error if err is not None else None,
+                input=s.text,
+                meta=s.meta,
+            )
+        )
+    header = {"task": task.name, "task_version": task.version, "model": model_name}
+    return write_sample_log(log_path(results_file), header, rows, metrics)
+
+
+@dataclass
+class SampleLog:
+    """A read log: header, one dict per sample, and the file it came from."""
+
+    path: Path
+    header: dict[str, Any]
+    samples: list[dict[str, Any]]
+
+    @property
+    def ids(self) -> list[str]:
+        return [s["id"] for s in self.samples]
+
+    def metric(self, name: str) -> dict[str, Any]:
+        """The header entry of metric ``name`` (the metric registry name, e.g. ``cider``)."""
+        for m in self.header["metrics"]:
+            if m["name"] == name:
+                return m
+        known = [m["name"] for m in self.header["metrics"]]
+        raise SampleLogError(f"{self.path}: no metric {name!r} in the log (it has {known})")
+
+    def metric_for_key(self, key: str) -> dict[str, Any]:
+        """The header entry of the metric that produced score ``key`` (e.g. ``CIDEr``)."""
+        for m in self.header["metrics"]:
+            if key in m["keys"]:
+                return m
+        raise SampleLogError(f"{self.path}: no metric produced score {key!r}")
+
+    def metric_stats(self, name: str, order: Sequence[int] | None = None) -> list[Any]:
+        """Per-sample statistics of metric ``name`` (stored, or recomputed from the texts),
+        optionally for the samples at positions ``order``."""
+        from mmbench.metrics.base import get_metric
+
+        entry = self.metric(name)
+        rows = self.samples if order is None else [self.samples[i] for i in order]
+        if entry["stats"] == "per-sample":
+            return [
+                tuple(v) if isinstance(v, list) else v for v in (r["stats"][name] for r in rows)
+            ]
+        metric = get_metric(name, **entry["options"])
+        if metric.signature() != entry["signature"]:
+            raise SampleLogError(
+                f"{self.path}: metric {name!r} is now {metric.signature()!r}, the log was "
+                f"scored with {entry['signature']!r}; its statistics cannot be rebuilt"
+            )
+        return metric.stats([r["prediction"] or "" for r in rows], [r["references"] for r in rows])
+
+
+def read_sample_log(path: str | Path, sha256: str | None = None) -> SampleLog:
+    """Read a log; with ``sha256`` the file must match it (a corrupt or swapped log fails)."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise SampleLogError(f"{path}: sample log is missing") from None
+    if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
+        raise SampleLogError(f"{path}: sha256 does not match the results record (corrupt?)")
+    try:
+        lines = gzip.decompress(data).decode("utf-8").splitlines()
+        header = json.loads(lines[0])
+        samples = [json.loads(line) for line in lines[1:]]
+    except (OSError, EOFError, UnicodeDecodeError, json.JSONDecodeError, IndexError) as exc:
+        raise SampleLogError(f"{path}: not a readable sample log: {exc}") from None
+    if header.get("format") != FORMAT or header.get("n") != len(samples):
+        raise SampleLogError(f"{path}: not an {FORMAT} file, or truncated")
+    return SampleLog(path, header, samples)

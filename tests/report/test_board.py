@@ -1,0 +1,112 @@
+"""Ranking, comparability checks and bad input of ``build_board`` / ``collect``."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from report.conftest import EVIL, TASKS
+from report.synthetic import write_inputs
+
+from mmbench.metrics.base import get_metric
+from mmbench.metrics.bootstrap import paired_bootstrap
+from mmbench.report.board import build_board
+from mmbench.report.inputs import collect
+from mmbench.report.ranking import holm, paired_tests
+
+
+def test_ranks_follow_significance(board_dir):
+    board = build_board(collect([board_dir]), n_resamples=300)
+    assert [t.name for t in board.tasks] == sorted(n for n, _ in TASKS)
+    vqa = next(t for t in board.tasks if t.name == "toy_vqa")
+    ranks = {m: r["rank"] for m, r in vqa.rows.items()}
+    # 0.95 vs 0.93 on 120 questions is not significant: they share rank 1
+    assert ranks["alpha-big"] == ranks["beta"] == 1
+    assert ranks["alpha-small"] == 3 and ranks[EVIL] == 4
+    assert board.models[0] in ("alpha-big", "beta") and board.models[-1] == EVIL
+    wer = next(t for t in board.tasks if t.name == "toy_asr")
+    assert not wer.higher_is_better and wer.rows["alpha-big"]["score"] < wer.rows[EVIL]["score"]
+    assert wer.rows[EVIL]["rank"] > wer.rows["alpha-big"]["rank"]
+
+
+def test_pair_tests_equal_paired_bootstrap(board_dir):
+    board = build_board(collect([board_dir]), tasks=["toy_asr"], n_resamples=200)
+    task = board.tasks[0]
+    stats = {
+        m: e.log.metric_stats("wer", sorted(range(120), key=lambda i: f"toy_asr-{i}"))
+        for m, e in task.entries.items()
+    }
+    metric = get_metric("wer")
+    for p in paired_tests(metric, "wer", stats, n_resamples=200):
+        ref = paired_bootstrap(metric, stats[p.a], stats[p.b], n_resamples=200)
+        assert (p.delta, p.p_count, *p.ci95) == pytest.approx((ref.delta, ref.p_value, *ref.ci95))
+        assert p.p_value <= 0.05 or p.p_count > 0.01  # the two p-values agree on clear cases
+
+
+def test_holm_is_monotone_and_bounded():
+    assert holm([0.5, 0.001, 0.02, 0.9]) == [1.0, 0.004, 0.06, 1.0]
+
+
+def test_bad_inputs_are_skipped_with_the_file_named(tmp_path, board_dir, template):
+    bad = tmp_path / "in"
+    shutil.copytree(board_dir, bad)
+    res = bad / "results"
+    (res / "toy_vqa__beta.json").write_text("{not json")
+    log = res / "toy_asr__beta.samples.jsonl.gz"
+    log.write_bytes(log.read_bytes()[:-5])
+    (res / "toy_caption__alpha-big.samples.jsonl.gz").unlink()
+    rec = json.loads((res / "toy_vqa__alpha-small.json").read_text())
+    rec["n_samples"] = "many"
+    (res / "toy_vqa__alpha-small.json").write_text(json.dumps(rec))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    found = collect([bad, empty])
+    reasons = {s.path: s.reason for s in found.skipped}
+    assert "not a readable JSON" in reasons[str(res / "toy_vqa__beta.json")]
+    assert "sha256" in reasons[str(res / "toy_asr__beta.json")]
+    assert "missing" in reasons[str(res / "toy_caption__alpha-big.json")]
+    assert "n_samples" in reasons[str(res / "toy_vqa__alpha-small.json")]
+    assert "no results files" in reasons[str(empty)]
+    board = build_board(found, n_resamples=100)
+    assert set(board.tasks[2].rows) == {"alpha-big", EVIL}  # toy_vqa: what was valid
+
+
+def test_newer_duplicate_wins_and_mismatches_are_refused(tmp_path, template):
+    one, two = tmp_path / "one", tmp_path / "two"
+    write_inputs(one, template, ["m1", "m2"], [("toy_vqa", "vqa")], n_samples=30)
+    write_inputs(two, template, ["m2"], [("toy_vqa", "vqa")], n_samples=30, seed=5)
+    newer = two / "results" / "toy_vqa__m2.json"
+    rec = json.loads(newer.read_text())
+    rec["finished_at"] = "2999-01-01T00:00:00+00:00"
+    newer.write_text(json.dumps(rec))
+    found = collect([one, two])
+    (dup,) = found.skipped
+    assert dup.path == str(one / "results" / "toy_vqa__m2.json") and str(newer) in dup.reason
+    # an edited task file (other sha256) cannot share the column
+    other = one / "results" / "toy_vqa__m1.json"
+    rec = json.loads(other.read_text())
+    rec["task"]["sha256"] = "0" * 64
+    other.write_text(json.dumps(rec))
+    board = build_board(collect([one, two]), n_resamples=100)
+    msgs = [s.reason for s in board.skipped]
+    assert any("sha256" in m and str(newer) in m or str(other) in m for m in msgs)
+    assert len(board.tasks[0].rows) == 1
+
+
+def test_partial_runs_are_ranked_only_against_the_same_samples(tmp_path, template):
+    write_inputs(tmp_path, template, ["full-a", "full-b"], [("toy_vqa", "vqa")], n_samples=60)
+    write_inputs(
+        tmp_path,
+        template,
+        ["part"],
+        [("toy_vqa", "vqa")],
+        n_samples=20,
+        limit=20,
+        quality={"part": 1.0},
+    )
+    board = build_board(collect([tmp_path]), n_resamples=100)
+    rows = board.tasks[0].rows
+    assert rows["part"]["partial"] and rows["part"]["rank"] == 1
+    assert rows["part"]["sample_set"] != rows["full-a"]["sample_set"]
+    assert all("part" not in (p.a, p.b) for p in board.tasks[0].pairs)

@@ -1,0 +1,45 @@
+"""The page is self-contained and escapes every string that comes from models or data."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+from report.conftest import EVIL
+
+from mmbench.report.board import build_board
+from mmbench.report.html import csp_hash, render_html
+from mmbench.report.inputs import collect
+
+
+@pytest.fixture(scope="module")
+def page(board_dir):
+    return render_html(build_board(collect([board_dir]), n_resamples=100, baseline="beta"))
+
+
+def test_model_names_and_predictions_are_escaped(page):
+    assert EVIL not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<b onmouseover" not in page and "&lt;b onmouseover=alert(2)&gt;" in page
+    # the only script element is the page's own
+    assert len(re.findall(r"<script\b", page)) == 1
+
+
+def test_csp_pins_the_inline_script_and_style_and_nothing_loads(page):
+    found = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', page)
+    csp = html.unescape(found.group(1))
+    script = re.search(r"<script>(.*)</script>", page, re.S).group(1)
+    style = re.search(r"<style>(.*)</style>", page, re.S).group(1)
+    assert f"script-src {csp_hash(script)}" in csp and f"style-src {csp_hash(style)}" in csp
+    assert "default-src 'none'" in csp
+    assert not re.search(r'(src|href)="(https?:)?//', page)
+    assert re.search(r'<img class="plot" [^>]*src="data:image/png;base64,', page)
+
+
+def test_task_tabs_breakdowns_and_browser(page):
+    for name in ("toy_vqa", "toy_asr", "toy_caption"):
+        assert f">{name}</button>" in page
+    assert "substitutions</th>" in page  # ASR S/D/I split
+    assert "worst samples of alpha-small" in page
+    assert "disagree most" in page

@@ -1,0 +1,119 @@
+"""Per-sample logs: round trip, integrity checks, the runner's hook, and the size budget."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import random
+
+import pytest
+
+from mmbench.results import load_results
+from mmbench.runner import RunConfig, run_task
+from mmbench.samplelog import (
+    MetricLog,
+    SampleLogError,
+    SampleRow,
+    encode_sample_log,
+    log_path,
+    read_sample_log,
+    write_sample_log,
+)
+from mmbench.tasks import load_task
+
+
+def _rows(n: int) -> list[SampleRow]:
+    return [SampleRow(f"s{i}", f"p{i}", [f"r{i}"], None, "q?", {"k": i}) for i in range(n)]
+
+
+def test_round_trip_and_deterministic_bytes(tmp_path):
+    wer = MetricLog("wer", {"normalizer": "none"}, "wer|x", ["wer"], False, [(1, 0, 2, 3)] * 3)
+    ref = write_sample_log(tmp_path / "a.samples.jsonl.gz", {"task": "t"}, _rows(3), [wer])
+    again = encode_sample_log({"task": "t"}, _rows(3), [wer])
+    assert hashlib.sha256(again).hexdigest() == ref["sha256"]  # no timestamp in the gzip
+    log = read_sample_log(tmp_path / "a.samples.jsonl.gz", ref["sha256"])
+    assert log.metric_stats("wer") == [(1, 0, 2, 3)] * 3
+    assert log.samples[1]["meta"] == {"k": 1} and log.samples[1]["input"] == "q?"
+
+
+def test_corrupt_missing_and_truncated_logs_name_the_file(tmp_path):
+    path = tmp_path / "a.samples.jsonl.gz"
+    ref = write_sample_log(path, {"task": "t"}, _rows(4), [])
+    path.write_bytes(path.read_bytes()[:-9])
+    with pytest.raises(SampleLogError, match="sha256 does not match") as err:
+        read_sample_log(path, ref["sha256"])
+    assert str(path) in str(err.value)
+    with pytest.raises(SampleLogError, match="not a readable"):
+        read_sample_log(path)
+    lines = gzip.decompress(encode_sample_log({}, _rows(4), [])).splitlines()
+    path.write_bytes(gzip.compress(b"\n".join(lines[:-1])))
+    with pytest.raises(SampleLogError, match="truncated"):
+        read_sample_log(path)
+    with pytest.raises(SampleLogError, match="missing"):
+        read_sample_log(tmp_path / "nope.samples.jsonl.gz")
+
+
+def test_run_writes_log_with_its_sha256_and_the_task_file_hash(tmp_path):
+    task = load_task("easyvqa")
+    res = run_task("prior", task, RunConfig(out_dir=tmp_path, limit=20, progress=False))
+    record = load_results(res.path)
+    ref = record["samples_log"]
+    assert (res.path.parent / ref["file"]) == log_path(res.path)
+    log = read_sample_log(log_path(res.path), ref["sha256"])
+    assert log.ids == [s["id"] for s in log.samples] and ref["n"] == 20 == len(log.ids)
+    stats = log.metric_stats("vqa_accuracy")
+    assert sum(stats) / len(stats) == pytest.approx(record["scores"]["vqa_accuracy"]["value"])
+    from mmbench.tasks import tasks_root
+
+    expected = hashlib.sha256((tasks_root() / "easyvqa.yaml").read_bytes()).hexdigest()
+    assert record["task"]["sha256"] == expected
+
+
+def test_caption_log_recomputes_cider_statistics(tmp_path):
+    res = run_task(
+        "prior", load_task("shapes_caption"), RunConfig(out_dir=tmp_path, limit=15, progress=False)
+    )
+    log = read_sample_log(log_path(res.path), res.record["samples_log"]["sha256"])
+    assert log.metric("cider")["stats"] == "recompute"
+    assert log.metric("bleu")["stats"] == "per-sample"
+    from mmbench.metrics.base import get_metric
+
+    cider = get_metric("cider", **log.metric("cider")["options"])
+    value = cider.score(log.metric_stats("cider"))["CIDEr"]
+    assert value == pytest.approx(res.record["scores"]["CIDEr"]["value"])
+
+
+def test_vqav2_sized_log_stays_under_budget():
+    """A VQAv2-like log (10 annotator answers, question, types) scaled to 20k of the 214k
+    questions must stay under 20/214 of the 30 MB budget."""
+    rng = random.Random(0)
+    answers = ["yes", "no", "2", "red", "white", "tennis", "dog", "kitchen", "3", "blue"]
+    n = 20_000
+    rows = [
+        SampleRow(
+            str(458752000 + i),
+            rng.choice(answers),
+            [rng.choice(answers) for _ in range(10)],
+            None,
+            f"What color is the {rng.choice(answers)} thing number {i}?",
+            {
+                "question_id": 458752000 + i,
+                "image_id": 458752 + i // 3,
+                "question_type": "what color is the",
+                "answer_type": "other",
+            },
+        )
+        for i in range(n)
+    ]
+    acc = MetricLog(
+        "vqa_accuracy",
+        {},
+        "vqa",
+        ["vqa_accuracy"],
+        True,
+        [rng.choice([0.0, 0.3, 0.6, 0.9, 1.0]) for _ in range(n)],
+    )
+    size = len(encode_sample_log({"task": "vqav2_val"}, rows, [acc]))
+    assert size < 30e6 * n / 214_354
+    assert json.loads(gzip.decompress(encode_sample_log({}, rows[:1], [])).splitlines()[0])
