@@ -189,3 +189,81 @@ def test_one_process_resumes_from_every_shard(tmp_path: Path):
     layout = res.record["distributed"]
     assert layout["world_size"] == 1 and layout["shards"][0]["predicted"] == 0
     assert Counter(len(t) for t in stored(tmp_path, "easyvqa").values()) == {1: 20}
+
+
+def test_perturbed_and_clean_shards_stay_apart_and_merge_apart(tmp_path: Path):
+    """Clean and perturbed shard jobs in one folder: their own store files (the ``~<key>``
+    stem before ``.part-i-of-N``), merged into two results, each equal to one process."""
+    task, out, noise = load_task("easyvqa"), tmp_path / "shards", ("image:gaussian_noise@5",)
+    for i in (0, 1):
+        run_task("fake_models:media_reader", task, cfg(out, limit=20, shard=f"{i}/2"))
+        run_task(
+            "fake_models:media_reader", task, cfg(out, limit=20, shard=f"{i}/2", perturb=noise)
+        )
+    folder = next((out / "predictions").glob("easyvqa@v*"))
+    noisy = sorted(p.name for p in folder.glob("*~*.part-*-of-2.jsonl"))
+    assert len(noisy) == 2 and len(list(folder.glob("*.part-*-of-2.jsonl"))) == 4
+    merged = {r.record.get("perturbation", {}).get("spec"): r for r in merge(out)}
+    assert set(merged) == {None, noise[0]}
+    for spec, res in merged.items():
+        perturb = (spec,) if spec else ()
+        one = run_task(
+            "fake_models:media_reader", task, cfg(tmp_path / "one", limit=20, perturb=perturb)
+        )
+        assert res.record["scores"] == one.record["scores"]
+        assert res.path.name == one.path.name and res.record["n_samples"] == 20
+        name = Path(one.record["predictions_file"]).name
+        assert Path(res.record["predictions_file"]).name == name
+        assert res.record["samples_log"]["n"] == 20
+        sigs = [s["signature"] for s in res.record["scores"].values()]
+        assert all(sig.endswith(f"|perturb:{spec}") == bool(spec) for sig in sigs)
+    assert "~" in merged[noise[0]].record["predictions_file"]
+
+
+def test_model_args_reach_shards_the_merged_record_and_the_fingerprint(tmp_path: Path):
+    task = load_task("easyvqa")
+    args = {"suffix": "!", "token": "s3cret"}
+    for i in (0, 1):
+        run_task(
+            "fake_models:Suffixed", task, cfg(tmp_path, limit=10, shard=f"{i}/2", model_args=args)
+        )
+    (res,) = merge(tmp_path)
+    assert res.record["model"]["args"] == {"suffix": "!"}  # never the secret
+    assert set(stored(tmp_path, "easyvqa")) and all(
+        t == ["yes!"] for t in stored(tmp_path, "easyvqa").values()
+    )
+    again = cfg(tmp_path / "o", limit=10, model_args={"suffix": "?"})
+    other = run_task("fake_models:Suffixed", task, again)
+    assert other.record["model"]["fingerprint"] != res.record["model"]["fingerprint"]
+
+
+def test_shard_records_the_thread_policy_and_contention(tmp_path: Path):
+    task = load_task("easyvqa")
+    for i in (0, 1):
+        run_task("fake_models:recording", task, cfg(tmp_path, limit=20, shard=f"{i}/2", threads=1))
+    (res,) = merge(tmp_path)
+    profile = res.record["profile"]
+    assert profile["threads"]["threads"] == 1 and profile["threads"]["source"] == "user"
+    assert "contention" in profile and len(profile["ranks"]) == 2
+    assert all(r["threads"]["threads"] == 1 for r in profile["ranks"])
+
+
+@pytest.mark.slow
+def test_torchrun_with_perturbation_model_args_and_threads_equals_one_process(tmp_path: Path):
+    args = ["--model", "fake_models:media_reader", "--task", "easyvqa", "--limit", "16"]
+    args += ["--batch-size", "4", "--bootstrap", "200", "--threads", "1", "--json"]
+    args += ["--perturb", "image:gaussian_noise@5"]
+    done = torchrun(2, [*args, "--out", str(tmp_path / "two")])
+    assert done.returncode == 0, done.stderr[-3000:]
+    (two,) = json.loads(done.stdout)  # only rank 0 prints
+    one = run_task(
+        "fake_models:media_reader",
+        load_task("easyvqa"),
+        cfg(tmp_path / "one", limit=16, perturb=("image:gaussian_noise@5",)),
+    )
+    assert two["scores"] == one.record["scores"]
+    assert two["perturbation"] == one.record["perturbation"]
+    assert two["distributed"]["world_size"] == 2 and two["profile"]["threads"]["threads"] == 1
+    files = sorted(p.name for p in (tmp_path / "two" / "predictions").glob("*/*.jsonl"))
+    key = one.record["perturbation"]["key"]
+    assert len(files) == 2 and all(f"~{key}.part-" in f for f in files)
