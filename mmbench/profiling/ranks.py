@@ -4,7 +4,9 @@ The ranks ran side by side, so the run took as long as its slowest rank: the agg
 samples/s (tokens/s, RTFx) is the total over all ranks divided by the slowest rank's
 measured time. Latency percentiles are over every rank's measured batches; phases and peak
 memory are the maximum over ranks. Every rank's own profile is kept under ``ranks`` and the
-hardware fingerprint lists every rank's device.
+hardware fingerprint lists every rank's device. ``threads`` is rank 0's thread policy;
+``contention`` is that of the first contended rank (rank 0's when none was), so a number
+measured under contention on any rank is marked.
 
 >>> from mmbench.profiling.profiler import Profiler
 >>> def rank(seconds):  # one batch of 10 samples taking ``seconds``
@@ -101,6 +103,9 @@ def combine(profiles: Sequence[dict[str, Any]], latencies: Sequence[Sequence[flo
         hardware=hardware,
         ranks=[dict(p) for p in profiles],
     )
+    contended = [p["contention"] for p in profiles if (p.get("contention") or {}).get("contended")]
+    if contended:
+        out["contention"] = contended[0]
     if any("cuda_event_time_s" in p for p in profiles):
         out["cuda_event_time_s"] = max(p.get("cuda_event_time_s", 0.0) for p in profiles)
     return out

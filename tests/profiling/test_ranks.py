@@ -59,3 +59,14 @@ def test_combined_profile_is_valid_in_a_results_record():
 def test_one_rank_is_returned_as_it_is():
     a, la = rank_profile([1.0])
     assert combine([a], [la]) == a
+
+
+def test_a_contended_rank_marks_the_combined_profile():
+    (a, la), (b, lb) = rank_profile([1.0]), rank_profile([2.0])
+    if a["contention"] is None:
+        pytest.skip("no contention reading on this machine")
+    a["contention"] = dict(a["contention"], contended=False)
+    b["contention"] = dict(b["contention"], contended=True, rule="rank 1 was contended")
+    p = combine([a, b], [la, lb])
+    assert p["contention"] == b["contention"]
+    assert combine([a, a], [la, la])["contention"] == a["contention"]
