@@ -338,7 +338,13 @@ def write_shard(
     index, count = (int(x) for x in report.shard.split("/"))
     meta = {
         "shard": {"index": index, "count": count} | asdict(report),
-        "task": {"name": task.name, "version": task.version, "source": task.source, "limit": limit},
+        "task": {
+            "name": task.name,
+            "version": task.version,
+            "source": task.source,
+            "limit": limit,
+            "sha256": getattr(task, "sha256", "") or None,
+        },
         "model": model_rec,
         "data_root": str(data_root) if data_root is not None else None,
         "perturbation": perturbation,
@@ -411,6 +417,7 @@ def merge(out_dir: str | Path, data_root: Path | None = None, n_resamples: int =
         )
         fp = _check_same(group, f"model fingerprint ({where})", lambda m: m["model"]["fingerprint"])
         _check_same(group, f"task version ({where})", lambda m: m["task"]["version"])
+        _check_same(group, f"task file sha256 ({where})", lambda m: m["task"].get("sha256"))
         count = _check_same(group, f"shard count N ({where})", lambda m: m["shard"]["count"])
         limit = _check_same(group, f"--limit ({where})", lambda m: m["task"]["limit"])
         metas = sorted((meta for _, meta in group), key=lambda m: m["shard"]["index"])

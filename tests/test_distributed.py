@@ -267,3 +267,14 @@ def test_torchrun_with_perturbation_model_args_and_threads_equals_one_process(tm
     files = sorted(p.name for p in (tmp_path / "two" / "predictions").glob("*/*.jsonl"))
     key = one.record["perturbation"]["key"]
     assert len(files) == 2 and all(f"~{key}.part-" in f for f in files)
+
+
+def test_merge_refuses_shards_of_different_task_files(tmp_path: Path):
+    _two_shards(tmp_path)
+    (meta,) = (tmp_path / "predictions").glob("*/*.part-1-of-2.json")
+    record = json.loads(meta.read_text())
+    assert record["task"]["sha256"]
+    record["task"]["sha256"] = "0" * 64
+    meta.write_text(json.dumps(record))
+    with pytest.raises(MergeError, match=r"task file sha256"):
+        merge(tmp_path)
