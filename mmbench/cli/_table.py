@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mmbench.units import format_bytes
+
 #: Width used when output is not a terminal (pipes, CI logs), where rich would assume 80.
 PIPE_WIDTH = 150
 #: Narrowest a wrapping (prose) column gets in a box.
@@ -67,6 +69,7 @@ class TextTable:
 
     def rich(self) -> Any:
         from rich.table import Table
+        from rich.text import Text
 
         table = Table(title=self.title or None)
         for col, w in zip(self.columns, self._widths(), strict=True):
@@ -76,7 +79,7 @@ class TextTable:
             else:
                 table.add_column(col, justify=justify, no_wrap=True, min_width=w)
         for row in self.rows:
-            table.add_row(*row)
+            table.add_row(*(Text(c) for c in row))  # cells are data, never rich markup
         return table
 
 
@@ -113,22 +116,6 @@ def console(stderr: bool = False, **options: Any) -> Any:
 
     out = Console(stderr=stderr, **options)
     return out if out.is_terminal else Console(stderr=stderr, width=PIPE_WIDTH, **options)
-
-
-def format_bytes(n: int | None) -> str:
-    """``1.5 GiB``; ``-`` for unknown.
-
-    >>> format_bytes(3 * 2**20)
-    '3.0 MiB'
-    """
-    if n is None:
-        return "-"
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:,.1f} {unit}" if unit != "B" else f"{int(size)} B"
-        size /= 1024
-    return "-"
 
 
 def contended(profile: dict[str, Any]) -> bool:

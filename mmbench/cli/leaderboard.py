@@ -58,9 +58,11 @@ def leaderboard(
     )
     import sys
 
-    from mmbench.report.tables import print_terminal
+    from mmbench.cli._table import TextTable, show
+    from mmbench.report.tables import quality_rows
 
-    print_terminal(board)
+    header, rows = quality_rows(board)
+    show(TextTable(header, rows, title=board.title))
     for s in board.skipped:
         print(f"skipped: {s}", file=sys.stderr)
     print(f"wrote {', '.join(str(f) for f in files)}")

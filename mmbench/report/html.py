@@ -18,7 +18,8 @@ from importlib import resources
 from typing import Any
 
 from mmbench.report.board import Board
-from mmbench.report.tables import RULE, fmt_bytes, fmt_number
+from mmbench.report.tables import RULE, fmt_number
+from mmbench.units import format_bytes
 
 
 def csp_hash(text: str) -> str:
@@ -43,7 +44,7 @@ def _env() -> Any:
         lstrip_blocks=True,
     )
     env.filters["num"] = fmt_number
-    env.filters["bytes"] = fmt_bytes
+    env.filters["bytes"] = format_bytes
     return env
 
 

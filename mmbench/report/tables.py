@@ -3,7 +3,7 @@
 The quality table has one row per model (best overall first) and per task the headline score
 with its 95% CI and the rank; the cost table has one row per (model, task) run.
 
->>> fmt_score(0.51234, 0.5, 0.52), fmt_number(1234567.0), fmt_bytes(3 * 2**20)
+>>> fmt_score(0.51234, 0.5, 0.52), fmt_number(1234567.0), format_bytes(3 * 2**20)
 ('0.5123 [0.5000, 0.5200]', '1.23M', '3.0 MiB')
 """
 
@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from mmbench.report.board import Board
+from mmbench.units import format_bytes
 
 
 def fmt_score(value: float | None, low: float | None, high: float | None) -> str:
@@ -31,12 +32,6 @@ def fmt_number(x: float | None) -> str:
         if abs(x) >= div:
             return f"{x / div:.2f}{unit}"
     return f"{x:.3g}"
-
-
-def fmt_bytes(n: int | None) -> str:
-    from mmbench.cli._table import format_bytes
-
-    return format_bytes(n)
 
 
 def quality_frame(board: Board) -> pd.DataFrame:
@@ -129,7 +124,9 @@ def cost_rows(board: Board) -> tuple[list[str], list[list[str]]]:
                 r["task"],
                 "-" if pd.isna(r["samples_per_s"]) else f"{r['samples_per_s']:.1f}",
                 "-" if pd.isna(r["latency_p90_s"]) else f"{r['latency_p90_s'] * 1000:.1f} ms",
-                fmt_bytes(None if pd.isna(r["peak_memory_bytes"]) else int(r["peak_memory_bytes"])),
+                format_bytes(
+                    None if pd.isna(r["peak_memory_bytes"]) else int(r["peak_memory_bytes"])
+                ),
                 fmt_number(None if pd.isna(r["flops_per_sample"]) else r["flops_per_sample"]),
                 r["hardware"],
             ]
@@ -169,23 +166,3 @@ def to_json_text(board: Board) -> str:
 
 def to_csv_text(board: Board) -> str:
     return quality_frame(board).to_csv(index=False, lineterminator="\n")
-
-
-def print_terminal(board: Board) -> None:
-    """A rich table on a terminal; plain Markdown-like text when stdout is not one."""
-    from rich.table import Table
-    from rich.text import Text
-
-    from mmbench.cli._table import console
-
-    out = console()
-    header, rows = quality_rows(board)
-    if not out.is_terminal:
-        print(_md_table(header, rows, escape=False))
-        return
-    table = Table(title=board.title)
-    for h in header:
-        table.add_column(h, overflow="fold")
-    for r in rows:
-        table.add_row(*(Text(c) for c in r))  # cells are data, never rich markup
-    out.print(table)
