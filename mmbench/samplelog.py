@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from mmbench.atomic import write_bytes_atomic
 
 FORMAT = "mmbench.samplelog"
@@ -209,6 +211,7 @@ class SampleLog:
     path: Path
     header: dict[str, Any]
     samples: list[dict[str, Any]]
+    _stats: dict[str, list[Any]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def ids(self) -> list[str]:
@@ -230,12 +233,18 @@ class SampleLog:
         raise SampleLogError(f"{self.path}: no metric produced score {key!r}")
 
     def metric_stats(self, name: str, order: Sequence[int] | None = None) -> list[Any]:
-        """Per-sample statistics of metric ``name`` (stored, or recomputed from the texts),
-        optionally for the samples at positions ``order``."""
+        """Per-sample statistics of metric ``name`` (stored, or recomputed from the texts once
+        per log), optionally for the samples at positions ``order``."""
+        stats = self._stats.get(name)
+        if stats is None:
+            stats = self._stats[name] = self._metric_stats(name)
+        return stats if order is None else [stats[i] for i in order]
+
+    def _metric_stats(self, name: str) -> list[Any]:
         from mmbench.metrics.base import get_metric
 
         entry = self.metric(name)
-        rows = self.samples if order is None else [self.samples[i] for i in order]
+        rows = self.samples
         if entry["stats"] == "per-sample":
             return [
                 tuple(v) if isinstance(v, list) else v for v in (r["stats"][name] for r in rows)
@@ -259,11 +268,14 @@ def read_sample_log(path: str | Path, sha256: str | None = None) -> SampleLog:
     if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
         raise SampleLogError(f"{path}: sha256 does not match the results record (corrupt?)")
     try:
-        lines = gzip.decompress(data).decode("utf-8").splitlines()
-        header = json.loads(lines[0])
-        samples = [json.loads(line) for line in lines[1:]]
-    except (OSError, EOFError, UnicodeDecodeError, json.JSONDecodeError, IndexError) as exc:
+        lines = msgspec.json.Decoder().decode_lines(gzip.decompress(data))
+        header, samples = lines[0], lines[1:]
+    except (OSError, EOFError, msgspec.DecodeError, IndexError) as exc:
         raise SampleLogError(f"{path}: not a readable sample log: {exc}") from None
-    if header.get("format") != FORMAT or header.get("n") != len(samples):
+    if (
+        not isinstance(header, dict)
+        or header.get("format") != FORMAT
+        or header.get("n") != len(samples)
+    ):
         raise SampleLogError(f"{path}: not an {FORMAT} file, or truncated")
     return SampleLog(path, header, samples)

@@ -52,7 +52,7 @@ def _env() -> Any:
 def render_html(board: Board, plots: bool = True) -> str:
     """The page as a string (``plots=False`` leaves the matplotlib figures out)."""
     from mmbench.report import samples
-    from mmbench.report.plots import fusion_plot, task_plot
+    from mmbench.report.plots import fusion_plot, task_plots
 
     script = _template_text("board.js")
     style = _template_text("board.css")
@@ -61,10 +61,11 @@ def render_html(board: Board, plots: bool = True) -> str:
         f"script-src {csp_hash(script)}; style-src {csp_hash(style)}; "
         "base-uri 'none'; form-action 'none'"
     )
+    images = task_plots(board) if plots else {}
     tasks = [
         {
             "board": t,
-            "plot": task_plot(board, t) if plots else None,
+            "plot": images.get(t.label),
             "browser": samples.browser(board, t),
             "answer_types": samples.answer_types(t),
             "error_split": samples.error_split(t),
