@@ -59,10 +59,13 @@ def leaderboard(
     import sys
 
     from mmbench.cli._table import TextTable, show
-    from mmbench.report.tables import quality_rows
+    from mmbench.profiling.contention import MARK
+    from mmbench.report.tables import CONTENDED_NOTE, quality_rows
 
     header, rows = quality_rows(board)
     show(TextTable(header, rows, title=board.title))
+    if any(r["contended"] for t in board.tasks for r in t.rows.values()):
+        print(f"{MARK} throughput {CONTENDED_NOTE} (see {out / 'leaderboard.md'})")
     for s in board.skipped:
         print(f"skipped: {s}", file=sys.stderr)
     print(f"wrote {', '.join(str(f) for f in files)}")

@@ -17,9 +17,14 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from mmbench.profiling.contention import MARK
 from mmbench.report.board import Board
-from mmbench.report.tables import RULE, fmt_number, perturbation_text
+from mmbench.report.tables import CONTENDED_NOTE, RULE, fmt_number, perturbation_text
 from mmbench.units import format_bytes
+
+#: Groups (answer or question types) shown per breakdown table, the most frequent first; the
+#: JSON has them all.
+MAX_GROUPS = 12
 
 
 def csp_hash(text: str) -> str:
@@ -67,7 +72,6 @@ def render_html(board: Board, plots: bool = True) -> str:
             "board": t,
             "plot": images.get(t.label),
             "browser": samples.browser(board, t),
-            "answer_types": samples.answer_types(t),
             "error_split": samples.error_split(t),
         }
         for t in board.tasks
@@ -81,6 +85,10 @@ def render_html(board: Board, plots: bool = True) -> str:
             tasks=tasks,
             families=families,
             rule=RULE.format(n=board.n_resamples),
+            breakdown_names=samples.BREAKDOWNS,
+            max_groups=MAX_GROUPS,
+            mark=MARK,
+            contended_note=CONTENDED_NOTE,
             fusion_plot=fusion_plot(board) if plots else None,
             script=script,
             style=style,

@@ -111,20 +111,35 @@ def browser(board: Board, task: TaskBoard) -> dict[str, Any]:
     return {"models": out, "top": top}
 
 
-def answer_types(task: TaskBoard) -> dict[str, dict[str, float]]:
-    """VQA accuracy per answer type per model, where the logs carry ``meta.answer_type``."""
+#: Sample-log ``meta`` fields a VQA column is broken down by, with their names on the page
+#: (VQAv2's annotations carry both; the VQA readers put them in ``Sample.meta``).
+BREAKDOWNS = {"answer_type": "answer type", "question_type": "question type"}
+
+
+def vqa_breakdowns(task: TaskBoard) -> dict[str, dict[str, Any]]:
+    """VQA accuracy per answer type and per question type, for each field the logs carry:
+    ``{field: {"n": {group: samples}, "models": {model: {group: accuracy}}}}``."""
     from mmbench.metrics.vqa_accuracy import breakdown
 
-    out: dict[str, dict[str, float]] = {}
+    out: dict[str, dict[str, Any]] = {}
     if task.kind != "vqa":
         return out
-    for m, e in task.entries.items():
+    for name, e in task.entries.items():
         log = e.log
-        if log is None or not log.samples or "answer_type" not in log.samples[0].get("meta", {}):
+        if log is None or not log.samples:
             continue
-        values = _values(task, log)
-        types = [r.get("meta", {}).get("answer_type", "?") for r in log.samples]
-        out[m] = breakdown([values[i] for i in log.ids], types)
+        values = log.metric_stats(task.metric)
+        for field_name in BREAKDOWNS:
+            groups = [(r.get("meta") or {}).get(field_name) for r in log.samples]
+            if any(g is None for g in groups):
+                continue
+            found = out.setdefault(field_name, {"n": {}, "models": {}})
+            found["models"][name] = breakdown(values, [str(g) for g in groups])
+            if not found["n"]:
+                counts: dict[str, int] = {}
+                for g in groups:
+                    counts[str(g)] = counts.get(str(g), 0) + 1
+                found["n"] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
     return out
 
 

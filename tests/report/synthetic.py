@@ -64,6 +64,19 @@ def _texts(kind: str, rng: random.Random, n: int) -> list[tuple[str, list[str]]]
     return out
 
 
+QUESTION_TYPES = ["what color is the", "how many", "is the", "what shape is"]
+
+
+def _question(kind: str, i: int, answer: str) -> tuple[str | None, dict[str, str]]:
+    """(question text, meta) of VQA sample ``i``; nothing for other tasks."""
+    if kind != "vqa":
+        return None, {}
+    numbers, yes_no = {"one", "two", "three"}, {"yes", "no"}
+    answer_type = "yes/no" if answer in yes_no else "number" if answer in numbers else "other"
+    meta = {"answer_type": answer_type, "question_type": QUESTION_TYPES[i % len(QUESTION_TYPES)]}
+    return f"question {i}?", meta
+
+
 def _predict(kind: str, refs: list[str], quality: float, rng: random.Random) -> str:
     if kind == "vqa":
         return refs[0] if rng.random() < quality else rng.choice(WORDS)
@@ -82,9 +95,12 @@ def write_inputs(
     quality: dict[str, float] | None = None,
     limit: int | None = None,
     perturbation: str | None = None,
+    contended: frozenset[str] = frozenset(),
 ) -> list[Path]:
     """Write one results file + log per (model, task) under ``out_dir/results``;
-    ``perturbation`` (a ``--perturb`` spec) records them as perturbed runs."""
+    ``perturbation`` (a ``--perturb`` spec) records them as perturbed runs; the throughput
+    of the ``contended`` models is marked as measured under CPU contention. VQA samples
+    carry an answer type and a question type in ``meta``, as VQAv2's do."""
     rng = random.Random(seed)
     perturbed = Pipeline.parse([perturbation]).to_json() if perturbation else None
     suffix = f"|perturb:{perturbed['spec']}" if perturbed else ""
@@ -122,11 +138,13 @@ def write_inputs(
             record["n_errors"] = 0
             record["errors"] = []
             record["profile"]["samples_per_s"] = 100.0 * (len(models) - k) + rng.random()
+            if "contention" in record["profile"]:
+                record["profile"]["contention"]["contended"] = model in contended
             if perturbed:
                 record["perturbation"] = perturbed
             path = results_path(out_dir, model, task, perturbed and perturbed["spec"])
             rows = [
-                SampleRow(f"{task}-{i}", p, r, None, f"question {i}?" if kind == "vqa" else None)
+                SampleRow(f"{task}-{i}", p, r, None, *_question(kind, i, r[0]))
                 for i, (p, r) in enumerate(zip(preds, refs, strict=True))
             ]
             log = MetricLog.of(name, options, metric, stats)

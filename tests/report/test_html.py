@@ -41,5 +41,6 @@ def test_task_tabs_breakdowns_and_browser(page):
     for name in ("toy_vqa", "toy_asr", "toy_caption"):
         assert f">{name}</button>" in page
     assert "substitutions</th>" in page  # ASR S/D/I split
+    assert "VQA accuracy by answer type" in page and "VQA accuracy by question type" in page
     assert "worst samples of alpha-small" in page
     assert "disagree most" in page
