@@ -29,7 +29,7 @@ from typing import Any
 
 from mmbench.metrics.base import get_metric
 from mmbench.metrics.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED
-from mmbench.report.inputs import Entry, Inputs, Skipped
+from mmbench.report.inputs import Entry, Inputs, Skipped, Sweep
 from mmbench.report.ranking import PairTest, paired_tests, rank_models, with_holm
 from mmbench.samplelog import SampleLogError
 
@@ -124,6 +124,7 @@ class Board:
     baseline: str | None = None
     n_resamples: int = DEFAULT_RESAMPLES
     seed: int = DEFAULT_SEED
+    sweeps: list[dict[str, Any]] = field(default_factory=list)  # mmbench profile sweeps
 
     @property
     def models(self) -> list[str]:
@@ -160,6 +161,7 @@ class Board:
                 }
                 for t in self.tasks
             ],
+            "sweeps": self.sweeps,
             "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
         }
 
@@ -268,6 +270,29 @@ def _task_board(
     return board
 
 
+def sweep_summary(sweep: Sweep) -> dict[str, Any]:
+    """What a board keeps of a ``mmbench profile`` sweep: per batch size the throughput, p90
+    batch latency and whether it was measured under contention."""
+    r = sweep.record
+    return {
+        "label": sweep.label,
+        "model": r["model"]["name"],
+        "task": r["task"]["name"],
+        "device": r["device"],
+        "dtype": r["dtype"],
+        "file": sweep.path.name,
+        "points": [
+            {
+                "batch_size": p["batch_size"],
+                "samples_per_s": p["samples_per_s"],
+                "latency_p90_s": (p.get("latency_s") or {}).get("p90"),
+                "contended": bool((p.get("contention") or {}).get("contended")),
+            }
+            for p in r["points"]
+        ],
+    }
+
+
 def _overall(tasks: list[TaskBoard], baseline: str | None) -> dict[str, dict[str, Any]]:
     models: dict[str, dict[str, Any]] = {}
     for t in tasks:
@@ -338,4 +363,5 @@ def build_board(
         baseline=baseline,
         n_resamples=n_resamples,
         seed=seed,
+        sweeps=[sweep_summary(s) for s in inputs.sweeps],
     )

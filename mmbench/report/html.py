@@ -19,7 +19,13 @@ from typing import Any
 
 from mmbench.profiling.contention import MARK
 from mmbench.report.board import Board
-from mmbench.report.tables import CONTENDED_NOTE, RULE, fmt_number, perturbation_text
+from mmbench.report.tables import (
+    CONTENDED_NOTE,
+    RULE,
+    fmt_number,
+    perturbation_text,
+    sweep_rows,
+)
 from mmbench.units import format_bytes
 
 #: Groups (answer or question types) shown per breakdown table, the most frequent first; the
@@ -57,7 +63,7 @@ def _env() -> Any:
 def render_html(board: Board, plots: bool = True) -> str:
     """The page as a string (``plots=False`` leaves the matplotlib figures out)."""
     from mmbench.report import samples
-    from mmbench.report.plots import fusion_plot, task_plots
+    from mmbench.report.plots import fusion_plot, sweep_plot, task_plots
 
     script = _template_text("board.js")
     style = _template_text("board.css")
@@ -90,6 +96,8 @@ def render_html(board: Board, plots: bool = True) -> str:
             mark=MARK,
             contended_note=CONTENDED_NOTE,
             fusion_plot=fusion_plot(board) if plots else None,
+            sweep_plot=sweep_plot(board) if plots else None,
+            sweep_rows=sweep_rows(board),
             script=script,
             style=style,
             csp=csp,

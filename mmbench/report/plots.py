@@ -216,3 +216,32 @@ def fusion_plot(board: Board) -> str | None:
         ax.tick_params(axis="y", labelsize=7)
     fig.subplots_adjust(bottom=0.35, top=0.82, wspace=0.35)
     return _uri(fig)
+
+
+def sweep_plot(board: Board) -> str | None:
+    """Samples/s (left) and p90 batch latency (right) against batch size, one line per
+    ``mmbench profile`` sweep (None without sweeps); hollow markers: measured under
+    contention."""
+    if not board.sweeps:
+        return None
+    fig = _figure(10, 3.6)
+    ax, ax2 = fig.subplots(1, 2)
+    fig.subplots_adjust(left=0.08, right=0.98, wspace=0.25, bottom=0.3, top=0.9)
+    for k, sweep in enumerate(board.sweeps):
+        pts = sorted(sweep["points"], key=lambda p: p["batch_size"])
+        sizes = [p["batch_size"] for p in pts]
+        colour = f"C{k % 10}"
+        ax.plot(sizes, [p["samples_per_s"] for p in pts], "-", color=colour, label=sweep["label"])
+        lat = [(p["batch_size"], 1000 * p["latency_p90_s"]) for p in pts if p["latency_p90_s"]]
+        ax2.plot([x for x, _ in lat], [y for _, y in lat], "-", color=colour)
+        for p in pts:
+            face = "white" if p["contended"] else colour
+            ax.plot(p["batch_size"], p["samples_per_s"], "o", ms=4, color=colour, mfc=face)
+    for a, title in ((ax, "samples/s"), (ax2, "p90 batch latency (ms)")):
+        a.set_xscale("log", base=2)
+        a.set_yscale("log")
+        a.set_xlabel("batch size")
+        a.set_title(title, fontsize=9)
+        a.grid(alpha=0.3)
+    fig.legend(loc="lower center", ncol=3, fontsize=7, frameon=False)
+    return _uri(fig)

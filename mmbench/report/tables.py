@@ -166,6 +166,27 @@ def cost_rows(board: Board) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
+def sweep_rows(board: Board) -> tuple[list[str], list[list[str]]]:
+    """Header and cells of the batch-size sweeps: one row per (sweep, batch size)."""
+    header = ["model", "task", "device", "dtype", "batch", "samples/s", "p90 batch latency"]
+    rows = []
+    for s in board.sweeps:
+        for p in s["points"]:
+            latency = p["latency_p90_s"]
+            rows.append(
+                [
+                    s["model"],
+                    s["task"],
+                    s["device"],
+                    s["dtype"],
+                    str(p["batch_size"]),
+                    f"{p['samples_per_s']:.1f}" + (MARK if p["contended"] else ""),
+                    "-" if latency is None else f"{latency * 1000:.1f} ms",
+                ]
+            )
+    return header, rows
+
+
 RULE = (
     "Rank: 1 + the number of models significantly better on the same samples (paired "
     "bootstrap, {n} resamples, 95%, Holm-corrected across the task's pairs); models whose "
@@ -187,6 +208,10 @@ def markdown(board: Board) -> str:
     parts += ["", "## Cost", "", _md_table(*cost_rows(board)), ""]
     if any(r["contended"] for t in board.tasks for r in t.rows.values()):
         parts += [f"{MARK} {CONTENDED_NOTE}.", ""]
+    if board.sweeps:
+        parts += ["## Batch-size sweeps (`mmbench profile`)", "", _md_table(*sweep_rows(board)), ""]
+        if any(p["contended"] for s in board.sweeps for p in s["points"]):
+            parts += [f"{MARK} {CONTENDED_NOTE}.", ""]
     parts += ["## Scores", ""]
     for t in board.tasks:
         line = f"- **{_md_escape(t.label)}** v{t.version}: `{t.key}` — `{t.signature}`"

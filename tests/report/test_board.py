@@ -193,3 +193,24 @@ def test_vqa_breakdowns_and_the_contention_mark(tmp_path, template):
     )
     page = render_html(board, plots=False)
     assert "VQA accuracy by question type" in page and "† measured under CPU contention" in page
+
+
+def test_profile_sweeps_among_the_paths_become_batch_size_curves(tmp_path, board_dir):
+    from mmbench.profiling.sweep import run_profile
+    from mmbench.tasks import load_task
+
+    run = run_profile("prior", load_task("easyvqa"), [1, 4], tmp_path, limit=16, warmup=1)
+    broken = tmp_path / "profile" / "broken.json"
+    broken.write_text(json.dumps({"kind": "mmbench-profile", "model": {"name": "x"}}))
+    found = collect([board_dir, tmp_path / "profile"])
+    assert [s.path for s in found.sweeps] == [run.json_path]
+    (bad,) = found.skipped
+    assert bad.path == str(broken) and "not a valid mmbench profile sweep" in bad.reason
+    board = build_board(found, n_resamples=50)
+    (sweep,) = board.sweeps
+    assert [p["batch_size"] for p in sweep["points"]] == [1, 4]
+    assert sweep["points"][0]["samples_per_s"] == run.record["points"][0]["samples_per_s"]
+    assert board.to_json()["sweeps"] == board.sweeps
+    assert "## Batch-size sweeps" in markdown(board)
+    page = render_html(board)
+    assert 'alt="samples/s and p90 batch latency against batch size"' in page
