@@ -5,7 +5,11 @@ prediction store). Line 1 is a header naming the task and every metric (name, op
 signature, keys, direction); then one line per sample, in scoring order::
 
     {"id": "q1", "prediction": "circle", "references": ["circle", ...], "error": null,
-     "input": "What shape is it?", "meta": {...}, "stats": {"vqa_accuracy": 1.0}}
+     "input": "What shape is it?", "meta": {...}, "media": {"image": "/data/.../4.png"},
+     "stats": {"vqa_accuracy": 1.0}}
+
+``media`` names the sample's image and audio files (where it has them), so a report can show
+them (``mmbench leaderboard --embed-media``) while the files are there.
 
 ``stats`` holds each metric's per-sample sufficient statistics when they are numbers or
 lists of numbers (VQA accuracy, WER's ``(S, D, I, H)``, BLEU's count rows, ROUGE-L); for
@@ -106,6 +110,7 @@ class SampleRow:
     error: str | None = None
     input: str | None = None
     meta: Mapping[str, Any] = field(default_factory=dict)
+    media: Mapping[str, str] = field(default_factory=dict)  # {"image"/"audio": file path}
 
 
 def _jsonable_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
@@ -145,6 +150,8 @@ def encode_sample_log(
             line["input"] = row.input
         if row.meta:
             line["meta"] = _jsonable_meta(row.meta)
+        if row.media:
+            line["media"] = {str(k): str(v) for k, v in row.media.items()}
         line["stats"] = {name: values[i] for name, values in per_sample.items()}
         text.write(dumps(line) + "\n")
     buf = io.BytesIO()
@@ -198,6 +205,11 @@ def write_sample_log_for(
                 error=err.error if err is not None else None,
                 input=s.text,
                 meta=s.meta,
+                media={
+                    kind: str(path)
+                    for kind, path in (("image", s.image_path), ("audio", s.audio_path))
+                    if path is not None
+                },
             )
         )
     header = {"task": task.name, "task_version": task.version, "model": model_name}

@@ -60,9 +60,14 @@ def _env() -> Any:
     return env
 
 
-def render_html(board: Board, plots: bool = True) -> str:
-    """The page as a string (``plots=False`` leaves the matplotlib figures out)."""
+def render_html(
+    board: Board, plots: bool = True, embed_media: bool = False, notes: list[str] | None = None
+) -> str:
+    """The page as a string (``plots=False`` leaves the matplotlib figures out;
+    ``embed_media`` adds the shown samples' images and audio, see :mod:`mmbench.report.media`;
+    a warning about media files that could not be read is appended to ``notes``)."""
     from mmbench.report import samples
+    from mmbench.report.media import MediaEmbedder
     from mmbench.report.plots import fusion_plot, sweep_plot, task_plots
 
     script = _template_text("board.js")
@@ -73,16 +78,20 @@ def render_html(board: Board, plots: bool = True) -> str:
         "base-uri 'none'; form-action 'none'"
     )
     images = task_plots(board) if plots else {}
+    media = MediaEmbedder() if embed_media else None
     tasks = [
         {
             "board": t,
             "plot": images.get(t.label),
-            "browser": samples.browser(board, t),
+            "browser": samples.browser(board, t, media),
             "error_split": samples.error_split(t),
         }
         for t in board.tasks
     ]
     families = sorted({board.overall[m]["family"] for m in board.models})
+    warning = media.warning() if media is not None else None
+    if warning is not None and notes is not None:
+        notes.append(warning)
     return (
         _env()
         .get_template("index.html.j2")

@@ -65,14 +65,15 @@ def contested(values: dict[str, dict[str, float]], k: int) -> list[str]:
     return sorted(lows, key=lambda sid: (lows[sid] - highs[sid], sid))[:k]
 
 
-def browser(board: Board, task: TaskBoard) -> dict[str, Any]:
+def browser(board: Board, task: TaskBoard, media: Any = None) -> dict[str, Any]:
     """The data of a column's sample browser, embedded in the page as JSON.
 
     Per model its worst and best samples; for the comparison of any two models chosen in the
     page, every model's prediction and value on the column's *contested* samples (largest
     spread of per-sample values across models, :func:`contested`): as many as
     :data:`CELL_BUDGET` allows over the page's columns (every sample on small boards). The
-    page ranks those samples by the difference of the two chosen models' values.
+    page ranks those samples by the difference of the two chosen models' values. ``media``
+    (a :class:`~mmbench.report.media.MediaEmbedder`) adds each shown sample's image and audio.
     """
     models = [m for m in board.models if m in task.rows and task.entries[m].log is not None]
     if not models:
@@ -92,9 +93,10 @@ def browser(board: Board, task: TaskBoard) -> dict[str, Any]:
     def at(sid: str, row: dict[str, Any]) -> int:
         if sid not in index:
             index[sid] = len(samples)
-            samples.append(
-                {"id": sid, "input": row.get("input"), "references": list(row["references"])}
-            )
+            shown = {"id": sid, "input": row.get("input"), "references": list(row["references"])}
+            if media is not None:
+                shown.update(media(row.get("media") or {}))
+            samples.append(shown)
         return index[sid]
 
     out = []

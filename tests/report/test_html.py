@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import html
+import io
 import json
 import re
 
 import pytest
+from PIL import Image
 from report.conftest import EVIL
+from report.synthetic import write_inputs
 
 from mmbench.report.board import build_board
 from mmbench.report.html import csp_hash, render_html
@@ -59,3 +63,31 @@ def test_task_tabs_breakdowns_and_browser(page):
     vqa = data[2]
     first = vqa["models"][0]
     assert len(first["cells"]) == 120 and len(first["worst"]) == 3
+
+
+def test_embed_media_adds_small_images_and_clips_and_warns_once(tmp_path, template):
+    write_inputs(
+        tmp_path,
+        template,
+        ["m1", "m2"],
+        [("toy_vqa", "vqa"), ("toy_asr", "asr")],
+        n_samples=12,
+        media_dir=tmp_path / "media",
+    )
+    board = build_board(collect([tmp_path]), n_resamples=50)
+    notes: list[str] = []
+    page = render_html(board, plots=False, embed_media=True, notes=notes)
+    data = [
+        json.loads(b)
+        for b in re.findall(r'<script type="application/json"[^>]*>(.*?)</script>', page, re.S)
+    ]
+    shown = {s["id"]: s for d in data for s in d["samples"]}
+    assert "image" not in shown["toy_vqa-0"] and "image" not in shown["toy_asr-0"]
+    image = shown["toy_vqa-3"]["image"]
+    assert image.startswith("data:image/jpeg;base64,")
+    assert Image.open(io.BytesIO(base64.b64decode(image.split(",")[1]))).size == (128, 64)
+    assert shown["toy_asr-3"]["audio"].startswith("data:audio/wav;base64,")
+    (note,) = notes
+    assert "2 media file(s) missing" in note and "toy_" in note
+    plain = render_html(board, plots=False)
+    assert "data:image/jpeg" not in plain and "/media/" not in plain

@@ -71,7 +71,10 @@
     var body = t.appendChild(el("tbody"));
     rows.forEach(function (r) {
       var tr = body.appendChild(el("tr"));
-      r.forEach(function (c) { tr.appendChild(el("td", c)); });
+      r.forEach(function (c) {
+      var td = tr.appendChild(el("td"));
+      if (typeof c === "string") { td.textContent = c; } else { td.appendChild(c); }
+    });
     });
     box.appendChild(t);
     return box;
@@ -91,6 +94,19 @@
     });
     function sample(i) { return data.samples[i]; }
     function refs(i) { return sample(i).references.join(" | "); }
+    function input(i) {
+      var s = sample(i);
+      if (!s.image && !s.audio) { return s.input || ""; }
+      var span = el("span");
+      if (s.image) { var img = span.appendChild(el("img")); img.src = s.image; img.alt = s.id; }
+      if (s.audio) {
+        var player = span.appendChild(el("audio"));
+        player.controls = true;
+        player.src = s.audio;
+      }
+      if (s.input) { span.appendChild(el("div", s.input)); }
+      return span;
+    }
     function render() {
       var a = Number(selA.value), b = Number(selB.value), ma = data.models[a], mb = data.models[b];
       out.textContent = "";
@@ -98,7 +114,7 @@
       [["worst samples of ", ma.worst], ["best samples of ", ma.best]].forEach(function (p) {
         out.appendChild(table(p[0] + ma.model, head, p[1].map(function (i) {
           var c = cells[a][i];
-          return [sample(i).id, sample(i).input || "", said(c), refs(i), fmt(c && c[2])];
+          return [sample(i).id, input(i), said(c), refs(i), fmt(c && c[2])];
         })));
       });
       if (a === b) { return; }
@@ -108,7 +124,7 @@
       pairs.sort(function (x, y) { return y[0] - x[0] || x[1] - y[1]; });
       var rows = pairs.slice(0, data.n_disagree).map(function (p) {
         var i = p[1], ca = cells[a][i], cb = cells[b][i];
-        return [sample(i).id, sample(i).input || "", said(ca) + " (" + fmt(ca[2]) + ")",
+        return [sample(i).id, input(i), said(ca) + " (" + fmt(ca[2]) + ")",
                 said(cb) + " (" + fmt(cb[2]) + ")", refs(i)];
       });
       var title = "where " + ma.model + " and " + mb.model + " disagree most";
