@@ -225,7 +225,12 @@ def markdown(board: Board) -> str:
 
 
 def to_json_text(board: Board) -> str:
-    return json.dumps(board.to_json(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    """``json.dumps(..., indent=2)``'s text, made faster: the C encoder writes compact JSON and
+    msgspec indents it (numbers are copied as written, so the text is the same)."""
+    import msgspec
+
+    compact = json.dumps(board.to_json(), ensure_ascii=False, allow_nan=False)
+    return msgspec.json.format(compact.encode("utf-8"), indent=2).decode("utf-8") + "\n"
 
 
 def to_csv_text(board: Board) -> str:
