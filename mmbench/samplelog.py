@@ -40,8 +40,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import msgspec
-
 from mmbench.atomic import write_bytes_atomic
 
 FORMAT = "mmbench.samplelog"
@@ -279,6 +277,8 @@ def read_sample_log(path: str | Path, sha256: str | None = None) -> SampleLog:
         raise SampleLogError(f"{path}: sample log is missing") from None
     if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
         raise SampleLogError(f"{path}: sha256 does not match the results record (corrupt?)")
+    import msgspec
+
     try:
         lines = msgspec.json.Decoder().decode_lines(gzip.decompress(data))
         header, samples = lines[0], lines[1:]

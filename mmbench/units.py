@@ -6,6 +6,10 @@
 
 from __future__ import annotations
 
+#: Marks a throughput measured under CPU contention (``profile.contention.contended``, see
+#: :mod:`mmbench.profiling.contention`) in every table: terminal, Markdown, the board's page.
+CONTENDED_MARK = "†"
+
 
 def format_bytes(n: int | None) -> str:
     """``1.5 GiB``; ``-`` for unknown.

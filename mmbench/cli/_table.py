@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mmbench.profiling.contention import MARK as CONTENDED_MARK
-from mmbench.units import format_bytes
+from mmbench.units import CONTENDED_MARK, format_bytes
 
 #: Width used when output is not a terminal (pipes, CI logs), where rich would assume 80.
 PIPE_WIDTH = 150

@@ -67,8 +67,8 @@ def leaderboard(
     import sys
 
     from mmbench.cli._table import TextTable, show
-    from mmbench.profiling.contention import MARK
     from mmbench.report.tables import CONTENDED_NOTE, quality_rows
+    from mmbench.units import CONTENDED_MARK as MARK
 
     header, rows = quality_rows(board)
     show(TextTable(header, rows, title=board.title))

@@ -40,8 +40,6 @@ from pathlib import Path
 from typing import Any
 
 PROC = Path("/proc")
-#: Marks a throughput measured under contention in every table (terminal, Markdown, page).
-MARK = "†"
 #: steal above this fraction of the window's CPU time marks it contended
 STEAL_LIMIT = 0.05
 #: other runnable threads tolerated beyond the CPUs the run leaves free (background daemons)

@@ -17,7 +17,6 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from mmbench.profiling.contention import MARK
 from mmbench.report.board import Board
 from mmbench.report.tables import (
     CONTENDED_NOTE,
@@ -26,6 +25,7 @@ from mmbench.report.tables import (
     perturbation_text,
     sweep_rows,
 )
+from mmbench.units import CONTENDED_MARK as MARK
 from mmbench.units import format_bytes
 
 #: Groups (answer or question types) shown per breakdown table, the most frequent first; the

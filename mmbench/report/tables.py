@@ -14,11 +14,11 @@ from typing import Any
 
 import pandas as pd
 
-from mmbench.profiling.contention import MARK
 from mmbench.report.board import Board
+from mmbench.units import CONTENDED_MARK as MARK
 from mmbench.units import format_bytes
 
-#: What :data:`~mmbench.profiling.contention.MARK` on a throughput means (under the tables).
+#: What :data:`~mmbench.units.CONTENDED_MARK` on a throughput means (under the tables).
 CONTENDED_NOTE = (
     "measured under CPU contention (other processes or steal; see profile.contention in the "
     "results file): not the machine's idle throughput"
