@@ -30,12 +30,37 @@ TASKS = (
 )
 
 
+def stages(runs: Path) -> None:
+    """CPU seconds of each stage of one build: reading, ranking by task kind, plots, page."""
+    from mmbench.report.board import build_board
+    from mmbench.report.html import render_html
+    from mmbench.report.plots import task_plots
+    from mmbench.report.tables import markdown, to_csv_text, to_json_text
+
+    def cpu(name, fn):
+        start = time.process_time()
+        out = fn()
+        print(f"  {name}: {time.process_time() - start:.2f} CPU s")
+        return out
+
+    found = cpu("read and check results files and logs", lambda: collect([runs]))
+    for kind in ("vqa", "asr", "caption"):
+        names = [t for t, k in TASKS if k == kind]
+        cpu(f"rank the {kind} columns", lambda names=names: build_board(found, tasks=names))
+    found = collect([runs])  # fresh logs: nothing computed yet
+    board = build_board(found)
+    cpu("task plots", lambda: task_plots(board))
+    cpu("page without plots", lambda: render_html(board, plots=False))
+    cpu("Markdown, CSV, JSON", lambda: (markdown(board), to_csv_text(board), to_json_text(board)))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", type=int, default=50)
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--append", action="store_true", help="append to RESULTS.md")
+    parser.add_argument("--stages", action="store_true", help="also CPU seconds per stage")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="bench-leaderboard-"))
     models = [f"family{k % 5}-model{k:02d}" for k in range(args.models)]
@@ -53,6 +78,8 @@ def main() -> None:
         write_board(collect([root / "runs"]), root / f"out{k}")
         times.append(time.perf_counter() - start)
         cpu.append(time.process_time() - start_cpu)
+    if args.stages:
+        stages(root / "runs")
     html = (root / "out0" / "index.html").stat().st_size
     body = (
         f"{args.models} models x {len(TASKS)} tasks x {args.samples} samples: build "
