@@ -123,3 +123,20 @@ def test_page_in_headless_chromium(browser, board_dir, tmp_path):
     image = Image.open(BytesIO(png)).convert("L")
     low, high = image.getextrema()
     assert high - low > 100  # not blank
+
+
+def test_embedded_media_show_in_the_browser(browser, template, tmp_path):
+    from report.synthetic import write_inputs
+    from selenium.webdriver.common.by import By
+
+    runs = tmp_path / "runs"
+    write_inputs(
+        runs, template, ["m1", "m2"], [("toy_asr", "asr")], n_samples=6, media_dir=tmp_path / "m"
+    )
+    write_board(collect([runs]), tmp_path / "board", n_resamples=50, embed_media=True)
+    browser.get((tmp_path / "board" / "index.html").as_uri())
+    browser.find_element(By.ID, "tab-1").click()
+    images = browser.find_elements(By.CSS_SELECTOR, ".sb-out img")
+    assert images and all(0 < i.get_property("naturalWidth") <= 128 for i in images)
+    assert browser.find_elements(By.CSS_SELECTOR, ".sb-out audio")
+    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
