@@ -260,8 +260,8 @@ def task_sha256(path: Any) -> str:
 
     >>> import pathlib, tempfile
     >>> folder = pathlib.Path(tempfile.mkdtemp())
-    >>> _ = (folder / "a.yaml").write_text("name: a\nkind: vqa\n")
-    >>> _ = (folder / "b.yaml").write_text('name: a\nprompt: "Answer."\nkind: vqa\n')
+    >>> _ = (folder / "a.yaml").write_text("name: a\\nkind: vqa\\n")
+    >>> _ = (folder / "b.yaml").write_text('name: a\\nprompt: "Answer."\\nkind: vqa\\n')
     >>> task_sha256(folder / "a.yaml") == task_sha256(folder / "b.yaml")
     True
     """

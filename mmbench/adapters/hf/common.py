@@ -25,7 +25,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -234,16 +235,6 @@ def load_module(loader: Any, ckpt: Checkpoint, spec: str, options: HFOptions, de
     return module.to(device).eval()
 
 
-def batches(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    """Consecutive slices of at most ``size`` items.
-
-    >>> [list(b) for b in batches([1, 2, 3, 4, 5], 2)]
-    [[1, 2], [3, 4], [5]]
-    """
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def generated_tokens(new_ids: Any, stop_ids: Iterable[int]) -> int:
     """Tokens generated per row of ``new_ids`` ``[B, T]``, up to and including the first stop
     token (padding after it is not generated), summed over rows.
@@ -276,7 +267,7 @@ def stop_token_ids(*configs: Any) -> set[int]:
     return ids
 
 
-class HFModel:
+class HFModel(ABC):
     """Base of every ``hf:`` model: the torch module, device and dtype, ``info()``.
 
     Subclasses set ``family`` and ``modalities``, and implement ``predict_batch``; ``predict``
@@ -351,8 +342,9 @@ class HFModel:
         """Tell the profiler how many tokens the batch generated (``new_ids`` ``[B, T]``)."""
         report_tokens(generated_tokens(new_ids, stop_ids))
 
+    @abstractmethod
     def predict_batch(self, samples: Sequence[Sample]) -> list[str]:
-        raise NotImplementedError
+        """One output per sample, in order (``predict`` runs it without autograd)."""
 
     def predict(self, samples: Sequence[Sample]) -> list[str]:
         import torch

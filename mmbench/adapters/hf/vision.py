@@ -231,10 +231,10 @@ class ChatVLM(HFModel):
         )
 
     def user_text(self, sample: Sample) -> str:
-        """The text of the user turn: ``"<question>\\n<prompt>"`` (captioning: the prompt)."""
-        if not self.vqa:
-            return str(self.prompt)
-        return f"{questions_of([sample])[0]}\n{self.prompt}"
+        """The text of the user turn: ``"<question>\\n<prompt>"`` (captioning: the prompt;
+        an empty prompt adds no line)."""
+        question = questions_of([sample])[0] if self.vqa else None
+        return "\n".join(t for t in (question, self.prompt) if t)
 
     def chat_texts(self, samples: Sequence[Sample]) -> list[str]:
         """Each sample's conversation rendered by the chat template, ready for the answer."""
@@ -259,7 +259,7 @@ class ChatVLM(HFModel):
         with model_phase("preprocess"):
             batch = self.processor(
                 text=self.chat_texts(samples),
-                images=images_of(samples),
+                images=[[image] for image in images_of(samples)],  # one image per turn
                 padding=True,
                 return_tensors="pt",
             )
@@ -299,7 +299,9 @@ def _chat_model(ckpt: Checkpoint, ctx: ModelContext, spec: str, options: Any, vq
             "(chat_template.jinja or chat_template in processor_config.json)"
         )
     kind = "vqa" if vqa else "caption"
-    prompt = options.prompt or getattr(ctx.task, "prompt", None) or DEFAULT_PROMPTS[kind]
+    prompt = options.prompt
+    if prompt is None:
+        prompt = getattr(ctx.task, "prompt", None) or DEFAULT_PROMPTS[kind]
     loader = transformers.AutoModelForImageTextToText
     module = load_module(loader, ckpt, spec, options, ctx.device)
     return ChatVLM(processor, vqa, ckpt, module, options, ctx.device, prompt=prompt)
