@@ -254,11 +254,18 @@ def generated_tokens(new_ids: Any, stop_ids: Iterable[int]) -> int:
     return int(first.sum())
 
 
-def stop_token_ids(*configs: Any) -> set[int]:
-    """eos and pad ids named by the given configs (ints or lists of ints)."""
+def stop_token_ids(
+    *configs: Any, attrs: Sequence[str] = ("eos_token_id", "pad_token_id")
+) -> set[int]:
+    """The token ids the ``attrs`` of the given configs name (ints or lists of ints).
+
+    >>> from types import SimpleNamespace as NS
+    >>> sorted(stop_token_ids(NS(eos_token_id=[2, 7], pad_token_id=0), NS(eos_token_id=None)))
+    [0, 2, 7]
+    """
     ids: set[int] = set()
     for config in configs:
-        for attr in ("eos_token_id", "pad_token_id"):
+        for attr in attrs:
             value = getattr(config, attr, None)
             if isinstance(value, int):
                 ids.add(value)

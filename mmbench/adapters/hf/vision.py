@@ -54,6 +54,8 @@ from mmbench.types import Modality, Sample
 #: How generated VQA answers are cleaned (recorded in ``info()``).
 VQA_POSTPROCESS = "first line, stripped, one trailing period removed"
 _SPEECH_KEYS = ("language", "task")
+#: BLIP's text decoder ends at [SEP] (its generate passes sep_token_id as the eos token).
+BLIP_STOPS = ("eos_token_id", "pad_token_id", "sep_token_id")
 #: Families that read no prompt (a ``--model-arg prompt`` for them is refused).
 _NO_PROMPT = "this model reads no prompt (only chat models do)"
 
@@ -93,7 +95,7 @@ class BlipCaptioner(HFModel):
         super().__init__(*args, **kwargs)
         self.processor = processor
         text_config = getattr(self.ckpt.config, "text_config", self.ckpt.config)
-        self.stops = stop_token_ids(text_config)
+        self.stops = stop_token_ids(text_config, attrs=BLIP_STOPS)
 
     def predict_batch(self, samples: Sequence[Sample]) -> list[str]:
         with model_phase("preprocess"):
@@ -181,7 +183,8 @@ class BlipAnswerer(HFModel):
         super().__init__(*args, **kwargs)
         self.processor = processor
         processor.tokenizer.padding_side = "right"  # a group's rows are cut at its length
-        self.stops = stop_token_ids(getattr(self.ckpt.config, "text_config", self.ckpt.config))
+        text_config = getattr(self.ckpt.config, "text_config", self.ckpt.config)
+        self.stops = stop_token_ids(text_config, attrs=BLIP_STOPS)
 
     def predict_batch(self, samples: Sequence[Sample]) -> list[str]:
         with model_phase("preprocess"):
