@@ -122,7 +122,13 @@ class WhisperASR(SpeechModel):
         return settings
 
     def transcribe(self, waves: Sequence[np.ndarray]) -> list[str]:
-        if long_form(waves):  # every wave is kept whole; generate walks 30 s windows
+        longs = [i for i, w in enumerate(waves) if long_form([w])]
+        if longs and len(longs) < len(waves):  # each kind apart: a batch never changes a text
+            shorts = [i for i in range(len(waves)) if i not in longs]
+            texts = dict(zip(shorts, self.transcribe([waves[i] for i in shorts]), strict=True))
+            texts.update(zip(longs, self.transcribe([waves[i] for i in longs]), strict=True))
+            return [texts[i] for i in range(len(waves))]
+        if longs:  # every wave is kept whole; generate walks 30 s windows
             inputs = self.features(
                 waves, truncation=False, padding="longest", return_attention_mask=True
             )

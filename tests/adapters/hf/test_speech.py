@@ -252,6 +252,8 @@ def test_whisper_long_form_keeps_audio_past_30_seconds(checkpoints, asr_task, sh
         ids = hf.generate(**inputs, max_new_tokens=16)
     expected = " ".join(processor.batch_decode(ids, skip_special_tokens=True)[0].split())
     assert model.predict([long]) == [expected]
+    short = model.predict(shapes[:2])
+    assert model.predict([shapes[0], long, shapes[1]]) == [short[0], expected, short[1]]
 
 
 def test_options_that_do_not_apply_are_refused(checkpoints, asr_task, tmp_path):
@@ -322,3 +324,15 @@ def test_librispeech_layout_tree(checkpoints, shapes, tmp_path):
     rec = _results(out, "librispeech_test_clean")
     assert rec["n_samples"] == 3 and rec["n_errors"] == 0
     assert rec["scores"]["wer"]["value"] > 0 and rec["scores"]["cer"]["value"] > 0
+
+
+@pytest.mark.parametrize("family", ["wav2vec2", "speech-seq2seq"])
+def test_flops_are_counted_through_the_module(checkpoints, asr_task, shapes, family):
+    """The weight-normed positional convolution of wav2vec2 encoders included."""
+    from mmbench.profiling.compute import count_flops
+
+    model = _build(checkpoints[family], asr_task)
+    expected = model.predict(shapes[:2])
+    hyps, flops = count_flops(model, lambda: model.predict(shapes[:2]), 2)
+    assert hyps == expected
+    assert flops["per_sample"] > 0 and flops["parameters"] == model.info()["parameters"]
