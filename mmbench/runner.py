@@ -445,6 +445,7 @@ def finish_task(
             "source": task.source,
             "limit": cfg.limit,
             "sha256": task.sha256 or None,
+            "prompt": task.prompt,
         },
         "model": done.model,
         "scores": {m.name: m.to_json() for m in scores},
