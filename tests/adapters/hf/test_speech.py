@@ -256,7 +256,11 @@ def test_whisper_long_form_keeps_audio_past_30_seconds(checkpoints, asr_task, sh
     assert model.predict([shapes[0], long, shapes[1]]) == [short[0], expected, short[1]]
 
 
-def test_options_that_do_not_apply_are_refused(checkpoints, asr_task, tmp_path):
+def test_options_that_do_not_apply_are_refused(checkpoints, asr_task, shapes, tmp_path):
+    english = _build(checkpoints["whisper-en"], asr_task)
+    assert english.predict(shapes[:1]) == [
+        _direct(checkpoints["whisper-en"], load_audio(shapes[0]), 64)
+    ]
     with pytest.raises(ModelBuildError, match="English-only Whisper.*language"):
         _build(checkpoints["whisper-en"], asr_task, language="en")
     with pytest.raises(ModelBuildError, match=r"language='xx'.*en \(english\), fr \(french\)"):
