@@ -35,6 +35,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -57,6 +58,15 @@ from mmbench.types import AUDIO_SAMPLE_RATE, Modality, Sample
 
 #: Whisper's window: longer audio is decoded long-form.
 WHISPER_WINDOW_S = 30
+#: Why ``hf:`` has no ``spoken_vqa`` model, and what to use instead.
+SPOKEN_VQA_UNAVAILABLE = (
+    "the task needs one chat turn holding an audio clip and an image; in transformers only "
+    "audio+image chat models take that (Qwen2.5-Omni, Qwen3-Omni, Phi-4-multimodal, Gemma-3n), "
+    "and their processors need torchvision (Gemma-3n's vision tower also timm), of which no "
+    "build loads with the CPU torch that mmbench pins, so mmbench has no hf: adapter for them. "
+    "Serve such a model behind an OpenAI-compatible server and run --model openai:NAME, or "
+    "use a reference model (ref-*)"
+)
 #: ``--model-arg`` keys with no meaning for a CTC model (no prompt, no generation).
 CTC_REFUSED = ("prompt", "language", "task", "num_beams", "max_new_tokens")
 
@@ -182,8 +192,9 @@ class Seq2SeqASR(SpeechModel):
         return self.decode(new)
 
 
-def _whisper_language(language: str, generation_config: Any, spec: str) -> None:
-    """Refuse a ``language`` the checkpoint's generation config does not know."""
+def _whisper_language(language: str, generation_config: Any, spec: str) -> str:
+    """The language code (``fr``) of a code or name (``French``); a ``language`` the
+    checkpoint's generation config does not know is refused."""
     from transformers.models.whisper.tokenization_whisper import LANGUAGES, TO_LANGUAGE_CODE
 
     lang_to_id = getattr(generation_config, "lang_to_id", None) or {}
@@ -197,9 +208,11 @@ def _whisper_language(language: str, generation_config: Any, spec: str) -> None:
             f"model {spec!r}: --model-arg language={language!r} is not one of its languages: "
             f"{known}"
         )
+    return code
 
 
-def _check_whisper_options(module: Any, options: HFOptions, spec: str) -> None:
+def _whisper_options(module: Any, options: HFOptions, spec: str) -> HFOptions:
+    """``options`` checked against the checkpoint, the language as its code."""
     config = module.generation_config
     if (options.language or options.task) and not getattr(config, "is_multilingual", False):
         raise ModelBuildError(
@@ -207,7 +220,8 @@ def _check_whisper_options(module: Any, options: HFOptions, spec: str) -> None:
             "task (use a multilingual checkpoint, e.g. openai/whisper-tiny, for those)"
         )
     if options.language:
-        _whisper_language(options.language, config, spec)
+        return replace(options, language=_whisper_language(options.language, config, spec))
+    return options
 
 
 def _speech_parts(
@@ -221,7 +235,6 @@ def _speech_parts(
         module = load_module(
             transformers.WhisperForConditionalGeneration, ckpt, spec, options, device
         )
-        _check_whisper_options(module, options, spec)
         return WhisperASR, module
     if model_type in auto.MODEL_FOR_CTC_MAPPING_NAMES:
         refuse_options(args, CTC_REFUSED, spec, "a CTC model decodes greedily")
@@ -244,39 +257,14 @@ def build_asr(ctx: ModelContext, spec: str) -> SpeechModel:
     transformers = import_extra("transformers", "hf", spec)
     ckpt = open_checkpoint(ctx, spec, options)
     cls, module = _speech_parts(transformers, ckpt, spec, options, ctx)
+    if cls is WhisperASR:
+        options = _whisper_options(module, options, spec)
     feature_extractor = load_pretrained(transformers.AutoFeatureExtractor, ckpt, spec)
     tokenizer = load_pretrained(transformers.AutoTokenizer, ckpt, spec)
     return cls(ckpt, module, options, ctx.device, feature_extractor, tokenizer)
 
 
 def build_spoken_vqa(ctx: ModelContext, spec: str) -> Any:
-    """Always a :class:`ModelBuildError`: ``spoken_vqa`` through ``hf:`` needs what this
-    installation cannot load (see ``docs/adapters.md``)."""
-    raise ModelBuildError(spoken_vqa_unavailable(spec, _is_installed("torchvision")))
-
-
-def _is_installed(module: str) -> bool:
-    from importlib.util import find_spec
-
-    return find_spec(module) is not None
-
-
-def spoken_vqa_unavailable(spec: str, torchvision: bool) -> str:
-    """Why ``hf:`` cannot run ``spoken_vqa`` and what would be needed.
-
-    >>> "torchvision" in spoken_vqa_unavailable("hf:m", torchvision=False)
-    True
-    """
-    reason = (
-        "torchvision is not installed (no build of it loads with the CPU torch that mmbench pins)"
-        if not torchvision
-        else "mmbench has no hf: adapter for audio+image chat models yet"
-    )
-    return (
-        f"model {spec!r} cannot answer spoken_vqa: the task needs one chat turn holding an "
-        "audio clip and an image, which in transformers only audio+image chat models take "
-        "(Qwen2.5-Omni, Qwen3-Omni, Phi-4-multimodal, Gemma-3n); their processors need "
-        f"torchvision (Gemma-3n's vision tower also timm), and {reason}. Serve such a model "
-        "behind an OpenAI-compatible server and run --model openai:NAME, or use a reference "
-        "model (ref-*)."
-    )
+    """Always a :class:`ModelBuildError`: no ``hf:`` model answers ``spoken_vqa`` (see
+    :data:`SPOKEN_VQA_UNAVAILABLE` and ``docs/adapters.md``)."""
+    raise ModelBuildError(f"model {spec!r} cannot answer spoken_vqa: {SPOKEN_VQA_UNAVAILABLE}")

@@ -265,7 +265,7 @@ def test_options_that_do_not_apply_are_refused(checkpoints, asr_task, shapes, tm
         _build(checkpoints["whisper-en"], asr_task, language="en")
     with pytest.raises(ModelBuildError, match=r"language='xx'.*en \(english\), fr \(french\)"):
         _build(checkpoints["whisper"], asr_task, language="xx")
-    assert _build(checkpoints["whisper"], asr_task, language="French").options.language
+    assert _build(checkpoints["whisper"], asr_task, language="French").options.language == "fr"
     with pytest.raises(ModelBuildError, match="num_beams does not apply: a CTC model"):
         _build(checkpoints["wav2vec2"], asr_task, num_beams="2")
     with pytest.raises(ModelBuildError, match="task does not apply: language and task are"):
