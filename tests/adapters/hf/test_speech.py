@@ -279,9 +279,15 @@ def test_options_that_do_not_apply_are_refused(checkpoints, asr_task, shapes, tm
         _build(bert, asr_task)
 
 
-def test_spoken_vqa_is_one_message_naming_what_is_needed(checkpoints):
-    with pytest.raises(ModelBuildError, match="cannot answer spoken_vqa.*Qwen2.5-Omni"):
+def test_spoken_vqa_is_one_message_naming_what_is_needed(checkpoints, tmp_path, capsys):
+    with pytest.raises(
+        ModelBuildError, match="cannot answer spoken_vqa.*Qwen2.5-Omni.*torchvision"
+    ):
         _build(checkpoints["whisper"], load_task("spoken_vqa"))
+    code = main(["run", "--model", f"hf:{checkpoints['whisper']}", "--task", "spoken_vqa",
+                 "--limit", "2", "--out", str(tmp_path), "--no-progress"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and "openai:NAME" in err and "Traceback" not in err
 
 
 def test_bf16_weights(checkpoints, asr_task, shapes):
