@@ -278,7 +278,9 @@ class HFModel(ABC):
     """Base of every ``hf:`` model: the torch module, device and dtype, ``info()``.
 
     Subclasses set ``family`` and ``modalities``, and implement ``predict_batch``; ``predict``
-    runs it under ``torch.inference_mode``.
+    runs it under ``torch.no_grad`` (not ``inference_mode``: under it, torch's FLOP counter
+    fails on parametrized modules such as the weight-normed positional convolution of
+    wav2vec2 and HuBERT).
     """
 
     family: ClassVar[str] = ""
@@ -358,7 +360,7 @@ class HFModel(ABC):
 
         if not samples:
             return []
-        with torch.inference_mode():
+        with torch.no_grad():
             return self.predict_batch(samples)
 
     def info(self) -> dict[str, Any]:
