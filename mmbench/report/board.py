@@ -1,15 +1,21 @@
-"""A leaderboard: per task, every model's headline score, 95% CI, rank with ties, and cost.
+"""A leaderboard: per column, every model's headline score, 95% CI, rank with ties, and cost.
 
-Scores and CIs are the ones in the results records; ranks come from paired bootstrap tests
-on the per-sample logs (:mod:`mmbench.report.ranking`). A column only holds comparable
-scores: same task version, same task-file sha256, same metric signature as the first
-record of the task (files in path order); anything else is left out with a message naming
-both files. ``--limit`` runs are marked partial and ranked only against runs on exactly the
-same samples. The overall rank of a model is the mean of its per-task ranks (over the tasks
-it has), lower is better; ties keep the mean.
+A *column* (column group) is one task under one condition: the clean task, or the task
+under one ``--perturb`` spec (a perturbed run is its own column, labelled
+``easyvqa · image:gaussian_noise@3``, never mixed with the clean one). Scores and CIs are
+the ones in the results records; ranks come from paired bootstrap tests on the per-sample
+logs (:mod:`mmbench.report.ranking`), within a column only. A column only holds comparable
+scores: same task version, same task-file sha256, same metric signature (and the same
+perturbation parameters) as the first record of the column (files in path order); anything
+else is left out with a message naming both files. ``--limit`` runs are marked partial and
+ranked only against runs on exactly the same samples. The overall rank of a model is the
+mean of its per-column ranks (each column counts once, clean or perturbed), lower is better;
+ties keep the mean.
 
 >>> HEADLINE["asr"], family("ref-gated"), family("constant:yes")
 ('wer', 'ref', 'constant')
+>>> column_label("easyvqa", None), column_label("easyvqa", "image:gaussian_noise@3")
+('easyvqa', 'easyvqa · image:gaussian_noise@3')
 """
 
 from __future__ import annotations
@@ -32,6 +38,11 @@ HEADLINE = {"caption": "CIDEr", "vqa": "vqa_accuracy", "asr": "wer"}
 def family(model: str) -> str:
     """A model's family for the page's filter: its name up to the first ``-``, ``:`` or ``/``."""
     return re.split(r"[-:/]", model, maxsplit=1)[0] or model
+
+
+def column_label(task: str, perturbation: str | None) -> str:
+    """The name of a column: the task, followed by `` · <spec>`` for a perturbed run."""
+    return task if perturbation is None else f"{task} · {perturbation}"
 
 
 def hardware(record: dict[str, Any]) -> str:
@@ -60,7 +71,8 @@ def cost(record: dict[str, Any]) -> dict[str, Any]:
 
 @dataclass
 class TaskBoard:
-    """One task's column group: which score ranks it, per-model rows, and the pair tests."""
+    """One column group (a task, clean or under one perturbation): which score ranks it,
+    per-model rows, and the pair tests."""
 
     name: str
     kind: str
@@ -73,6 +85,17 @@ class TaskBoard:
     entries: dict[str, Entry]
     rows: dict[str, dict[str, Any]] = field(default_factory=dict)
     pairs: list[PairTest] = field(default_factory=list)
+    perturbation: dict[str, Any] | None = None  # the records' ``perturbation`` (None: clean)
+
+    @property
+    def spec(self) -> str | None:
+        """The perturbation spec of the column (None: clean)."""
+        return self.perturbation["spec"] if self.perturbation else None
+
+    @property
+    def label(self) -> str:
+        """The column's name in every output: :func:`column_label`."""
+        return column_label(self.name, self.spec)
 
     def pair(self, a: str, b: str) -> PairTest | None:
         """The test of ``b`` against ``a`` (delta = b - a), either way round."""
@@ -108,7 +131,8 @@ class Board:
             "ranking": {
                 "rule": "rank = 1 + number of models significantly better on the same samples "
                 "(paired bootstrap, 95%, Holm-corrected across the task's pairs); "
-                "overall = mean of per-task ranks",
+                "overall = mean of per-column ranks (each column counts once: a task, "
+                "clean or under one perturbation)",
                 "n_resamples": self.n_resamples,
                 "seed": self.seed,
             },
@@ -117,6 +141,8 @@ class Board:
             "tasks": [
                 {
                     "name": t.name,
+                    "label": t.label,
+                    "perturbation": t.perturbation,
                     "kind": t.kind,
                     "version": t.version,
                     "task_sha256": t.task_sha256,
@@ -142,6 +168,12 @@ def _check_same(ref: Entry, other: Entry, key: str) -> str | None:
             f"task file sha256 {str(ot.get('sha256'))[:12]} differs from "
             f"{str(rt.get('sha256'))[:12]} in {ref.path} (task file edited without a version bump?)"
         )
+    rp, op = ref.record.get("perturbation"), other.record.get("perturbation")
+    if (rp or {}).get("key") != (op or {}).get("key"):
+        return (
+            f"perturbation parameters (key {(op or {}).get('key')}) differ from "
+            f"key {(rp or {}).get('key')} in {ref.path} (another perturbation version?)"
+        )
     if key not in other.record["scores"]:
         return f"has no score {key!r}"
     rs, os_ = ref.record["scores"][key]["signature"], other.record["scores"][key]["signature"]
@@ -151,7 +183,7 @@ def _check_same(ref: Entry, other: Entry, key: str) -> str | None:
 
 
 def _task_board(
-    task: str,
+    label: str,
     entries: list[Entry],
     key: str | None,
     skipped: list[Skipped],
@@ -163,7 +195,7 @@ def _task_board(
     if key not in ref.record["scores"]:
         have = sorted(ref.record["scores"])
         skipped.append(
-            Skipped(str(ref.path), f"no score {key!r} to rank task {task!r} (has {have})")
+            Skipped(str(ref.path), f"no score {key!r} to rank task {label!r} (has {have})")
         )
         return None
     kept = [ref]
@@ -172,12 +204,12 @@ def _task_board(
         if why is None:
             kept.append(e)
         else:
-            skipped.append(Skipped(str(e.path), f"not comparable on task {task!r}: {why}"))
+            skipped.append(Skipped(str(e.path), f"not comparable on task {label!r}: {why}"))
     assert ref.log is not None
     spec = ref.log.metric_for_key(key)
     metric = get_metric(spec["name"], **spec["options"])
     board = TaskBoard(
-        name=task,
+        name=ref.task,
         kind=ref.record["task"]["kind"],
         version=ref.record["task"]["version"],
         task_sha256=ref.record["task"].get("sha256"),
@@ -186,6 +218,7 @@ def _task_board(
         metric=spec["name"],
         higher_is_better=bool(spec["higher_is_better"]),
         entries={e.model: e for e in kept},
+        perturbation=ref.record.get("perturbation"),
     )
     groups: dict[tuple[str, ...], list[Entry]] = {}
     for e in kept:
@@ -238,7 +271,7 @@ def _overall(tasks: list[TaskBoard], baseline: str | None) -> dict[str, dict[str
                 name,
                 {"family": family(name), "parameters": entry.get("parameters"), "ranks": {}},
             )
-            m["ranks"][t.name] = row["rank"]
+            m["ranks"][t.label] = row["rank"]
             if baseline is not None and name != baseline:
                 p = t.pair(baseline, name)
                 if p is not None:
@@ -263,24 +296,29 @@ def build_board(
     n_resamples: int = DEFAULT_RESAMPLES,
     seed: int = DEFAULT_SEED,
 ) -> Board:
-    """Rank the models of ``inputs`` on each task (``tasks`` picks and orders them).
+    """Rank the models of ``inputs`` on each column (``tasks`` picks and orders the tasks;
+    a task's clean column comes first, then its perturbed columns by spec).
 
-    ``metric``: one score key for every task, or ``{task: key}``; default :data:`HEADLINE`.
+    ``metric``: one score key for every task, or ``{task: key}`` (its perturbed columns
+    too); default :data:`HEADLINE`.
     """
     skipped = list(inputs.skipped)
-    by_task: dict[str, list[Entry]] = {}
+    by_task: dict[str, dict[str | None, list[Entry]]] = {}
     for e in sorted(inputs.entries, key=lambda e: str(e.path)):
-        by_task.setdefault(e.task, []).append(e)
-    names = list(tasks) if tasks else sorted(by_task)
+        by_task.setdefault(e.task, {}).setdefault(e.perturbation, []).append(e)
+    names = list(dict.fromkeys(tasks)) if tasks else sorted(by_task)
     boards = []
     for name in names:
         if name not in by_task:
             skipped.append(Skipped(name, f"no results for task {name!r}"))
             continue
         key = metric.get(name) if isinstance(metric, dict) else metric
-        board = _task_board(name, by_task[name], key, skipped, n_resamples, seed)
-        if board is not None:
-            boards.append(board)
+        columns = by_task[name]
+        for spec in sorted(columns, key=lambda s: (s is not None, s or "")):
+            label = column_label(name, spec)
+            board = _task_board(label, columns[spec], key, skipped, n_resamples, seed)
+            if board is not None:
+                boards.append(board)
     return Board(
         title=title,
         tasks=boards,

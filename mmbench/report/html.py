@@ -18,7 +18,7 @@ from importlib import resources
 from typing import Any
 
 from mmbench.report.board import Board
-from mmbench.report.tables import RULE, fmt_number
+from mmbench.report.tables import RULE, fmt_number, perturbation_text
 from mmbench.units import format_bytes
 
 
@@ -45,6 +45,7 @@ def _env() -> Any:
     )
     env.filters["num"] = fmt_number
     env.filters["bytes"] = format_bytes
+    env.filters["perturbation"] = perturbation_text
     return env
 
 

@@ -3,7 +3,8 @@
 Every problem becomes a :class:`Skipped` note naming the file, and the board is built from
 what is valid: a results file that does not parse or validate, a missing or corrupt sample
 log (sha256 mismatch), a folder with no results, and two results for the same model and task
-(the newer ``finished_at`` wins; the older is reported).
+(the newer ``finished_at`` wins; the older is reported). A perturbed run (``--perturb``) is
+not a duplicate of the clean run of the same model and task: it is its own column.
 
 >>> import tempfile
 >>> found = collect([tempfile.mkdtemp()])
@@ -37,6 +38,12 @@ class Entry:
     @property
     def task(self) -> str:
         return self.record["task"]["name"]
+
+    @property
+    def perturbation(self) -> str | None:
+        """The canonical ``--perturb`` spec of a perturbed run (None for a clean run)."""
+        found = self.record.get("perturbation")
+        return found["spec"] if found else None
 
     @property
     def partial(self) -> bool:
@@ -118,7 +125,7 @@ def load_entry(path: Path) -> Entry:
 def collect(paths: Iterable[str | Path]) -> Inputs:
     """Results files (given, or ``*.json`` under given folders) with their logs."""
     out = Inputs()
-    by_key: dict[tuple[str, str], Entry] = {}
+    by_key: dict[tuple[str, str, str | None], Entry] = {}
     for path in _results_files(paths, out.skipped):
         try:
             entry = load_entry(path)
@@ -129,7 +136,7 @@ def collect(paths: Iterable[str | Path]) -> Inputs:
             else:
                 out.skipped.append(Skipped(str(path), message))
             continue
-        key = (entry.model, entry.task)
+        key = (entry.model, entry.task, entry.perturbation)
         old = by_key.get(key)
         if old is None:
             by_key[key] = entry
@@ -140,10 +147,11 @@ def collect(paths: Iterable[str | Path]) -> Inputs:
             else (old, entry)
         )
         by_key[key] = newer
+        under = f" under {entry.perturbation!r}" if entry.perturbation else ""
         out.skipped.append(
             Skipped(
                 str(older.path),
-                f"older result for model {entry.model!r} on task {entry.task!r}; "
+                f"older result for model {entry.model!r} on task {entry.task!r}{under}; "
                 f"the newer {newer.path} is used",
             )
         )

@@ -112,17 +112,19 @@ def task_plot(board: Board, task: TaskBoard) -> str:
 
 
 def fusion_plot(board: Board) -> str | None:
-    """Headline score per task of each ``ref-<fusion>`` model (None with fewer than two)."""
+    """Headline score per task of each ``ref-<fusion>`` model (None with fewer than two):
+    the clean columns, or every column of a board that has only perturbed ones."""
     refs = [m for m in board.models if m.startswith("ref-")]
-    if len(refs) < 2 or not board.tasks:
+    columns = [t for t in board.tasks if t.perturbation is None] or board.tasks
+    if len(refs) < 2 or not columns:
         return None
     fig = _figure(10, 3.2)
-    axes = fig.subplots(1, len(board.tasks), squeeze=False)[0]
-    for ax, task in zip(axes, board.tasks, strict=True):
+    axes = fig.subplots(1, len(columns), squeeze=False)[0]
+    for ax, task in zip(axes, columns, strict=True):
         names = [m for m in refs if m in task.rows]
         ax.bar(range(len(names)), [task.rows[m]["score"] for m in names], color="#1f5fa8")
         ax.set_xticks(range(len(names)), [m[4:] for m in names], rotation=60, fontsize=7)
-        ax.set_title(f"{task.name}\n{task.key}", fontsize=8)
+        ax.set_title(f"{task.label}\n{task.key}", fontsize=8)
         ax.tick_params(axis="y", labelsize=7)
     fig.subplots_adjust(bottom=0.35, top=0.82, wspace=0.35)
     return _uri(fig)

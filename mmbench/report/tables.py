@@ -35,7 +35,8 @@ def fmt_number(x: float | None) -> str:
 
 
 def quality_frame(board: Board) -> pd.DataFrame:
-    """One row per model: overall mean rank, parameters, per task score/CI/rank (raw numbers)."""
+    """One row per model: overall mean rank, parameters, per column score/CI/rank (raw
+    numbers); columns are named by :attr:`TaskBoard.label` (``task · perturbation``)."""
     rows = []
     for name in board.models:
         m = board.overall[name]
@@ -49,11 +50,11 @@ def quality_frame(board: Board) -> pd.DataFrame:
         for t in board.tasks:
             r = t.rows.get(name)
             for col in ("score", "ci95_low", "ci95_high", "rank", "partial"):
-                row[f"{t.name}.{col}"] = None if r is None else r[col]
+                row[f"{t.label}.{col}"] = None if r is None else r[col]
             if board.baseline is not None:
                 vs = (r or {}).get("vs_baseline") or {}
-                row[f"{t.name}.delta_vs_baseline"] = vs.get("delta")
-                row[f"{t.name}.p_holm_vs_baseline"] = vs.get("p_holm")
+                row[f"{t.label}.delta_vs_baseline"] = vs.get("delta")
+                row[f"{t.label}.p_holm_vs_baseline"] = vs.get("p_holm")
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -62,12 +63,28 @@ def cost_frame(board: Board) -> pd.DataFrame:
     """One row per (model, task) run with its cost columns."""
     cols = ["samples_per_s", "latency_p90_s", "peak_memory_bytes", "flops_per_sample", "hardware"]
     rows = [
-        {"model": name, "task": t.name, **{c: t.rows[name][c] for c in cols}}
+        {"model": name, "task": t.label, **{c: t.rows[name][c] for c in cols}}
         for t in board.tasks
         for name in board.models
         if name in t.rows
     ]
     return pd.DataFrame(rows, columns=["model", "task", *cols])
+
+
+def perturbation_text(perturbation: dict[str, Any]) -> str:
+    """Every step of a record's ``perturbation`` with its parameters and seed.
+
+    >>> from mmbench.perturb import Pipeline
+    >>> perturbation_text(Pipeline.parse(["text:typo@3+missing:image"]).to_json())
+    'text:typo severity 3 (rate=0.1, seed 0) + missing:image'
+    """
+    parts = []
+    for step in perturbation["steps"]:
+        params = ", ".join(f"{k}={v:g}" for k, v in step["params"].items())
+        severity = f" severity {step['severity']}" if step.get("severity") else ""
+        inside = f" ({params}, seed {step['seed']})" if params else ""
+        parts.append(f"{step['name']}{severity}{inside}")
+    return " + ".join(parts)
 
 
 def _md_escape(text: str) -> str:
@@ -87,7 +104,7 @@ def quality_rows(board: Board) -> tuple[list[str], list[list[str]]]:
     header = ["model", "mean rank", "params"]
     for t in board.tasks:
         arrow = "↑" if t.higher_is_better else "↓"
-        header += [f"{t.name} {t.key} {arrow} [95% CI]", "rank"]
+        header += [f"{t.label} {t.key} {arrow} [95% CI]", "rank"]
     rows = []
     for name in board.models:
         m = board.overall[name]
@@ -137,7 +154,7 @@ def cost_rows(board: Board) -> tuple[list[str], list[list[str]]]:
 RULE = (
     "Rank: 1 + the number of models significantly better on the same samples (paired "
     "bootstrap, {n} resamples, 95%, Holm-corrected across the task's pairs); models whose "
-    "difference is not significant share a rank. Mean rank: mean of the per-task ranks "
+    "difference is not significant share a rank. Mean rank: mean of the per-column ranks "
     "(lower is better). ↑ higher is better, ↓ lower is better."
 )
 
@@ -153,7 +170,10 @@ def markdown(board: Board) -> str:
     parts += ["", "## Cost", "", _md_table(*cost_rows(board)), ""]
     parts += ["## Scores", ""]
     for t in board.tasks:
-        parts.append(f"- **{t.name}** v{t.version}: `{t.key}` — `{t.signature}`")
+        line = f"- **{_md_escape(t.label)}** v{t.version}: `{t.key}` — `{t.signature}`"
+        if t.perturbation:
+            line += f"; perturbation: {perturbation_text(t.perturbation)}"
+        parts.append(line)
     if board.skipped:
         parts += ["", "## Skipped inputs", ""]
         parts += [f"- `{s.path}`: {_md_escape(s.reason)}" for s in board.skipped]

@@ -17,6 +17,7 @@ from typing import Any
 from mmbench.atomic import write_json_atomic
 from mmbench.metrics.base import get_metric
 from mmbench.metrics.bootstrap import confidence_intervals
+from mmbench.perturb import Pipeline
 from mmbench.results import results_path, validate
 from mmbench.samplelog import MetricLog, SampleRow, log_path, write_sample_log
 
@@ -80,9 +81,13 @@ def write_inputs(
     n_resamples: int = 200,
     quality: dict[str, float] | None = None,
     limit: int | None = None,
+    perturbation: str | None = None,
 ) -> list[Path]:
-    """Write one results file + log per (model, task) under ``out_dir/results``."""
+    """Write one results file + log per (model, task) under ``out_dir/results``;
+    ``perturbation`` (a ``--perturb`` spec) records them as perturbed runs."""
     rng = random.Random(seed)
+    perturbed = Pipeline.parse([perturbation]).to_json() if perturbation else None
+    suffix = f"|perturb:{perturbed['spec']}" if perturbed else ""
     written = []
     for task, kind in tasks:
         samples = _texts(kind, random.Random(f"{seed}-{task}"), n_samples)
@@ -107,7 +112,7 @@ def write_inputs(
             record["scores"] = {
                 key: {
                     "value": float(v),
-                    "signature": metric.signature(),
+                    "signature": metric.signature() + suffix,
                     "ci95": list(cis[key]),
                     **({"extra": metric.extras(stats)} if i == 0 and metric.extras(stats) else {}),
                 }
@@ -117,7 +122,9 @@ def write_inputs(
             record["n_errors"] = 0
             record["errors"] = []
             record["profile"]["samples_per_s"] = 100.0 * (len(models) - k) + rng.random()
-            path = results_path(out_dir, model, task)
+            if perturbed:
+                record["perturbation"] = perturbed
+            path = results_path(out_dir, model, task, perturbed and perturbed["spec"])
             rows = [
                 SampleRow(f"{task}-{i}", p, r, None, f"question {i}?" if kind == "vqa" else None)
                 for i, (p, r) in enumerate(zip(preds, refs, strict=True))

@@ -12,8 +12,10 @@ from report.synthetic import write_inputs
 from mmbench.metrics.base import get_metric
 from mmbench.metrics.bootstrap import paired_bootstrap
 from mmbench.report.board import build_board
+from mmbench.report.html import render_html
 from mmbench.report.inputs import collect
 from mmbench.report.ranking import holm, paired_tests
+from mmbench.report.tables import markdown, quality_frame
 
 
 def test_ranks_follow_significance(board_dir):
@@ -110,3 +112,42 @@ def test_partial_runs_are_ranked_only_against_the_same_samples(tmp_path, templat
     assert rows["part"]["partial"] and rows["part"]["rank"] == 1
     assert rows["part"]["sample_set"] != rows["full-a"]["sample_set"]
     assert all("part" not in (p.a, p.b) for p in board.tasks[0].pairs)
+
+
+def test_perturbed_runs_are_their_own_columns(tmp_path, template):
+    spec = "image:gaussian_noise@3"
+    task = [("toy_vqa", "vqa")]
+    write_inputs(
+        tmp_path, template, ["m1", "m2"], task, n_samples=80, quality={"m1": 0.95, "m2": 0.3}
+    )
+    noisy = {"m1": 0.3, "m2": 0.95}
+    write_inputs(
+        tmp_path, template, ["m1", "m2"], task, n_samples=80, quality=noisy, perturbation=spec
+    )
+    found = collect([tmp_path])
+    assert found.skipped == [] and len(found.entries) == 4  # not duplicates of the clean runs
+    board = build_board(found, tasks=["toy_vqa"], n_resamples=200)
+    clean, perturbed = board.tasks
+    assert (clean.label, perturbed.label) == ("toy_vqa", f"toy_vqa · {spec}")
+    assert clean.perturbation is None and perturbed.spec == spec
+    assert (clean.rows["m1"]["rank"], clean.rows["m2"]["rank"]) == (1, 2)
+    assert (perturbed.rows["m1"]["rank"], perturbed.rows["m2"]["rank"]) == (2, 1)
+    assert all(e.perturbation == spec for e in perturbed.entries.values())
+    assert board.overall["m1"]["ranks"] == {"toy_vqa": 1, f"toy_vqa · {spec}": 2}
+    assert board.overall["m1"]["mean_rank"] == board.overall["m2"]["mean_rank"] == 1.5
+    data = board.to_json()
+    assert data["tasks"][1]["perturbation"]["steps"][0]["params"] == {"sigma": 0.18}
+    assert data["tasks"][0]["perturbation"] is None
+    assert f"toy_vqa · {spec}.score" in quality_frame(board).columns
+    assert f"**toy_vqa · {spec}**" in markdown(board) and "sigma=0.18" in markdown(board)
+    page = render_html(board, plots=False)
+    assert f">toy_vqa · {spec}</button>" in page and "sigma=0.18, seed 0" in page
+    # the same spec with other parameters (another perturbation version) cannot share it
+    path = tmp_path / "results" / "toy_vqa__m2__image_gaussian_noise_3.json"
+    rec = json.loads(path.read_text())
+    rec["perturbation"]["key"] = "0" * 16
+    path.write_text(json.dumps(rec))
+    board = build_board(collect([tmp_path]), n_resamples=100)
+    (why,) = board.skipped
+    assert why.path == str(path) and "perturbation parameters" in why.reason
+    assert "toy_vqa__m1__image_gaussian_noise_3.json" in why.reason
