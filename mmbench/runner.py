@@ -126,6 +126,11 @@ def _batches(
     )
 
 
+def predict_batch_strict(model: Any, batch: Sequence[Sample]) -> list[Prediction]:
+    """One ``model.predict`` on ``batch``; raises what it raises."""
+    return _predictions(model, batch, model.predict(batch))
+
+
 def predict_batch(model: Any, batch: Sequence[Sample], fail_fast: bool) -> list[Prediction]:
     """Call the model on a batch; on an exception retry one by one (unless ``fail_fast``)."""
     try:
@@ -138,6 +143,11 @@ def predict_batch(model: Any, batch: Sequence[Sample], fail_fast: bool) -> list[
         if len(batch) == 1:
             return [Prediction(batch[0].id, None, f"model error: {type(exc).__name__}: {exc}")]
         return [p for s in batch for p in predict_batch(model, [s], fail_fast)]
+    return _predictions(model, batch, outputs)
+
+
+def _predictions(model: Any, batch: Sequence[Sample], outputs: Any) -> list[Prediction]:
+    """``outputs`` as Predictions; a wrong count or type breaks the contract."""
     if not isinstance(outputs, (list, tuple)) or len(outputs) != len(batch):
         n = len(outputs) if hasattr(outputs, "__len__") else type(outputs).__name__
         raise ModelError(
@@ -184,9 +194,14 @@ def audio_seconds(batch: Sequence[Sample]) -> float:
 def _profiled_predict(
     profiler: Profiler, model: Any, batch: list[Sample], fail_fast: bool, flops: bool
 ) -> list[Prediction]:
-    """One timed model call (FLOPs counted on the first batch, see ``Profiler.timed_call``)."""
+    """One timed model call (FLOPs counted on the first batch, see ``Profiler.timed_call``:
+    on the bare ``predict``, so a model failing under the counter is not hidden by the
+    one-by-one retry of :func:`predict_batch`)."""
     call = lambda: predict_batch(model, batch, fail_fast)  # noqa: E731
-    preds, rec = profiler.timed_call(model, call, len(batch), audio_seconds(batch), flops)
+    bare = lambda: predict_batch_strict(model, batch)  # noqa: E731
+    preds, rec = profiler.timed_call(
+        model, call, len(batch), audio_seconds(batch), flops, count_call=bare
+    )
     rec.count_outputs([p.text for p in preds])
     return preds
 
@@ -445,6 +460,7 @@ def finish_task(
             "source": task.source,
             "limit": cfg.limit,
             "sha256": task.sha256 or None,
+            "prompt": task.prompt,
         },
         "model": done.model,
         "scores": {m.name: m.to_json() for m in scores},

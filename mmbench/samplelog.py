@@ -5,7 +5,11 @@ prediction store). Line 1 is a header naming the task and every metric (name, op
 signature, keys, direction); then one line per sample, in scoring order::
 
     {"id": "q1", "prediction": "circle", "references": ["circle", ...], "error": null,
-     "input": "What shape is it?", "meta": {...}, "stats": {"vqa_accuracy": 1.0}}
+     "input": "What shape is it?", "meta": {...}, "media": {"image": "/data/.../4.png"},
+     "stats": {"vqa_accuracy": 1.0}}
+
+``media`` names the sample's image and audio files (where it has them), so a report can show
+them (``mmbench leaderboard --embed-media``) while the files are there.
 
 ``stats`` holds each metric's per-sample sufficient statistics when they are numbers or
 lists of numbers (VQA accuracy, WER's ``(S, D, I, H)``, BLEU's count rows, ROUGE-L); for
@@ -104,6 +108,7 @@ class SampleRow:
     error: str | None = None
     input: str | None = None
     meta: Mapping[str, Any] = field(default_factory=dict)
+    media: Mapping[str, str] = field(default_factory=dict)  # {"image"/"audio": file path}
 
 
 def _jsonable_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
@@ -143,6 +148,8 @@ def encode_sample_log(
             line["input"] = row.input
         if row.meta:
             line["meta"] = _jsonable_meta(row.meta)
+        if row.media:
+            line["media"] = {str(k): str(v) for k, v in row.media.items()}
         line["stats"] = {name: values[i] for name, values in per_sample.items()}
         text.write(dumps(line) + "\n")
     buf = io.BytesIO()
@@ -196,6 +203,11 @@ def write_sample_log_for(
                 error=err.error if err is not None else None,
                 input=s.text,
                 meta=s.meta,
+                media={
+                    kind: str(path)
+                    for kind, path in (("image", s.image_path), ("audio", s.audio_path))
+                    if path is not None
+                },
             )
         )
     header = {"task": task.name, "task_version": task.version, "model": model_name}
@@ -209,6 +221,7 @@ class SampleLog:
     path: Path
     header: dict[str, Any]
     samples: list[dict[str, Any]]
+    _stats: dict[str, list[Any]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def ids(self) -> list[str]:
@@ -230,12 +243,18 @@ class SampleLog:
         raise SampleLogError(f"{self.path}: no metric produced score {key!r}")
 
     def metric_stats(self, name: str, order: Sequence[int] | None = None) -> list[Any]:
-        """Per-sample statistics of metric ``name`` (stored, or recomputed from the texts),
-        optionally for the samples at positions ``order``."""
+        """Per-sample statistics of metric ``name`` (stored, or recomputed from the texts once
+        per log), optionally for the samples at positions ``order``."""
+        stats = self._stats.get(name)
+        if stats is None:
+            stats = self._stats[name] = self._metric_stats(name)
+        return stats if order is None else [stats[i] for i in order]
+
+    def _metric_stats(self, name: str) -> list[Any]:
         from mmbench.metrics.base import get_metric
 
         entry = self.metric(name)
-        rows = self.samples if order is None else [self.samples[i] for i in order]
+        rows = self.samples
         if entry["stats"] == "per-sample":
             return [
                 tuple(v) if isinstance(v, list) else v for v in (r["stats"][name] for r in rows)
@@ -258,12 +277,17 @@ def read_sample_log(path: str | Path, sha256: str | None = None) -> SampleLog:
         raise SampleLogError(f"{path}: sample log is missing") from None
     if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
         raise SampleLogError(f"{path}: sha256 does not match the results record (corrupt?)")
+    import msgspec
+
     try:
-        lines = gzip.decompress(data).decode("utf-8").splitlines()
-        header = json.loads(lines[0])
-        samples = [json.loads(line) for line in lines[1:]]
-    except (OSError, EOFError, UnicodeDecodeError, json.JSONDecodeError, IndexError) as exc:
+        lines = msgspec.json.Decoder().decode_lines(gzip.decompress(data))
+        header, samples = lines[0], lines[1:]
+    except (OSError, EOFError, msgspec.DecodeError, IndexError) as exc:
         raise SampleLogError(f"{path}: not a readable sample log: {exc}") from None
-    if header.get("format") != FORMAT or header.get("n") != len(samples):
+    if (
+        not isinstance(header, dict)
+        or header.get("format") != FORMAT
+        or header.get("n") != len(samples)
+    ):
         raise SampleLogError(f"{path}: not an {FORMAT} file, or truncated")
     return SampleLog(path, header, samples)

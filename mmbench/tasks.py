@@ -28,6 +28,7 @@ TASK_KEYS = {
     "version": "an integer, bumped whenever samples or scoring change",
     "kind": "one of " + ", ".join(k.value for k in TaskKind),
     "description": "one line for `mmbench ls tasks`",
+    "prompt": "the instruction generative models get (a one-line string)",
     "reader": "a mapping {name: <reader>, args: {...}, splits: {<split>: {...arg overrides}}}",
     "metrics": "a list of metric names, or of {name: <metric>, ...options}",
     "normalizer": "a normalizer preset name",
@@ -86,8 +87,9 @@ class Task:
     generator: str | None = None
     expected_samples: int | None = None
     citation: str = ""
+    prompt: str | None = None  # instruction for generative models; --model-arg prompt wins
     source: str = ""
-    sha256: str = ""  # of the task file's bytes: results record it, leaderboards compare it
+    sha256: str = ""  # task_sha256 of the file: results record it, leaderboards compare it
 
     def make_reader(self, data_root: Path | None = None, split: str | None = None) -> Any:
         """Instantiate the reader for the evaluation data, or for another ``split`` of it.
@@ -190,6 +192,9 @@ def parse_task(data: Any, source: str) -> Task:
     expected = data_info.get("expected_samples")
     if expected is not None and (not isinstance(expected, int) or isinstance(expected, bool)):
         raise _fail(source, "data.expected_samples", f"must be an integer, got {expected!r}")
+    prompt = data.get("prompt")
+    if prompt is not None and (not isinstance(prompt, str) or not prompt.strip()):
+        raise _fail(source, "prompt", f"must be a non-empty string, got {prompt!r}")
     gen = data_info.get("generator")
     if gen is not None and gen not in GENERATORS:
         raise _fail(
@@ -210,6 +215,7 @@ def parse_task(data: Any, source: str) -> Task:
         generator=data_info.get("generator"),
         expected_samples=expected,
         citation=str(data.get("citation", "")),
+        prompt=prompt,
         source=source,
     )
 
@@ -244,9 +250,30 @@ def load_yaml(path: Any, source: str) -> Any:
         raise TaskError(f"{source}{where}: invalid YAML: {exc}") from None
 
 
-def file_sha256(path: Any) -> str:
-    """Hex sha256 of a file's bytes (a path or an importlib Traversable)."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def task_sha256(path: Any) -> str:
+    """Hex sha256 of a task file's bytes (a path or an importlib Traversable), its top-level
+    ``prompt:`` entry left out (that line and any indented lines continuing it).
+
+    The prompt is what generative models are asked; each model's results record the prompt it
+    used, and it changes neither the samples nor the scoring. So results under other prompts
+    stay comparable, and a file that gains a prompt keeps the hash it had without one.
+
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "a.yaml").write_text("name: a\\nkind: vqa\\n")
+    >>> _ = (folder / "b.yaml").write_text('name: a\\nprompt: "Answer."\\nkind: vqa\\n')
+    >>> task_sha256(folder / "a.yaml") == task_sha256(folder / "b.yaml")
+    True
+    """
+    kept: list[bytes] = []
+    in_prompt = False
+    for line in path.read_bytes().splitlines(keepends=True):
+        if line.startswith(b"prompt:"):
+            in_prompt = True
+        elif not (in_prompt and line[:1] in (b" ", b"\t")):
+            in_prompt = False
+            kept.append(line)
+    return hashlib.sha256(b"".join(kept)).hexdigest()
 
 
 def _is_suite(data: Any) -> bool:
@@ -262,7 +289,7 @@ def _load_all() -> tuple[dict[str, Task], dict[str, list[str]]]:
         if _is_suite(data):
             suites[data["suite"]] = list(data.get("tasks", []))
         else:
-            task = replace(parse_task(data, source), sha256=file_sha256(path))
+            task = replace(parse_task(data, source), sha256=task_sha256(path))
             if task.name != stem:
                 raise _fail(source, "name", f"{task.name!r} must match the file name {stem!r}")
             tasks[task.name] = task
@@ -294,7 +321,7 @@ def load_task(name_or_path: str | Path) -> Task:
     path = Path(name_or_path)
     if path.suffix in (".yaml", ".yml") and path.exists():
         task = parse_task(load_yaml(path, str(path)), str(path))
-        return replace(task, sha256=file_sha256(path))
+        return replace(task, sha256=task_sha256(path))
     tasks = _catalog()[0]
     if str(name_or_path) not in tasks:
         raise UnknownNameError("task", str(name_or_path), tasks)

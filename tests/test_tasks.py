@@ -41,6 +41,8 @@ def test_every_shipped_task_and_suite_loads():
         ({"metrics": []}, "metrics", "non-empty list"),
         ({"normalizer": "lowr"}, "normalizer", "Did you mean: lower"),
         ({"defaults": {"batchsize": 3}}, "defaults", "allowed: ['batch_size'"),
+        ({"prompt": 3}, "prompt", "must be a non-empty string"),
+        ({"prompt": "  "}, "prompt", "must be a non-empty string"),
     ],
 )
 def test_invalid_task_names_file_key_and_allowed(patch, key, fragment):
@@ -49,6 +51,31 @@ def test_invalid_task_names_file_key_and_allowed(patch, key, fragment):
     msg = str(err.value)
     assert msg.startswith(f"my.yaml: key {key!r}")
     assert fragment in msg
+
+
+def test_every_shipped_task_names_its_prompt():
+    prompts = {name: load_task(name).prompt for name in list_tasks()}
+    assert all(prompts.values()), prompts
+    assert prompts["easyvqa"] == "Answer the question using a single word or phrase."
+    assert "spoken" in prompts["spoken_vqa"] and prompts["spoken_vqa"] != prompts["easyvqa"]
+
+
+def test_the_prompt_is_left_out_of_the_task_sha256(tmp_path: Path):
+    """The prompt line is left out of ``Task.sha256``; every other edit changes it."""
+    plain = tmp_path / "plain.yaml"
+    plain.write_text(yaml.safe_dump(GOOD, sort_keys=False))
+    text = plain.read_text()
+    variants = {
+        "one_line": text + 'prompt: "Answer briefly."\n',
+        "folded": text.replace("kind:", "prompt: >-\n  Answer\n  briefly.\nkind:"),
+        "edited": text.replace("version: 1", "version: 2"),
+    }
+    sha = {}
+    for name, body in variants.items():
+        (tmp_path / f"{name}.yaml").write_text(body)
+        sha[name] = load_task(tmp_path / f"{name}.yaml").sha256
+    assert load_task(tmp_path / "folded.yaml").prompt == "Answer briefly."
+    assert sha["one_line"] == sha["folded"] == load_task(plain).sha256 != sha["edited"]
 
 
 def test_missing_and_unknown_keys():

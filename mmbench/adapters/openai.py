@@ -58,7 +58,7 @@ MODEL_ARGS: Mapping[str, ModelArg] = {
         "longest wait between retries, Retry-After included [default: 60 s]", **_HOW
     ),
     "max_tokens": ModelArg("generation limit [default: the task's max_new_tokens, else 256]"),
-    "prompt": ModelArg("instruction after the question [default: mmbench.chat's]"),
+    "prompt": ModelArg("instruction after the question [default: the task's prompt]"),
     "seed": ModelArg("sampling seed sent to the server [default: none sent]"),
 }
 #: Status codes worth retrying: timeouts, conflicts, rate limits and server errors.

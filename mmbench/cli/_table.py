@@ -18,14 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mmbench.units import format_bytes
+from mmbench.units import CONTENDED_MARK, format_bytes
 
 #: Width used when output is not a terminal (pipes, CI logs), where rich would assume 80.
 PIPE_WIDTH = 150
 #: Narrowest a wrapping (prose) column gets in a box.
 _WRAP_WIDTH = 24
-#: Marks a throughput measured under CPU contention (see mmbench.profiling.contention).
-CONTENDED_MARK = "†"
 CONTENDED_NOTE = (
     f"{CONTENDED_MARK} measured under CPU contention (other processes or steal; "
     "see profile.contention in the results file): not the machine's idle throughput"

@@ -33,6 +33,11 @@ def leaderboard(
     baseline: str = typer.Option(None, "--baseline", help="model every other is compared to"),
     bootstrap: int = typer.Option(1000, "--bootstrap", min=10, help="paired bootstrap resamples"),
     no_html: bool = typer.Option(False, "--no-html", help="skip index.html (and its plots)"),
+    embed_media: bool = typer.Option(
+        False,
+        "--embed-media",
+        help="show the browser's samples with their images (<= 128 px) and audio (3 s)",
+    ),
 ) -> None:
     """Rank models per task (paired bootstrap, Holm) with CIs and cost; write Markdown, CSV,
     JSON and one self-contained index.html to --out. Exits 1 if any input was skipped."""
@@ -46,6 +51,7 @@ def leaderboard(
         raise CommandError(f"no valid results to build a board from: {problems}")
     if baseline is not None and baseline not in {e.model for e in found.entries}:
         raise CommandError(f"--baseline {baseline!r} is not a model of this board")
+    notes: list[str] = []
     board, files = write_board(
         found,
         out,
@@ -55,16 +61,23 @@ def leaderboard(
         baseline,
         bootstrap,
         html=not no_html,
+        embed_media=embed_media,
+        notes=notes,
     )
     import sys
 
     from mmbench.cli._table import TextTable, show
-    from mmbench.report.tables import quality_rows
+    from mmbench.report.tables import CONTENDED_NOTE, quality_rows
+    from mmbench.units import CONTENDED_MARK as MARK
 
     header, rows = quality_rows(board)
     show(TextTable(header, rows, title=board.title))
+    if any(r["contended"] for t in board.tasks for r in t.rows.values()):
+        print(f"{MARK} throughput {CONTENDED_NOTE} (see {out / 'leaderboard.md'})")
     for s in board.skipped:
         print(f"skipped: {s}", file=sys.stderr)
+    for note in notes:
+        print(f"warning: {note}", file=sys.stderr)
     print(f"wrote {', '.join(str(f) for f in files)}")
     if board.skipped:
         raise typer.Exit(1)

@@ -26,18 +26,9 @@ def _fmt(value: float | None, scale: float = 1.0, digits: int = 1) -> str:
     return "-" if value is None else f"{value * scale:,.{digits}f}"
 
 
-def _si(value: float | None) -> str:
-    """``415.3 k``, ``1.2 G``; ``-`` for unknown."""
-    if value is None:
-        return "-"
-    for prefix, scale in (("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if abs(value) >= scale:
-            return f"{value / scale:.1f} {prefix}"
-    return f"{value:.0f}"
-
-
 def _table(points: list[dict[str, Any]], title: str) -> Any:
     from mmbench.cli._table import CONTENDED_MARK, TextTable, contended, format_bytes
+    from mmbench.units import format_si
 
     cols = [
         "batch",
@@ -66,7 +57,7 @@ def _table(points: list[dict[str, Any]], title: str) -> Any:
             _fmt(audio.get("rtfx")),
             format_bytes(mem.get("host_peak_rss_bytes")),
             format_bytes(mem.get("cuda_max_allocated_bytes")),
-            _si(p["flops"]["per_sample"]),
+            format_si(p["flops"]["per_sample"], 1, " ", ".0f"),
         )
     return table
 

@@ -33,7 +33,7 @@ from mmbench.datasets import _speech
 from mmbench.datasets._embedded import content_hash, ensure_built, is_complete
 from mmbench.registry import GENERATORS, READERS
 from mmbench.tasks import DataMissingError
-from mmbench.types import Sample, TaskKind
+from mmbench.types import Modality, Sample, TaskKind
 
 VERSION = "1"
 FOLDER = Path("mini") / "spoken_vqa"
@@ -224,6 +224,9 @@ class SpokenVQAReader:
 
     ``root`` is the dataset folder relative to the data root, ``split`` a folder in it.
     """
+
+    #: The inputs its samples carry (the question is audio): what model builders look at.
+    modalities = (Modality.IMAGE, Modality.AUDIO)
 
     def __init__(
         self,

@@ -186,13 +186,16 @@ def robustness(
     baseline: str | None = None,
     log: Callable[[str], None] = lambda _: None,
 ) -> tuple[Report, dict[str, Path]]:
-    """Run the sweep for the model (and the baseline), summarize, write the report files."""
+    """Run the sweep for the model (and the baseline), summarize, write the report files.
+
+    ``cfg.model_args`` (``--model-arg``) reach the model, not the baseline.
+    """
     conds = conditions(perturbs, severities)
     points, metric = run_points(model_spec, task, cfg, conds, log)
     report = Report(task.name, metric, _higher_is_better(task, metric), points[0].model, None)
     report.points = points
     if baseline:
-        base_points, _ = run_points(baseline, task, cfg, conds, log)
+        base_points, _ = run_points(baseline, task, replace(cfg, model_args={}), conds, log)
         report.baseline = base_points[0].model
         if report.baseline == report.model:
             raise PerturbationError(f"--baseline {baseline!r} is the model itself")
@@ -201,13 +204,27 @@ def robustness(
     return report, write_report(report, Path(cfg.out_dir))
 
 
-def markdown(report: Report) -> str:
-    """The points (score, CI, change from clean) and the summaries as Markdown tables."""
+@dataclass
+class Table:
+    """Columns and rows of strings (``right``: the right-aligned columns)."""
+
+    columns: list[str]
+    rows: list[list[str]]
+    right: set[str]
+
+
+def tables(report: Report) -> list[Table]:
+    """The points (score, CI, change from clean, errors) and, when any, the summaries."""
     clean = {p.model: p.score for p in report.points if p.perturbation == "clean"}
-    lines = [
-        f"| model | perturbation | severity | {report.metric} [95% CI] | vs clean | errors |",
-        "|---|---|---:|---|---:|---:|",
-    ]
+
+    def f(v: float | None) -> str:
+        return "-" if v is None else f"{v:.4f}"
+
+    points = Table(
+        ["model", "perturbation", "severity", f"{report.metric} [95% CI]", "vs clean", "errors"],
+        [],
+        {"severity", "vs clean", "errors"},
+    )
     for p in report.points:
         score = "n/a" if p.score is None else f"{p.score:.4f}"
         if p.ci95:
@@ -215,28 +232,38 @@ def markdown(report: Report) -> str:
         delta = "" if p.score is None or clean.get(p.model) is None else (
             f"{p.score - clean[p.model]:+.4f}")  # fmt: skip
         sev = str(p.severity) if p.severity else "-"
-        lines.append(f"| {p.model} | {p.spec or 'clean'} | {sev} | {score} | {delta} | "
-                     f"{p.n_errors} |")  # fmt: skip
+        points.rows.append([p.model, p.spec or "clean", sev, score, delta, str(p.n_errors)])
+    out = [points]
     if report.summaries:
-        lines += [
-            "",
-            "| model | perturbation | relative robustness | effective robustness | CE % | "
-            "relative CE % |",
-            "|---|---|---:|---:|---:|---:|",
-        ]
-
-        def f(v: float | None) -> str:
-            return "-" if v is None else f"{v:.4f}"
-
+        cols = ["relative robustness", "effective robustness", "CE %", "relative CE %"]
+        summary = Table(["model", "perturbation", *cols], [], set(cols))
         for s in report.summaries:
-            lines.append(f"| {s.model} | {s.perturbation} | {f(s.relative_robustness)} | "
-                         f"{f(s.effective_robustness)} | {f(s.corruption_error)} | "
-                         f"{f(s.relative_corruption_error)} |")  # fmt: skip
-    if report.mce is not None:
-        rel = "-" if report.relative_mce is None else f"{report.relative_mce:.2f}%"
-        lines += ["", f"mCE {report.mce:.2f}% · relative mCE {rel} "
-                      f"(baseline {report.baseline} = 100%)"]  # fmt: skip
-    return "\n".join(lines) + "\n"
+            summary.rows.append([s.model, s.perturbation, f(s.relative_robustness),
+                                 f(s.effective_robustness), f(s.corruption_error),
+                                 f(s.relative_corruption_error)])  # fmt: skip
+        out.append(summary)
+    return out
+
+
+def mce_line(report: Report) -> str:
+    """``mCE 87.50% · relative mCE 91.20% (baseline prior = 100%)``; ``""`` without a baseline."""
+    if report.mce is None:
+        return ""
+    rel = "-" if report.relative_mce is None else f"{report.relative_mce:.2f}%"
+    return f"mCE {report.mce:.2f}% · relative mCE {rel} (baseline {report.baseline} = 100%)"
+
+
+def markdown(report: Report) -> str:
+    """:func:`tables` and :func:`mce_line` as Markdown."""
+    blocks = []
+    for t in tables(report):
+        align = ["---:" if c in t.right else "---" for c in t.columns]
+        lines = ["| " + " | ".join(t.columns) + " |", "|" + "|".join(align) + "|"]
+        lines += ["| " + " | ".join(r) + " |" for r in t.rows]
+        blocks.append("\n".join(lines))
+    if mce_line(report):
+        blocks.append(mce_line(report))
+    return "\n\n".join(blocks) + "\n"
 
 
 def plot_png(report: Report) -> bytes:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from itertools import chain, count
 from operator import itemgetter
 from typing import NamedTuple
@@ -112,7 +112,10 @@ def tokenize_captions(
     raw += chain.from_iterable(references)
     many = getattr(norm, "many", None)  # a batch form, if the preset has one
     if many is not None:  # two batches, as pycocoevalcap tokenizes results and references
-        strings = many(raw[: len(predictions)]) + many(raw[len(predictions) :])
+        strings = [
+            *_batch(tokenizer, tuple(raw[: len(predictions)])),
+            *_batch(tokenizer, tuple(raw[len(predictions) :])),
+        ]
     else:  # each distinct caption is normalized once
         distinct = list(dict.fromkeys(raw))
         normalized = dict(zip(distinct, map(norm, distinct), strict=True))
@@ -125,6 +128,15 @@ def tokenize_captions(
         offsets=np.concatenate([[0], np.cumsum(lengths)]),
         ref_start=np.concatenate([[0], np.cumsum(n_refs, dtype=np.int64)]),
     )
+
+
+@lru_cache(maxsize=8)
+def _batch(tokenizer: str, texts: tuple[str, ...]) -> tuple[str, ...]:
+    """The batch form of preset ``tokenizer`` on ``texts``, remembered: models scored on the
+    same samples share their references, which a leaderboard tokenizes once per task."""
+    from mmbench.normalize import get_normalizer
+
+    return tuple(get_normalizer(tokenizer).many(list(texts)))
 
 
 def _token_ids(strings: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:

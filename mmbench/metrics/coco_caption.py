@@ -39,8 +39,12 @@ if msgspec is not None:
         image_id: Any
         caption: str
 
+    class _Image(msgspec.Struct, gc=False):
+        id: Any
+
     class _CaptionsFile(msgspec.Struct, gc=False):
         annotations: list[_Caption]
+        images: list[_Image] = []
 
 
 DEFAULT_METRICS = ("bleu", "rouge_l", "cider")
@@ -79,19 +83,28 @@ def _load_json(path: Path, data: bytes) -> Any:
         raise CaptionFileError(f"{path}: not valid JSON ({exc})") from None
 
 
-def _typed_pairs(data: bytes, annotations: bool) -> list[tuple[Any, str]] | None:
-    """``(image_id, caption)`` pairs by msgspec, or None (not installed, or the file does
-    not fit the expected shape: the ``json`` path then names the problem)."""
+def _typed_pairs(data: bytes, annotations: bool) -> tuple[list[tuple[Any, str]], list[Any]] | None:
+    """(``(image_id, caption)`` pairs, the ``images`` list's ids) by msgspec, or None (not
+    installed, or the file does not fit the expected shape: the ``json`` path then names the
+    problem)."""
     if msgspec is None:
         return None
     try:
         if annotations:
-            items = msgspec.json.decode(data, type=_CaptionsFile).annotations
+            file = msgspec.json.decode(data, type=_CaptionsFile)
+            items, order = file.annotations, [image.id for image in file.images]
         else:
-            items = msgspec.json.decode(data, type=list[_Caption])
+            items, order = msgspec.json.decode(data, type=list[_Caption]), []
     except msgspec.DecodeError:  # ValidationError included
         return None
-    return [(a.image_id, a.caption) for a in items]
+    return [(a.image_id, a.caption) for a in items], order
+
+
+def _images_order(images: Any) -> list[Any]:
+    """Ids of an annotation file's ``images`` list (``[]`` when absent or malformed)."""
+    if not isinstance(images, list):
+        return []
+    return [img["id"] for img in images if isinstance(img, dict) and "id" in img]
 
 
 def _id_caption_pairs(items: list[Any], where: str, kind: str) -> list[tuple[Any, str]]:
@@ -111,20 +124,33 @@ def _id_caption_pairs(items: list[Any], where: str, kind: str) -> list[tuple[Any
 def load_coco_captions(
     annotations_path: str | Path, results_path: str | Path
 ) -> tuple[list[int], list[str], list[list[str]]]:
-    """(image ids, one predicted caption per image, reference captions per image)."""
+    """(image ids, one predicted caption per image, reference captions per image).
+
+    Images come in the order of the annotation file's ``images`` list, as pycocoevalcap
+    scores them (its PTB tokenizer reads each caption with the next line as context, so
+    the order can decide a token); images missing from that list follow in the order of
+    their first annotation.
+    """
     data = _read(Path(annotations_path))
-    pairs = _typed_pairs(data, annotations=True)
-    if pairs is None:
+    typed = _typed_pairs(data, annotations=True)
+    if typed is None:
         ann = _load_json(Path(annotations_path), data)
         if not isinstance(ann, dict) or not isinstance(ann.get("annotations"), list):
             raise CaptionFileError(f"{annotations_path}: expected a COCO captions JSON object")
         pairs = _id_caption_pairs(ann["annotations"], f"{annotations_path}: annotation", "")
+        order = _images_order(ann.get("images"))
+    else:
+        pairs, order = typed
     del data
     refs: dict[int, list[str]] = {}
     for image_id, caption in pairs:
         refs.setdefault(image_id, []).append(caption)
+    if order:
+        listed = [i for i in dict.fromkeys(order) if i in refs]
+        refs = {i: refs[i] for i in listed} | refs  # unlisted images keep their places after
     data = _read(Path(results_path))
-    pairs = _typed_pairs(data, annotations=False)
+    typed = _typed_pairs(data, annotations=False)
+    pairs = typed[0] if typed is not None else None
     if pairs is None:
         res = _load_json(Path(results_path), data)
         if not isinstance(res, list):

@@ -90,7 +90,10 @@ class _ErrorRate(Metric):
     def resample(self, stats: Sequence[Counts], idx: np.ndarray) -> dict[str, np.ndarray]:
         """Scores of many resamples at once: ``idx`` ``[R, n]`` -> ``[R]``."""
         counts = np.asarray(stats, dtype=np.int64).reshape(-1, 4)  # [n, 4]
-        return {self.name: _rate(counts[idx].sum(axis=1))}  # [R, n, 4] -> [R, 4] -> [R]
+        r, n = idx.shape
+        drawn = np.bincount((idx + (np.arange(r) * n)[:, None]).ravel(), minlength=r * n)
+        # [R, n] times each sample is drawn @ [n, 4] -> [R, 4] summed counts (exact integers)
+        return {self.name: _rate(drawn.reshape(r, n) @ counts)}
 
     def signature(self) -> str:
         if self.normalizer_name == "english":

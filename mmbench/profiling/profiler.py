@@ -180,24 +180,37 @@ class Profiler:
         n_samples: int,
         audio_s: float = 0.0,
         flops: bool = True,
+        count_call: Callable[[], Any] | None = None,
     ) -> tuple[Any, BatchRecord]:
         """Run ``call()`` (one ``predict`` of ``n_samples``) as a timed batch.
 
-        While FLOPs are wanted (``flops`` and a torch model), they are counted on this call
-        under FlopCounterMode when it is a warm-up batch; when it is measured, one extra
-        untimed call is made first (its outputs discarded), so the counter never slows a
-        measured batch.
+        While FLOPs are wanted (``flops`` and a torch model), they are counted under
+        FlopCounterMode on ``count_call()`` (default ``call``; give the bare
+        ``model.predict`` when ``call`` recovers from errors, so a failure under the counter
+        is seen instead of leaving a partial count): on this call when it is a warm-up batch;
+        when it is measured, on one extra untimed call first (its outputs discarded), so the
+        counter never slows a measured batch. If the counted call raises, FLOPs are recorded
+        as not available with the error, and ``call()`` makes the batch's outputs.
         """
         counting = flops and self.wants_flops(model)
         if counting and self.next_is_measured():
-            _, self.flops = count_flops(model, call, n_samples)
+            self._count(model, count_call or call, n_samples)
             counting = False
         with self.batch(n_samples, audio_s) as rec:
-            if counting:
-                result, self.flops = count_flops(model, call, n_samples)
-            else:
+            result = self._count(model, count_call or call, n_samples) if counting else None
+            if result is None:
                 result = call()
         return result, rec
+
+    def _count(self, model: Any, call: Callable[[], Any], n_samples: int) -> Any:
+        """``call()``'s result with ``self.flops`` counted, or None (and FLOPs not available,
+        with the reason) when it raised."""
+        try:
+            result, self.flops = count_flops(model, call, n_samples)
+        except Exception as exc:
+            self.flops = flops_na(model, f"predict raised under FlopCounterMode: {exc!r}"[:300])
+            return None
+        return result
 
     # --- model-side hooks (via the context variable) --------------------------------
     def _model_phase(self, name: str) -> Iterator[None]:

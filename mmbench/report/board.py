@@ -9,8 +9,10 @@ scores: same task version, same task-file sha256, same metric signature (and the
 perturbation parameters) as the first record of the column (files in path order); anything
 else is left out with a message naming both files. ``--limit`` runs are marked partial and
 ranked only against runs on exactly the same samples. The overall rank of a model is the
-mean of its per-column ranks (each column counts once, clean or perturbed), lower is better;
-ties keep the mean.
+mean of its ranks over *every* column of the board (each column counts once, clean or
+perturbed), where a column the model has no result in counts as rank ``1 + number of models
+in the column`` (behind all of them), so a model that ran one task cannot look better than
+one that ran them all; lower is better; ties: more columns first, then name.
 
 >>> HEADLINE["asr"], family("ref-gated"), family("constant:yes")
 ('wer', 'ref', 'constant')
@@ -27,7 +29,7 @@ from typing import Any
 
 from mmbench.metrics.base import get_metric
 from mmbench.metrics.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED
-from mmbench.report.inputs import Entry, Inputs, Skipped
+from mmbench.report.inputs import Entry, Inputs, Skipped, Sweep
 from mmbench.report.ranking import PairTest, paired_tests, rank_models, with_holm
 from mmbench.samplelog import SampleLogError
 
@@ -56,7 +58,8 @@ def hardware(record: dict[str, Any]) -> str:
 
 
 def cost(record: dict[str, Any]) -> dict[str, Any]:
-    """Cost columns of a results record (None where not measured)."""
+    """Cost columns of a results record (None where not measured); ``contended``: the run's
+    timings were taken under CPU contention (:mod:`mmbench.profiling.contention`)."""
     prof = record["profile"]
     mem = prof.get("memory") or {}
     latency = prof.get("latency_s") or {}
@@ -66,6 +69,7 @@ def cost(record: dict[str, Any]) -> dict[str, Any]:
         "peak_memory_bytes": mem.get("cuda_max_allocated_bytes") or mem.get("host_peak_rss_bytes"),
         "flops_per_sample": (prof.get("flops") or {}).get("per_sample"),
         "hardware": hardware(record),
+        "contended": bool((prof.get("contention") or {}).get("contended")),
     }
 
 
@@ -86,6 +90,7 @@ class TaskBoard:
     rows: dict[str, dict[str, Any]] = field(default_factory=dict)
     pairs: list[PairTest] = field(default_factory=list)
     perturbation: dict[str, Any] | None = None  # the records' ``perturbation`` (None: clean)
+    breakdowns: dict[str, dict[str, Any]] = field(default_factory=dict)  # VQA: by answer type...
 
     @property
     def spec(self) -> str | None:
@@ -119,6 +124,7 @@ class Board:
     baseline: str | None = None
     n_resamples: int = DEFAULT_RESAMPLES
     seed: int = DEFAULT_SEED
+    sweeps: list[dict[str, Any]] = field(default_factory=list)  # mmbench profile sweeps
 
     @property
     def models(self) -> list[str]:
@@ -131,8 +137,8 @@ class Board:
             "ranking": {
                 "rule": "rank = 1 + number of models significantly better on the same samples "
                 "(paired bootstrap, 95%, Holm-corrected across the task's pairs); "
-                "overall = mean of per-column ranks (each column counts once: a task, "
-                "clean or under one perturbation)",
+                "overall = mean rank over every column (a task, clean or under one "
+                "perturbation); a missing column counts as 1 + the models in it",
                 "n_resamples": self.n_resamples,
                 "seed": self.seed,
             },
@@ -151,9 +157,11 @@ class Board:
                     "higher_is_better": t.higher_is_better,
                     "rows": [{"model": m, **t.rows[m]} for m in self.models if m in t.rows],
                     "pairs": [p.to_json() for p in t.pairs],
+                    "breakdowns": t.breakdowns,
                 }
                 for t in self.tasks
             ],
+            "sweeps": self.sweeps,
             "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
         }
 
@@ -262,6 +270,29 @@ def _task_board(
     return board
 
 
+def sweep_summary(sweep: Sweep) -> dict[str, Any]:
+    """What a board keeps of a ``mmbench profile`` sweep: per batch size the throughput, p90
+    batch latency and whether it was measured under contention."""
+    r = sweep.record
+    return {
+        "label": sweep.label,
+        "model": r["model"]["name"],
+        "task": r["task"]["name"],
+        "device": r["device"],
+        "dtype": r["dtype"],
+        "file": sweep.path.name,
+        "points": [
+            {
+                "batch_size": p["batch_size"],
+                "samples_per_s": p["samples_per_s"],
+                "latency_p90_s": (p.get("latency_s") or {}).get("p90"),
+                "contended": bool((p.get("contention") or {}).get("contended")),
+            }
+            for p in r["points"]
+        ],
+    }
+
+
 def _overall(tasks: list[TaskBoard], baseline: str | None) -> dict[str, dict[str, Any]]:
     models: dict[str, dict[str, Any]] = {}
     for t in tasks:
@@ -281,8 +312,10 @@ def _overall(tasks: list[TaskBoard], baseline: str | None) -> dict[str, dict[str
                         "significant": p.significant(),
                     }
     for m in models.values():
-        m["mean_rank"] = sum(m["ranks"].values()) / len(m["ranks"])
         m["n_tasks"] = len(m["ranks"])
+        # a column the model has no result in counts as last: behind every model that ran it
+        ranks = [m["ranks"].get(t.label, 1 + len(t.rows)) for t in tasks]
+        m["mean_rank"] = sum(ranks) / len(ranks)
     order = sorted(models, key=lambda n: (models[n]["mean_rank"], -models[n]["n_tasks"], n))
     return {n: models[n] for n in order}
 
@@ -302,6 +335,8 @@ def build_board(
     ``metric``: one score key for every task, or ``{task: key}`` (its perturbed columns
     too); default :data:`HEADLINE`.
     """
+    from mmbench.report.samples import vqa_breakdowns
+
     skipped = list(inputs.skipped)
     by_task: dict[str, dict[str | None, list[Entry]]] = {}
     for e in sorted(inputs.entries, key=lambda e: str(e.path)):
@@ -318,6 +353,7 @@ def build_board(
             label = column_label(name, spec)
             board = _task_board(label, columns[spec], key, skipped, n_resamples, seed)
             if board is not None:
+                board.breakdowns = vqa_breakdowns(board)
                 boards.append(board)
     return Board(
         title=title,
@@ -327,4 +363,5 @@ def build_board(
         baseline=baseline,
         n_resamples=n_resamples,
         seed=seed,
+        sweeps=[sweep_summary(s) for s in inputs.sweeps],
     )

@@ -18,8 +18,19 @@ from importlib import resources
 from typing import Any
 
 from mmbench.report.board import Board
-from mmbench.report.tables import RULE, fmt_number, perturbation_text
+from mmbench.report.tables import (
+    CONTENDED_NOTE,
+    RULE,
+    fmt_number,
+    perturbation_text,
+    sweep_rows,
+)
+from mmbench.units import CONTENDED_MARK as MARK
 from mmbench.units import format_bytes
+
+#: Groups (answer or question types) shown per breakdown table, the most frequent first; the
+#: JSON has them all.
+MAX_GROUPS = 12
 
 
 def csp_hash(text: str) -> str:
@@ -49,10 +60,15 @@ def _env() -> Any:
     return env
 
 
-def render_html(board: Board, plots: bool = True) -> str:
-    """The page as a string (``plots=False`` leaves the matplotlib figures out)."""
+def render_html(
+    board: Board, plots: bool = True, embed_media: bool = False, notes: list[str] | None = None
+) -> str:
+    """The page as a string (``plots=False`` leaves the matplotlib figures out;
+    ``embed_media`` adds the shown samples' images and audio, see :mod:`mmbench.report.media`;
+    a warning about media files that could not be read is appended to ``notes``)."""
     from mmbench.report import samples
-    from mmbench.report.plots import fusion_plot, task_plot
+    from mmbench.report.media import MediaEmbedder
+    from mmbench.report.plots import fusion_plot, sweep_plot, task_plots
 
     script = _template_text("board.js")
     style = _template_text("board.css")
@@ -61,17 +77,21 @@ def render_html(board: Board, plots: bool = True) -> str:
         f"script-src {csp_hash(script)}; style-src {csp_hash(style)}; "
         "base-uri 'none'; form-action 'none'"
     )
+    images = task_plots(board) if plots else {}
+    media = MediaEmbedder() if embed_media else None
     tasks = [
         {
             "board": t,
-            "plot": task_plot(board, t) if plots else None,
-            "browser": samples.browser(board, t),
-            "answer_types": samples.answer_types(t),
+            "plot": images.get(t.label),
+            "browser": samples.browser(board, t, media),
             "error_split": samples.error_split(t),
         }
         for t in board.tasks
     ]
     families = sorted({board.overall[m]["family"] for m in board.models})
+    warning = media.warning() if media is not None else None
+    if warning is not None and notes is not None:
+        notes.append(warning)
     return (
         _env()
         .get_template("index.html.j2")
@@ -80,7 +100,13 @@ def render_html(board: Board, plots: bool = True) -> str:
             tasks=tasks,
             families=families,
             rule=RULE.format(n=board.n_resamples),
+            breakdown_names=samples.BREAKDOWNS,
+            max_groups=MAX_GROUPS,
+            mark=MARK,
+            contended_note=CONTENDED_NOTE,
             fusion_plot=fusion_plot(board) if plots else None,
+            sweep_plot=sweep_plot(board) if plots else None,
+            sweep_rows=sweep_rows(board),
             script=script,
             style=style,
             csp=csp,

@@ -3,8 +3,10 @@
 Every problem becomes a :class:`Skipped` note naming the file, and the board is built from
 what is valid: a results file that does not parse or validate, a missing or corrupt sample
 log (sha256 mismatch), a folder with no results, and two results for the same model and task
-(the newer ``finished_at`` wins; the older is reported). A perturbed run (``--perturb``) is
-not a duplicate of the clean run of the same model and task: it is its own column.
+(the newer ``finished_at`` wins; the older is reported). ``mmbench profile`` JSONs among
+the paths (``"kind": "mmbench-profile"``) become batch-size sweeps. A perturbed run
+(``--perturb``) is not a duplicate of the clean run of the same model and task: it is its
+own column.
 
 >>> import tempfile
 >>> found = collect([tempfile.mkdtemp()])
@@ -62,18 +64,36 @@ class Skipped:
         return f"{self.path}: {self.reason}"
 
 
+@dataclass(frozen=True)
+class Sweep:
+    """A ``mmbench profile`` batch-size sweep (a JSON with ``"kind": "mmbench-profile"``)."""
+
+    path: Path
+    record: dict[str, Any]
+
+    @property
+    def label(self) -> str:
+        r = self.record
+        return f"{r['model']['name']} on {r['task']['name']} ({r['device']}, {r['dtype']})"
+
+
 @dataclass
 class Inputs:
     entries: list[Entry] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    sweeps: list[Sweep] = field(default_factory=list)
 
 
 def _results_files(paths: Iterable[str | Path], skipped: list[Skipped]) -> list[Path]:
     files: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            found = [q for q in sorted(p.rglob("*.json")) if q.is_file() and _looks_like_results(q)]
+            found = [
+                q
+                for q in sorted(p.rglob("*.json"))
+                if q.is_file() and (_looks_like_results(q) or _looks_like_sweep(q))
+            ]
             if not found:
                 skipped.append(Skipped(str(p), "no results files in this folder"))
             files += found
@@ -93,6 +113,30 @@ def _looks_like_results(path: Path) -> bool:
     with open(path, "rb") as fh:
         head = fh.read(64).lstrip()
     return head.startswith(b"{") and head[1:].lstrip().startswith(b'"schema_version"')
+
+
+def _looks_like_sweep(path: Path) -> bool:
+    """A ``mmbench profile`` JSON: it starts with ``{"kind": "mmbench-profile"``."""
+    with open(path, "rb") as fh:
+        head = b"".join(fh.read(64).split())
+    return head.startswith(b'{"kind":"mmbench-profile"')
+
+
+def load_sweep(path: Path) -> Sweep:
+    """Read one ``mmbench profile`` JSON (``ValueError`` naming what is wrong)."""
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"not a readable JSON file: {exc}") from None
+    try:
+        names = [record["model"]["name"], record["task"]["name"], record["device"]]
+        names.append(record["dtype"])
+        points = [(int(p["batch_size"]), float(p["samples_per_s"])) for p in record["points"]]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"not a valid mmbench profile sweep: missing or bad {exc}") from None
+    if not points or not all(isinstance(n, str) for n in names):
+        raise ValueError("not a valid mmbench profile sweep: no points, or names not strings")
+    return Sweep(path, record)
 
 
 def load_entry(path: Path) -> Entry:
@@ -127,6 +171,12 @@ def collect(paths: Iterable[str | Path]) -> Inputs:
     out = Inputs()
     by_key: dict[tuple[str, str, str | None], Entry] = {}
     for path in _results_files(paths, out.skipped):
+        if _looks_like_sweep(path):
+            try:
+                out.sweeps.append(load_sweep(path))
+            except ValueError as exc:
+                out.skipped.append(Skipped(str(path), str(exc)))
+            continue
         try:
             entry = load_entry(path)
         except (ValueError, SampleLogError) as exc:

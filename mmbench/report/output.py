@@ -28,8 +28,11 @@ def write_board(
     baseline: str | None = None,
     n_resamples: int = DEFAULT_RESAMPLES,
     html: bool = True,
+    embed_media: bool = False,
+    notes: list[str] | None = None,
 ) -> tuple[Board, list[Path]]:
-    """Rank ``inputs`` and write ``leaderboard.{md,csv,json}`` (+ ``index.html``)."""
+    """Rank ``inputs`` and write ``leaderboard.{md,csv,json}`` (+ ``index.html``, with the
+    shown samples' media if ``embed_media``; warnings are appended to ``notes``)."""
     board = build_board(inputs, title, tasks, metric, baseline, n_resamples)
     out = Path(out_dir)
     files = [
@@ -40,5 +43,6 @@ def write_board(
     if html:
         from mmbench.report.html import render_html
 
-        files.append(write_text_atomic(out / "index.html", render_html(board)))
+        page = render_html(board, embed_media=embed_media, notes=notes)
+        files.append(write_text_atomic(out / "index.html", page))
     return board, files

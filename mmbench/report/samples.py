@@ -11,7 +11,6 @@ run's samples), or the metric on that sample alone for other metrics.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from mmbench.report.board import Board, TaskBoard
@@ -21,6 +20,11 @@ from mmbench.samplelog import SampleLog
 #: (more than ``MANY`` models), which keeps a 50-model page small.
 SHOWN = {False: (3, 5), True: (1, 2)}
 MANY = 20
+#: (model, sample) predictions the two-model browser embeds per page, shared by the columns:
+#: each column embeds every model's prediction on its most contested samples, as many as fit.
+CELL_BUDGET = 12_000
+#: Contested samples per column at least (when the column has them).
+MIN_CONTESTED = 10
 
 
 def per_sample_values(metric_name: str, stats: Sequence[Any], metric: Any) -> list[float]:
@@ -37,20 +41,6 @@ def per_sample_values(metric_name: str, stats: Sequence[Any], metric: Any) -> li
     return [float(metric.score([s])[key]) for s in stats]
 
 
-@dataclass(frozen=True)
-class Shown:
-    """One sample as the browser shows it."""
-
-    id: str
-    input: str | None
-    references: list[str]
-    prediction: str | None
-    value: float
-    error: str | None = None
-    other_prediction: str | None = None
-    other_value: float | None = None
-
-
 def _values(task: TaskBoard, log: SampleLog) -> dict[str, float]:
     from mmbench.metrics.base import get_metric
 
@@ -60,71 +50,117 @@ def _values(task: TaskBoard, log: SampleLog) -> dict[str, float]:
     return dict(zip(log.ids, values, strict=True))
 
 
-def _shown(
-    row: dict[str, Any],
-    value: float,
-    other: dict[str, Any] | None = None,
-    other_value: float | None = None,
-) -> Shown:
-    return Shown(
-        id=row["id"],
-        input=row.get("input"),
-        references=list(row["references"]),
-        prediction=row["prediction"],
-        value=value,
-        error=row.get("error"),
-        other_prediction=None if other is None else other["prediction"],
-        other_value=other_value,
-    )
+def contested(values: dict[str, dict[str, float]], k: int) -> list[str]:
+    """The ``k`` samples whose values differ most across models (max - min), then by id.
+
+    >>> contested({"a": {"q1": 1.0, "q2": 0.0, "q3": 1.0}, "b": {"q1": 0.0, "q2": 0.0}}, 2)
+    ['q1', 'q2']
+    """
+    lows: dict[str, float] = {}
+    highs: dict[str, float] = {}
+    for per_model in values.values():
+        for sid, v in per_model.items():
+            lows[sid] = min(lows.get(sid, v), v)
+            highs[sid] = max(highs.get(sid, v), v)
+    return sorted(lows, key=lambda sid: (lows[sid] - highs[sid], sid))[:k]
 
 
-def browser(board: Board, task: TaskBoard) -> dict[str, Any]:
-    """Per model: worst and best samples; and where it disagrees most with the task's top
-    model (by per-sample value, on the samples both ran)."""
-    models = [m for m in board.models if m in task.rows]
+def browser(board: Board, task: TaskBoard, media: Any = None) -> dict[str, Any]:
+    """The data of a column's sample browser, embedded in the page as JSON.
+
+    Per model its worst and best samples; for the comparison of any two models chosen in the
+    page, every model's prediction and value on the column's *contested* samples (largest
+    spread of per-sample values across models, :func:`contested`): as many as
+    :data:`CELL_BUDGET` allows over the page's columns (every sample on small boards). The
+    page ranks those samples by the difference of the two chosen models' values. ``media``
+    (a :class:`~mmbench.report.media.MediaEmbedder`) adds each shown sample's image and audio.
+    """
+    models = [m for m in board.models if m in task.rows and task.entries[m].log is not None]
     if not models:
-        return {"models": [], "top": None}
+        return {"models": [], "samples": [], "contested": []}
     best_first = sorted(models, key=lambda m: (task.rows[m]["rank"], board.models.index(m)))
-    top = best_first[0]
     logs = {m: task.entries[m].log for m in models}
-    values = {m: _values(task, logs[m]) for m in models if logs[m] is not None}
-    rows = {m: {r["id"]: r for r in logs[m].samples} for m in values}
+    values = {m: _values(task, logs[m]) for m in models}
+    rows = {m: {r["id"]: r for r in logs[m].samples} for m in models}
+    n_samples = len({sid for v in values.values() for sid in v})
+    k = max(MIN_CONTESTED, CELL_BUDGET // (len(models) * max(len(board.tasks), 1)))
+    shared = contested(values, min(k, n_samples))
     sign = 1.0 if task.higher_is_better else -1.0
     n_wb, n_dis = SHOWN[len(models) > MANY]
+    index: dict[str, int] = {}
+    samples: list[dict[str, Any]] = []
+
+    def at(sid: str, row: dict[str, Any]) -> int:
+        if sid not in index:
+            index[sid] = len(samples)
+            shown = {"id": sid, "input": row.get("input"), "references": list(row["references"])}
+            if media is not None:
+                shown.update(media(row.get("media") or {}))
+            samples.append(shown)
+        return index[sid]
+
     out = []
     for m in models:
-        if m not in values:
-            continue
         order = sorted(values[m], key=lambda i: (sign * values[m][i], i))
-        worst = [_shown(rows[m][i], values[m][i]) for i in order[:n_wb]]
-        best = [_shown(rows[m][i], values[m][i]) for i in order[::-1][:n_wb]]
-        disagree: list[Shown] = []
-        if m != top and top in values:
-            shared = [i for i in values[m] if i in values[top]]
-            shared.sort(key=lambda i: (-abs(values[m][i] - values[top][i]), i))
-            disagree = [
-                _shown(rows[m][i], values[m][i], rows[top][i], values[top][i])
-                for i in shared[:n_dis]
-                if values[m][i] != values[top][i]
-            ]
-        out.append({"model": m, "worst": worst, "best": best, "disagree": disagree})
-    return {"models": out, "top": top}
+        worst, best = order[:n_wb], order[::-1][:n_wb]
+        cells = {}
+        for sid in dict.fromkeys([*worst, *best, *shared]):
+            row = rows[m].get(sid)
+            if row is not None:
+                cells[at(sid, row)] = [
+                    row["prediction"],
+                    round(values[m][sid], 4),
+                    row.get("error"),
+                ]
+        out.append(
+            {
+                "model": m,
+                "worst": [index[i] for i in worst],
+                "best": [index[i] for i in best],
+                "cells": [[i, *cell] for i, cell in sorted(cells.items())],
+            }
+        )
+    return {
+        "key": task.key,
+        "higher_is_better": task.higher_is_better,
+        "top": best_first[0],
+        "n_samples": n_samples,
+        "n_disagree": n_dis,
+        "samples": samples,
+        "contested": [index[sid] for sid in shared],
+        "models": out,
+    }
 
 
-def answer_types(task: TaskBoard) -> dict[str, dict[str, float]]:
-    """VQA accuracy per answer type per model, where the logs carry ``meta.answer_type``."""
+#: Sample-log ``meta`` fields a VQA column is broken down by, with their names on the page
+#: (VQAv2's annotations carry both; the VQA readers put them in ``Sample.meta``).
+BREAKDOWNS = {"answer_type": "answer type", "question_type": "question type"}
+
+
+def vqa_breakdowns(task: TaskBoard) -> dict[str, dict[str, Any]]:
+    """VQA accuracy per answer type and per question type, for each field the logs carry:
+    ``{field: {"n": {group: samples}, "models": {model: {group: accuracy}}}}``."""
     from mmbench.metrics.vqa_accuracy import breakdown
 
-    out: dict[str, dict[str, float]] = {}
+    out: dict[str, dict[str, Any]] = {}
     if task.kind != "vqa":
         return out
-    for m, e in task.entries.items():
+    for name, e in task.entries.items():
         log = e.log
-        if log is None or not log.samples or "answer_type" not in log.samples[0].get("meta", {}):
+        if log is None or not log.samples:
             continue
-        values = _values(task, log)
-        types = [r.get("meta", {}).get("answer_type", "?") for r in log.samples]
-        out[m] = breakdown([values[i] for i in log.ids], types)
+        values = log.metric_stats(task.metric)
+        for field_name in BREAKDOWNS:
+            groups = [(r.get("meta") or {}).get(field_name) for r in log.samples]
+            if any(g is None for g in groups):
+                continue
+            found = out.setdefault(field_name, {"n": {}, "models": {}})
+            found["models"][name] = breakdown(values, [str(g) for g in groups])
+            if not found["n"]:
+                counts: dict[str, int] = {}
+                for g in groups:
+                    counts[str(g)] = counts.get(str(g), 0) + 1
+                found["n"] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
     return out
 
 

@@ -15,7 +15,14 @@ from typing import Any
 import pandas as pd
 
 from mmbench.report.board import Board
+from mmbench.units import CONTENDED_MARK as MARK
 from mmbench.units import format_bytes
+
+#: What :data:`~mmbench.units.CONTENDED_MARK` on a throughput means (under the tables).
+CONTENDED_NOTE = (
+    "measured under CPU contention (other processes or steal; see profile.contention in the "
+    "results file): not the machine's idle throughput"
+)
 
 
 def fmt_score(value: float | None, low: float | None, high: float | None) -> str:
@@ -49,8 +56,9 @@ def quality_frame(board: Board) -> pd.DataFrame:
         }
         for t in board.tasks:
             r = t.rows.get(name)
-            for col in ("score", "ci95_low", "ci95_high", "rank", "partial"):
+            for col in ("score", "ci95_low", "ci95_high", "rank", "partial", "samples_per_s"):
                 row[f"{t.label}.{col}"] = None if r is None else r[col]
+            row[f"{t.label}.contended"] = None if r is None else r["contended"]
             if board.baseline is not None:
                 vs = (r or {}).get("vs_baseline") or {}
                 row[f"{t.label}.delta_vs_baseline"] = vs.get("delta")
@@ -62,6 +70,7 @@ def quality_frame(board: Board) -> pd.DataFrame:
 def cost_frame(board: Board) -> pd.DataFrame:
     """One row per (model, task) run with its cost columns."""
     cols = ["samples_per_s", "latency_p90_s", "peak_memory_bytes", "flops_per_sample", "hardware"]
+    cols.append("contended")
     rows = [
         {"model": name, "task": t.label, **{c: t.rows[name][c] for c in cols}}
         for t in board.tasks
@@ -101,14 +110,19 @@ def _md_table(header: list[str], rows: list[list[str]], escape: bool = True) -> 
 
 def quality_rows(board: Board) -> tuple[list[str], list[list[str]]]:
     """Header and text cells of the quality table (shared by Markdown and the terminal)."""
-    header = ["model", "mean rank", "params"]
+    header = ["model", "mean rank", "tasks", "params"]
     for t in board.tasks:
         arrow = "↑" if t.higher_is_better else "↓"
         header += [f"{t.label} {t.key} {arrow} [95% CI]", "rank"]
     rows = []
     for name in board.models:
         m = board.overall[name]
-        cells = [name, f"{m['mean_rank']:.2f}", fmt_number(m["parameters"])]
+        cells = [
+            name,
+            f"{m['mean_rank']:.2f}",
+            f"{m['n_tasks']}/{len(board.tasks)}",
+            fmt_number(m["parameters"]),
+        ]
         for t in board.tasks:
             r = t.rows.get(name)
             if r is None:
@@ -139,7 +153,8 @@ def cost_rows(board: Board) -> tuple[list[str], list[list[str]]]:
             [
                 r["model"],
                 r["task"],
-                "-" if pd.isna(r["samples_per_s"]) else f"{r['samples_per_s']:.1f}",
+                ("-" if pd.isna(r["samples_per_s"]) else f"{r['samples_per_s']:.1f}")
+                + (MARK if r["contended"] else ""),
                 "-" if pd.isna(r["latency_p90_s"]) else f"{r['latency_p90_s'] * 1000:.1f} ms",
                 format_bytes(
                     None if pd.isna(r["peak_memory_bytes"]) else int(r["peak_memory_bytes"])
@@ -151,11 +166,34 @@ def cost_rows(board: Board) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
+def sweep_rows(board: Board) -> tuple[list[str], list[list[str]]]:
+    """Header and cells of the batch-size sweeps: one row per (sweep, batch size)."""
+    header = ["model", "task", "device", "dtype", "batch", "samples/s", "p90 batch latency"]
+    rows = []
+    for s in board.sweeps:
+        for p in s["points"]:
+            latency = p["latency_p90_s"]
+            rows.append(
+                [
+                    s["model"],
+                    s["task"],
+                    s["device"],
+                    s["dtype"],
+                    str(p["batch_size"]),
+                    f"{p['samples_per_s']:.1f}" + (MARK if p["contended"] else ""),
+                    "-" if latency is None else f"{latency * 1000:.1f} ms",
+                ]
+            )
+    return header, rows
+
+
 RULE = (
     "Rank: 1 + the number of models significantly better on the same samples (paired "
     "bootstrap, {n} resamples, 95%, Holm-corrected across the task's pairs); models whose "
-    "difference is not significant share a rank. Mean rank: mean of the per-column ranks "
-    "(lower is better). ↑ higher is better, ↓ lower is better."
+    "difference is not significant share a rank. Mean rank: mean of the ranks over every "
+    "column (task, clean or perturbed; lower is better), a column without the model counting "
+    "as 1 + the number of models in it; tasks: columns with a result. ↑ higher is better, "
+    "↓ lower is better."
 )
 
 
@@ -168,6 +206,12 @@ def markdown(board: Board) -> str:
             f"Δ: difference to the baseline `{board.baseline}`; * = significant (Holm-corrected)."
         )
     parts += ["", "## Cost", "", _md_table(*cost_rows(board)), ""]
+    if any(r["contended"] for t in board.tasks for r in t.rows.values()):
+        parts += [f"{MARK} {CONTENDED_NOTE}.", ""]
+    if board.sweeps:
+        parts += ["## Batch-size sweeps (`mmbench profile`)", "", _md_table(*sweep_rows(board)), ""]
+        if any(p["contended"] for s in board.sweeps for p in s["points"]):
+            parts += [f"{MARK} {CONTENDED_NOTE}.", ""]
     parts += ["## Scores", ""]
     for t in board.tasks:
         line = f"- **{_md_escape(t.label)}** v{t.version}: `{t.key}` — `{t.signature}`"
@@ -181,7 +225,12 @@ def markdown(board: Board) -> str:
 
 
 def to_json_text(board: Board) -> str:
-    return json.dumps(board.to_json(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    """``json.dumps(..., indent=2)``'s text, made faster: the C encoder writes compact JSON and
+    msgspec indents it (numbers are copied as written, so the text is the same)."""
+    import msgspec
+
+    compact = json.dumps(board.to_json(), ensure_ascii=False, allow_nan=False)
+    return msgspec.json.format(compact.encode("utf-8"), indent=2).decode("utf-8") + "\n"
 
 
 def to_csv_text(board: Board) -> str:

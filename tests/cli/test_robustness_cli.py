@@ -54,3 +54,18 @@ def test_compare_under_a_perturbation(tmp_path):
     (row,) = json.loads((out / "compare.json").read_text())["rows"]
     assert row["perturbation"] == "missing:image" and row["n_samples"] == 24
     assert (out / "compare.md").read_text().startswith("Under perturbation: missing:image")
+
+
+def test_robustness_model_args_reach_the_model_not_the_baseline(tmp_path, capsys):
+    base = ["robustness", "--model", "fake_models:Suffixed", "--task", "easyvqa", "--perturb",
+            "text:typo", "--severities", "1", "--limit", "10", "--bootstrap", "0",
+            "--out", str(tmp_path), "--threads", "1"]  # fmt: skip
+    assert main([*base, "--model-arg", "nope=1"]) == 2
+    assert "has no option 'nope'" in capsys.readouterr().err
+    assert main([*base, "--model-arg", "suffix=!", "--baseline", "constant:yes"]) == 0
+    results = sorted((tmp_path / "results").glob("*.json"))
+    answers = {
+        json.loads(p.read_text())["model"]["name"]: json.loads(p.read_text())["model"].get("args")
+        for p in results
+    }
+    assert answers["suffixed"] == {"suffix": "!"} and not answers["constant:yes"]

@@ -86,3 +86,26 @@ def test_run_on_cuda_without_cuda_is_a_clear_error(tmp_path, capsys):
     args = ["run", "--model", "constant:yes", "--task", "easyvqa", "--device", "cuda"]
     assert main([*args, "--out", str(tmp_path), "--no-progress"]) == 2
     assert "torch.cuda.is_available() is False" in capsys.readouterr().err
+
+
+class FailsUnderCounter(LinearText):
+    """A torch model whose batched predict raises once inside FlopCounterMode (as wav2vec2's
+    weight-normed conv does under inference_mode); one sample at a time it works."""
+
+    def predict(self, samples):
+        from torch.utils._python_dispatch import _get_current_dispatch_mode
+
+        if _get_current_dispatch_mode() is not None and len(samples) > 1:
+            raise RuntimeError("cannot count this kernel")
+        return super().predict(samples)
+
+
+@pytest.mark.parametrize("warmup", [0, 2])
+def test_a_model_failing_under_the_flop_counter_gets_na_not_a_partial_count(tmp_path, warmup):
+    cfg = RunConfig(out_dir=tmp_path, limit=32, batch_size=8, warmup=warmup, progress=False,
+                    n_resamples=0)  # fmt: skip
+    rec = run_task("fails-under-counter", load_task("easyvqa"), cfg, model=FailsUnderCounter())
+    flops = rec.record["profile"]["flops"]
+    assert flops["per_sample"] is None and "cannot count this kernel" in flops["na"]
+    assert flops["parameters"] == 512
+    assert rec.record["n_errors"] == 0  # every prediction made, outside the counter

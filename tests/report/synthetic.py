@@ -64,6 +64,45 @@ def _texts(kind: str, rng: random.Random, n: int) -> list[tuple[str, list[str]]]
     return out
 
 
+QUESTION_TYPES = ["what color is the", "how many", "is the", "what shape is"]
+
+
+def _question(kind: str, i: int, answer: str) -> tuple[str | None, dict[str, str]]:
+    """(question text, meta) of VQA sample ``i``; nothing for other tasks."""
+    if kind != "vqa":
+        return None, {}
+    numbers, yes_no = {"one", "two", "three"}, {"yes", "no"}
+    answer_type = "yes/no" if answer in yes_no else "number" if answer in numbers else "other"
+    meta = {"answer_type": answer_type, "question_type": QUESTION_TYPES[i % len(QUESTION_TYPES)]}
+    return f"question {i}?", meta
+
+
+def _media(out: Path, task: str, kind: str, n: int) -> list[dict[str, str]]:
+    """Write an image per sample (and a 1 s tone per ASR sample) under ``out``, but not
+    sample 0's image; their paths, as a sample log's ``media``."""
+    import wave
+
+    import numpy as np
+    from PIL import Image
+
+    out.mkdir(parents=True, exist_ok=True)
+    media = []
+    for i in range(n):
+        found = {"image": str(out / f"{task}-{i}.png")}
+        if i > 0:
+            Image.fromarray(np.full((100, 200, 3), 40 * (i % 6), np.uint8)).save(found["image"])
+        if kind == "asr":
+            found["audio"] = str(out / f"{task}-{i}.wav")
+            tone = np.sin(np.arange(16000) * 2 * np.pi * 440 / 16000) * 0.3  # [16000] 1 s
+            with wave.open(found["audio"], "wb") as w:
+                w.setnchannels(1)
+                w.setsampwidth(2)
+                w.setframerate(16000)
+                w.writeframes((tone * 32767).astype("<i2").tobytes())
+        media.append(found)
+    return media
+
+
 def _predict(kind: str, refs: list[str], quality: float, rng: random.Random) -> str:
     if kind == "vqa":
         return refs[0] if rng.random() < quality else rng.choice(WORDS)
@@ -82,15 +121,22 @@ def write_inputs(
     quality: dict[str, float] | None = None,
     limit: int | None = None,
     perturbation: str | None = None,
+    contended: frozenset[str] = frozenset(),
+    media_dir: Path | None = None,
 ) -> list[Path]:
     """Write one results file + log per (model, task) under ``out_dir/results``;
-    ``perturbation`` (a ``--perturb`` spec) records them as perturbed runs."""
+    ``perturbation`` (a ``--perturb`` spec) records them as perturbed runs; the throughput
+    of the ``contended`` models is marked as measured under CPU contention. VQA samples
+    carry an answer type and a question type in ``meta``, as VQAv2's do. With ``media_dir``
+    every sample names an image (and ASR samples an audio clip) there, all written but
+    sample 0's image, which is missing."""
     rng = random.Random(seed)
     perturbed = Pipeline.parse([perturbation]).to_json() if perturbation else None
     suffix = f"|perturb:{perturbed['spec']}" if perturbed else ""
     written = []
     for task, kind in tasks:
         samples = _texts(kind, random.Random(f"{seed}-{task}"), n_samples)
+        media = _media(media_dir, task, kind, n_samples) if media_dir else [{}] * n_samples
         name, options = METRICS[kind]
         metric = get_metric(name, **options)
         for k, model in enumerate(models):
@@ -122,11 +168,13 @@ def write_inputs(
             record["n_errors"] = 0
             record["errors"] = []
             record["profile"]["samples_per_s"] = 100.0 * (len(models) - k) + rng.random()
+            if "contention" in record["profile"]:
+                record["profile"]["contention"]["contended"] = model in contended
             if perturbed:
                 record["perturbation"] = perturbed
             path = results_path(out_dir, model, task, perturbed and perturbed["spec"])
             rows = [
-                SampleRow(f"{task}-{i}", p, r, None, f"question {i}?" if kind == "vqa" else None)
+                SampleRow(f"{task}-{i}", p, r, None, *_question(kind, i, r[0]), media=media[i])
                 for i, (p, r) in enumerate(zip(preds, refs, strict=True))
             ]
             log = MetricLog.of(name, options, metric, stats)

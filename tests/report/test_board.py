@@ -15,7 +15,7 @@ from mmbench.report.board import build_board
 from mmbench.report.html import render_html
 from mmbench.report.inputs import collect
 from mmbench.report.ranking import holm, paired_tests
-from mmbench.report.tables import markdown, quality_frame
+from mmbench.report.tables import cost_rows, markdown, quality_frame, quality_rows
 
 
 def test_ranks_follow_significance(board_dir):
@@ -151,3 +151,66 @@ def test_perturbed_runs_are_their_own_columns(tmp_path, template):
     (why,) = board.skipped
     assert why.path == str(path) and "perturbation parameters" in why.reason
     assert "toy_vqa__m1__image_gaussian_noise_3.json" in why.reason
+
+
+def test_overall_rank_counts_a_missing_task_as_last(tmp_path, template):
+    tasks = [("toy_vqa", "vqa"), ("toy_vqa2", "vqa")]
+    quality = {"all-good": 0.9, "all-bad": 0.4, "solo": 0.99}
+    write_inputs(tmp_path, template, ["all-good", "all-bad"], tasks, n_samples=80, quality=quality)
+    write_inputs(tmp_path, template, ["solo"], tasks[:1], n_samples=80, quality=quality)
+    board = build_board(collect([tmp_path]), n_resamples=200)
+    solo = board.overall["solo"]
+    assert solo["n_tasks"] == 1 and set(solo["ranks"]) == {"toy_vqa"}
+    # absent from toy_vqa2: counted behind its two models, rank 3
+    assert solo["mean_rank"] == (solo["ranks"]["toy_vqa"] + 3) / 2
+    assert board.models[0] == "all-good" and board.models.index("solo") > 0
+    header, rows = quality_rows(board)
+    assert header[2] == "tasks" and rows[board.models.index("solo")][2] == "1/2"
+
+
+def test_vqa_breakdowns_and_the_contention_mark(tmp_path, template):
+    models = ["calm", "busy"]
+    write_inputs(tmp_path, template, models, [("toy_vqa", "vqa")], n_samples=60, contended={"busy"})
+    board = build_board(collect([tmp_path]), n_resamples=100)
+    task = board.tasks[0]
+    assert {m: r["contended"] for m, r in task.rows.items()} == {"calm": False, "busy": True}
+    log = task.entries["calm"].log
+    by_type = task.breakdowns["question_type"]
+    assert sum(by_type["n"].values()) == 60
+    for qtype, acc in by_type["models"]["calm"].items():
+        values = [
+            r["stats"]["vqa_accuracy"] for r in log.samples if r["meta"]["question_type"] == qtype
+        ]
+        assert acc == pytest.approx(sum(values) / len(values))
+    assert set(task.breakdowns) == {"answer_type", "question_type"}
+    assert board.to_json()["tasks"][0]["breakdowns"]["answer_type"]["models"]["busy"]
+    _, rows = cost_rows(board)
+    assert [r[2].endswith("†") for r in rows] == [m == "busy" for m, *_ in rows]
+    assert "† measured under CPU contention" in markdown(board)
+    frame = quality_frame(board).set_index("model")
+    assert (
+        bool(frame.loc["busy", "toy_vqa.contended"]) and frame.loc["calm", "toy_vqa.samples_per_s"]
+    )
+    page = render_html(board, plots=False)
+    assert "VQA accuracy by question type" in page and "† measured under CPU contention" in page
+
+
+def test_profile_sweeps_among_the_paths_become_batch_size_curves(tmp_path, board_dir):
+    from mmbench.profiling.sweep import run_profile
+    from mmbench.tasks import load_task
+
+    run = run_profile("prior", load_task("easyvqa"), [1, 4], tmp_path, limit=16, warmup=1)
+    broken = tmp_path / "profile" / "broken.json"
+    broken.write_text(json.dumps({"kind": "mmbench-profile", "model": {"name": "x"}}))
+    found = collect([board_dir, tmp_path / "profile"])
+    assert [s.path for s in found.sweeps] == [run.json_path]
+    (bad,) = found.skipped
+    assert bad.path == str(broken) and "not a valid mmbench profile sweep" in bad.reason
+    board = build_board(found, n_resamples=50)
+    (sweep,) = board.sweeps
+    assert [p["batch_size"] for p in sweep["points"]] == [1, 4]
+    assert sweep["points"][0]["samples_per_s"] == run.record["points"][0]["samples_per_s"]
+    assert board.to_json()["sweeps"] == board.sweeps
+    assert "## Batch-size sweeps" in markdown(board)
+    page = render_html(board)
+    assert 'alt="samples/s and p90 batch latency against batch size"' in page

@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from report.conftest import EVIL
 
 from mmbench.report.inputs import collect
 from mmbench.report.output import write_board
@@ -87,12 +88,26 @@ def test_page_in_headless_chromium(browser, board_dir, tmp_path):
     assert not browser.find_element(By.ID, "panel-overall").is_displayed()
     assert panel.find_elements(By.CSS_SELECTOR, "img.plot")[0].get_property("naturalWidth") > 0
 
-    browsers = panel.find_elements(By.CSS_SELECTOR, ".sb")
-    assert [b.is_displayed() for b in browsers].count(True) == 1  # only the selected model's
+    # the sample browser: any two models, disagreement computed in the page
     from selenium.webdriver.support.select import Select
 
-    Select(panel.find_element(By.CSS_SELECTOR, "select.sb-model")).select_by_index(1)
-    assert browsers[1].is_displayed() and not browsers[0].is_displayed()
+    first = panel.find_element(By.CSS_SELECTOR, "select.sb-a")
+    second = panel.find_element(By.CSS_SELECTOR, "select.sb-b")
+    titles = [h.text for h in panel.find_elements(By.CSS_SELECTOR, ".sb-out h4")]
+    model_a = Select(first).first_selected_option.text
+    assert titles[0] == f"worst samples of {model_a}"
+    Select(first).select_by_visible_text("alpha-small")
+    Select(second).select_by_visible_text(EVIL)
+    table = panel.find_element(By.CSS_SELECTOR, ".sb-disagree")
+    assert table.find_element(By.TAG_NAME, "h4").text == (
+        f"where alpha-small and {EVIL} disagree most"
+    )
+    header = [th.text for th in table.find_elements(By.TAG_NAME, "th")]
+    assert header[2:4] == ["alpha-small", EVIL]
+    rows = table.find_elements(By.CSS_SELECTOR, "tbody tr")
+    assert len(rows) == 5  # a small board shows 5; these two differ on many samples
+    # markup in predictions is shown as text, never parsed
+    assert not panel.find_elements(By.CSS_SELECTOR, ".sb-out b")
 
     requests = _network_requests(browser)
     assert requests and all(u.startswith(("file:", "data:")) for u in requests), requests
@@ -108,3 +123,20 @@ def test_page_in_headless_chromium(browser, board_dir, tmp_path):
     image = Image.open(BytesIO(png)).convert("L")
     low, high = image.getextrema()
     assert high - low > 100  # not blank
+
+
+def test_embedded_media_show_in_the_browser(browser, template, tmp_path):
+    from report.synthetic import write_inputs
+    from selenium.webdriver.common.by import By
+
+    runs = tmp_path / "runs"
+    write_inputs(
+        runs, template, ["m1", "m2"], [("toy_asr", "asr")], n_samples=6, media_dir=tmp_path / "m"
+    )
+    write_board(collect([runs]), tmp_path / "board", n_resamples=50, embed_media=True)
+    browser.get((tmp_path / "board" / "index.html").as_uri())
+    browser.find_element(By.ID, "tab-1").click()
+    images = browser.find_elements(By.CSS_SELECTOR, ".sb-out img")
+    assert images and all(0 < i.get_property("naturalWidth") <= 128 for i in images)
+    assert browser.find_elements(By.CSS_SELECTOR, ".sb-out audio")
+    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []

@@ -55,13 +55,86 @@
     });
   }
   boxes.forEach(function (b) { b.addEventListener("change", filter); });
-  document.querySelectorAll("select.sb-model").forEach(function (sel) {
-    function show() {
-      sel.closest(".browser").querySelectorAll(".sb").forEach(function (s) {
-        s.hidden = s.getAttribute("data-model") !== sel.value;
-      });
+  function el(tag, text) {
+    var e = document.createElement(tag);
+    if (text !== undefined && text !== null) { e.textContent = text; }
+    return e;
+  }
+  function fmt(v) { return v === null || v === undefined ? "-" : v.toFixed(3); }
+  function table(title, header, rows) {
+    var box = el("div");
+    box.appendChild(el("h4", title));
+    var t = el("table"), head = el("tr");
+    t.className = "samples";
+    header.forEach(function (h) { head.appendChild(el("th", h)); });
+    t.appendChild(el("thead")).appendChild(head);
+    var body = t.appendChild(el("tbody"));
+    rows.forEach(function (r) {
+      var tr = body.appendChild(el("tr"));
+      r.forEach(function (c) {
+      var td = tr.appendChild(el("td"));
+      if (typeof c === "string") { td.textContent = c; } else { td.appendChild(c); }
+    });
+    });
+    box.appendChild(t);
+    return box;
+  }
+  function said(cell) {
+    if (!cell) { return "-"; }
+    return cell[3] ? "error: " + cell[3] : (cell[1] === null ? "" : cell[1]);
+  }
+  document.querySelectorAll(".browser").forEach(function (box) {
+    var data = JSON.parse(box.querySelector(".sb-data").textContent);
+    var selA = box.querySelector("select.sb-a"), selB = box.querySelector("select.sb-b");
+    var out = box.querySelector(".sb-out");
+    var cells = data.models.map(function (m) {
+      var byIndex = {};
+      m.cells.forEach(function (c) { byIndex[c[0]] = c; });
+      return byIndex;
+    });
+    function sample(i) { return data.samples[i]; }
+    function refs(i) { return sample(i).references.join(" | "); }
+    function input(i) {
+      var s = sample(i);
+      if (!s.image && !s.audio) { return s.input || ""; }
+      var span = el("span");
+      if (s.image) { var img = span.appendChild(el("img")); img.src = s.image; img.alt = s.id; }
+      if (s.audio) {
+        var player = span.appendChild(el("audio"));
+        player.controls = true;
+        player.src = s.audio;
+      }
+      if (s.input) { span.appendChild(el("div", s.input)); }
+      return span;
     }
-    sel.addEventListener("change", show);
-    show();
+    function render() {
+      var a = Number(selA.value), b = Number(selB.value), ma = data.models[a], mb = data.models[b];
+      out.textContent = "";
+      var head = ["id", "input", "prediction", "references", data.key];
+      [["worst samples of ", ma.worst], ["best samples of ", ma.best]].forEach(function (p) {
+        out.appendChild(table(p[0] + ma.model, head, p[1].map(function (i) {
+          var c = cells[a][i];
+          return [sample(i).id, input(i), said(c), refs(i), fmt(c && c[2])];
+        })));
+      });
+      if (a === b) { return; }
+      var pairs = data.contested.filter(function (i) {
+        return cells[a][i] && cells[b][i] && cells[a][i][2] !== cells[b][i][2];
+      }).map(function (i) { return [Math.abs(cells[a][i][2] - cells[b][i][2]), i]; });
+      pairs.sort(function (x, y) { return y[0] - x[0] || x[1] - y[1]; });
+      var rows = pairs.slice(0, data.n_disagree).map(function (p) {
+        var i = p[1], ca = cells[a][i], cb = cells[b][i];
+        return [sample(i).id, input(i), said(ca) + " (" + fmt(ca[2]) + ")",
+                said(cb) + " (" + fmt(cb[2]) + ")", refs(i)];
+      });
+      var title = "where " + ma.model + " and " + mb.model + " disagree most";
+      var t = table(title, ["id", "input", ma.model, mb.model, "references"], rows);
+      t.className = "sb-disagree";
+      if (!rows.length) { t.appendChild(el("p", "no difference on the embedded samples")); }
+      out.appendChild(t);
+    }
+    selA.addEventListener("change", render);
+    selB.addEventListener("change", render);
+    render();
   });
 })();
