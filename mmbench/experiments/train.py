@@ -333,6 +333,7 @@ def _train(
     samples = list(samples)[: cfg.limit] if cfg.limit else list(samples)
     data = prepare(samples, kind)
     gen = torch.Generator().manual_seed(cfg.seed)
+    drops = torch.Generator().manual_seed(cfg.seed + 1)  # its own: same batches with or without
     order = torch.randperm(data.n_media, generator=gen).tolist()
     n_val = int(round(cfg.val_fraction * data.n_media)) if data.n_media > 1 else 0
     train_data, val_data = data.select(sorted(order[n_val:])), data.select(sorted(order[:n_val]))
@@ -356,7 +357,7 @@ def _train(
             group["lr"] = _lr_at(step, cfg)
         batch = _batch(train_data, media, vocab, answers)
         if cfg.modality_dropout:
-            batch = drop_modalities(batch, cfg.modality_dropout, gen)
+            batch = drop_modalities(batch, cfg.modality_dropout, drops)
         loss = _loss(model, kind, batch)
         opt.zero_grad(set_to_none=True)
         loss.backward()

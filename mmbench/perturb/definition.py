@@ -146,8 +146,10 @@ def register(
     levels: tuple[float, ...],
     unit: str = "",
     source: str = "",
+    version: int = 1,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Decorator registering ``fn(x, value, rng)`` as ``name`` with its severity table."""
+    """Decorator registering ``fn(x, value, rng)`` as ``name`` with its severity table
+    (``version``: bump it when the implementation's output changes)."""
     from mmbench.registry import PERTURBATIONS
 
     if len(levels) != len(SEVERITIES):
@@ -156,7 +158,7 @@ def register(
     def add(fn: Callable[..., Any]) -> Callable[..., Any]:
         modality = Modality(name.partition(":")[0])  # "image:jpeg" perturbs the image
         PERTURBATIONS.register(name)(
-            PerturbationDef(name, modality, param, tuple(levels), fn, unit, source)
+            PerturbationDef(name, modality, param, tuple(levels), fn, unit, source, version)
         )
         return fn
 

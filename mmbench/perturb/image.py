@@ -1,4 +1,4 @@
-"""Image perturbations on RGB uint8 ``[H, W, 3]`` arrays (numpy and PIL only).
+"""Image perturbations on RGB uint8 ``[H, W, 3]`` arrays (numpy, PIL; torch for the blur).
 
 Severity tables are ImageNet-C's (Hendrycks & Dietterich, "Benchmarking Neural Network
 Robustness to Common Corruptions and Perturbations", ICLR 2019; ``make_imagenet_c.py``) for
@@ -20,6 +20,8 @@ import io
 from functools import cache
 
 import numpy as np
+import torch
+import torch.nn.functional as F
 
 from mmbench.perturb.definition import register
 
@@ -31,6 +33,39 @@ IMAGENET_C_SIZE = 224
 #: random offset per sample): drawing 0.9 M normals per 640 x 480 image cost more than decoding
 #: it. Within an image the values are i.i.d. N(0, 1); larger images draw afresh.
 NOISE_TABLE_SIZE = 1 << 21
+
+
+def _resize(x: torch.Tensor, h: int, w: int) -> torch.Tensor:
+    """Bilinear resize of ``[1, 3, H, W]`` uint8 in channels-last memory (torch's fast uint8
+    path; the result is channels last too), antialiased (a triangle filter) when it shrinks."""
+    return F.interpolate(x, size=(h, w), mode="bilinear", antialias=True, align_corners=False)
+
+
+def _binomial5(a: np.ndarray) -> np.ndarray:
+    """``[H, W, 3]`` uint8 blurred by ``[1, 4, 6, 4, 1] / 16`` along both axes, edges repeated."""
+    for axis in (0, 1):
+        n = a.shape[axis]
+        pad = [(2, 2) if i == axis else (0, 0) for i in range(3)]
+        p = np.pad(a, pad, mode="edge").astype(np.uint16)
+        t = [p[i : i + n] if axis == 0 else p[:, i : i + n] for i in range(5)]
+        acc = t[1] + t[3]  # in place from here: 3x faster than one expression
+        acc <<= 2
+        acc += t[0]
+        acc += t[4]
+        acc += t[2] * np.uint16(6)
+        acc += 8  # <= 16 * 255 + 8
+        acc >>= 4
+        a = acc.astype(np.uint8)
+    return a
+
+
+def _exact_gaussian(img: np.ndarray, sigma: float) -> np.ndarray:
+    """Separable Gaussian blur of ``[H, W, 3]`` uint8 (edges repeated, truncated at 4 sigma)."""
+    from scipy.ndimage import gaussian_filter1d
+
+    y = gaussian_filter1d(img, sigma, axis=0, mode="nearest", truncate=4.0, output=np.float32)
+    y = gaussian_filter1d(y, sigma, axis=1, mode="nearest", truncate=4.0)
+    return _to_uint8(y)
 
 
 def _to_uint8(x: np.ndarray) -> np.ndarray:
@@ -75,13 +110,29 @@ def gaussian_noise(img: np.ndarray, sigma: float, rng: np.random.Generator) -> n
     return np.clip(img.astype(np.int16) + noise, 0, 255).astype(np.uint8)
 
 
-@register("image:gaussian_blur", "sigma", (1, 2, 3, 4, 6), "px at 224 px", IMAGENET_C)
+@register("image:gaussian_blur", "sigma", (1, 2, 3, 4, 6), "px at 224 px", IMAGENET_C, version=2)
 def gaussian_blur(img: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
-    """Gaussian blur of standard deviation ``sigma`` pixels at 224 px, scaled to the image."""
-    from PIL import Image, ImageFilter
+    """Gaussian blur of standard deviation ``sigma`` pixels at 224 px, scaled to the image.
 
-    radius = sigma * min(img.shape[:2]) / IMAGENET_C_SIZE
-    return np.asarray(Image.fromarray(img).filter(ImageFilter.GaussianBlur(radius)))
+    With ``s`` the scaled sigma, a blur this wide is computed at a scale ``k`` smaller
+    (cost ~ 1 / k^2): shrink with a triangle filter (variance ``k^2 / 6`` in full pixels),
+    blur with the binomial ``[1, 4, 6, 4, 1] / 16`` (variance 1 small pixel = ``k^2``), enlarge
+    bilinearly (``(k^2 - 1) / 6``); ``k`` makes the variances add up to ``s^2``. Below
+    ``k = 1.5`` it is the exact filter (separable, edges repeated, truncated at 4 sigma: the
+    skimage ``gaussian`` ImageNet-C calls). The deviation from the exact filter is tested and
+    documented: PSNR >= 45 dB at every severity on a 640 x 480 photo.
+    """
+    h, w = img.shape[:2]
+    s = sigma * min(h, w) / IMAGENET_C_SIZE
+    k = np.sqrt((s * s + 1 / 6) / (1 / 3 + 1))  # s^2 = k^2 / 6 + k^2 + (k^2 - 1) / 6
+    if k < 1.5:
+        return _exact_gaussian(img, s)
+    hs, ws = max(1, round(h / k)), max(1, round(w / k))
+    x = torch.from_numpy(np.require(img, requirements=("C", "W")))[None]  # [1, H, W, 3]
+    small = _resize(x.permute(0, 3, 1, 2), hs, ws)  # [1, 3, hs, ws] channels last
+    blurred = torch.from_numpy(_binomial5(small[0].permute(1, 2, 0).numpy()))  # [hs, ws, 3]
+    out = _resize(blurred[None].permute(0, 3, 1, 2), h, w)  # [1, 3, H, W] channels last
+    return np.ascontiguousarray(out[0].permute(1, 2, 0).numpy())  # [H, W, 3], no copy
 
 
 @register("image:jpeg", "quality", (25, 18, 15, 10, 7), "JPEG quality", IMAGENET_C)

@@ -68,3 +68,24 @@ def test_training_with_modality_dropout_runs_and_is_recorded():
                       references=("a thing",))]  # fmt: skip
     with pytest.raises(ValueError, match="two input modalities"):
         train(cfg, caption, TaskKind.CAPTION)
+
+
+def test_modality_dropout_keeps_the_data_order(monkeypatch):
+    """Dropout draws from its own generator, so a run with it sees the same batches as one
+    without (a comparison of P isolates the dropout, not a reshuffled data order)."""
+    import mmbench.experiments.train as train_module
+
+    def batches(p: float) -> list[list[int]]:
+        seen: list[list[int]] = []
+
+        def spy(data, media, *args):
+            seen.append(list(media))
+            return _batch(data, media, *args)
+
+        monkeypatch.setattr(train_module, "_batch", spy)
+        cfg = TrainConfig(task="toy", fusion="concat", steps=8, width=16, batch_media=8,
+                          warmup=1, val_fraction=0.0, modality_dropout=p)  # fmt: skip
+        train(cfg, _samples(spoken=False), TaskKind.VQA)
+        return seen
+
+    assert batches(0.5) == batches(0.0)

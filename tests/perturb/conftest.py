@@ -58,3 +58,15 @@ def text() -> str:
         "what is the color of the shape in the top left corner of the image and is it a "
         "circle or a rectangle or maybe a triangle drawn on a gradient background"
     )
+
+
+@pytest.fixture(scope="session")
+def photo() -> np.ndarray:
+    """480 x 640 RGB: gradients, twelve discs and fine texture (the size the cost target names)."""
+    rng = np.random.default_rng(0)
+    y, x = np.mgrid[0:480, 0:640].astype(np.float32)
+    base = np.stack([x / 640 * 255, y / 480 * 255, (x + y) / 1120 * 255], axis=-1)
+    for _ in range(12):
+        cy, cx, r = rng.uniform(0, 480), rng.uniform(0, 640), rng.uniform(20, 120)
+        base[(y - cy) ** 2 + (x - cx) ** 2 < r * r] = rng.uniform(0, 255, 3)
+    return (base + rng.normal(0, 6, base.shape)).clip(0, 255).astype(np.uint8)

@@ -77,3 +77,36 @@ def test_occlusion_patch_grows_around_one_centre(image):
     for small, big in zip(masks, masks[1:], strict=False):
         assert (small & ~big).sum() <= small.sum() * 0.02  # a larger patch covers the smaller
         assert big.sum() > small.sum()
+
+
+def _exact_blur(img: np.ndarray, severity: int) -> np.ndarray:
+    """ImageNet-C's blur (skimage ``gaussian``: edges repeated, 4 sigma) in float64."""
+    from scipy.ndimage import gaussian_filter
+
+    sigma = definition("image:gaussian_blur").value_at(severity) * min(img.shape[:2]) / 224
+    out = gaussian_filter(img.astype(np.float64), (sigma, sigma, 0), mode="nearest", truncate=4.0)
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
+def _psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = np.mean((a.astype(np.float64) - b) ** 2)
+    return float("inf") if mse == 0 else 10 * np.log10(255.0**2 / mse)
+
+
+def test_gaussian_blur_stays_close_to_the_exact_gaussian(photo):
+    """The downscaled computation of wide blurs (docs/robustness.md: 46-53 dB at 640 x 480)."""
+    for s in SEVERITIES:
+        assert _psnr(at("image:gaussian_blur", s, photo), _exact_blur(photo, s)) > 44.0, s
+
+
+def test_gaussian_blur_of_narrow_sigmas_is_the_exact_filter(image):
+    for s in (1, 2, 3):  # 96 x 128: sigma 0.43 - 1.29 px, computed at full size
+        out = at("image:gaussian_blur", s, image).astype(np.int16)
+        assert np.abs(out - _exact_blur(image, s)).max() <= 1, s
+
+
+def test_gaussian_blur_accepts_read_only_and_tiny_images(photo):
+    frozen = photo[:200, :300].copy()
+    frozen.flags.writeable = False
+    assert at("image:gaussian_blur", 5, frozen).shape == (200, 300, 3)
+    assert at("image:gaussian_blur", 5, photo[:3, :2].copy()).shape == (3, 2, 3)

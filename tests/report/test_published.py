@@ -38,4 +38,4 @@ def test_board_rebuilds_identically(board, tmp_path):
 
 
 def test_there_are_published_boards():
-    assert {"mini", "fusion"} <= {b.name for b in BOARDS}
+    assert {"mini", "fusion", "robustness"} <= {b.name for b in BOARDS}
