@@ -102,11 +102,14 @@ class CiderResampler:
     the squared IDFs, so a block of resamples goes through one sparse-dense product. Only
     (reference, order) rows sharing an n-gram with their prediction enter (the others
     add a zero cosine). The K kept rows are split into parts whose sums ``[2 K_p, block]``
-    fit :data:`BLOCK_BYTES`.
+    fit :data:`BLOCK_BYTES`. N-grams found in the references of exactly the same samples
+    have the same document frequency in every resample, so ``incidence`` holds each
+    distinct set of samples once (a quarter fewer non-zeros on generated COCO-style sets).
     """
 
     n: int
-    incidence: Any  # csr [G, n]: n-gram g occurs in sample s's references
+    incidence: Any  # csr [D, n]: distinct sets of samples whose references hold an n-gram
+    gram_set: np.ndarray  # int32 [G]: the row of incidence of each n-gram
     hyp: Any  # csr [n*4, G]: squared counts of each prediction's n-grams (row sample*4+order)
     # per part of the kept reference rows: csr [2 K_p, G], their squared counts then their
     # clipped products; and csr [n*4, K_p], each row's length penalty into its sample's row
@@ -131,7 +134,7 @@ class CiderResampler:
         for any ``block`` and ``workers``.
         """
         draws = resample_weights(idx, self.n)  # [B, n]
-        rows = max(self.hyp.shape[0], self.incidence.shape[0])
+        rows = max(self.hyp.shape[0], len(self.gram_set))
         block = block or block_columns(rows, self.idf2.dtype.itemsize)
         block = math.ceil(len(idx) / max(1, math.ceil(len(idx) / block)))  # even split
         starts = range(0, len(idx), block)
@@ -147,8 +150,8 @@ class CiderResampler:
         """float64 [b]: the scores of the resamples with draw counts ``draws`` [b, n]."""
         n = self.n
         w64 = np.ascontiguousarray(draws.T)  # [n, b]
-        df = (self.incidence @ w64.astype(self.idf2.dtype)).astype(np.int32)  # [G, b] integers
-        u = self.idf2[df]  # [G, b] squared IDF in each resample
+        df = (self.incidence @ w64.astype(self.idf2.dtype)).astype(np.int32)  # [D, b] integers
+        u = self.idf2[df][self.gram_set]  # [G, b] squared IDF in each resample
         del df
         cos = np.zeros((n * MAX_N, len(draws)), dtype=self.idf2.dtype)  # [n*4, b]
         for ref, pool in zip(self.refs, self.pools, strict=True):
@@ -245,9 +248,11 @@ def cider_resampler(
         pool = (pool_row[a:b], np.arange(b - a), penalty[a:b])
         pools.append(_csr([pool], (n * MAX_N, b - a), dtype))
     del ref
+    incidence, gram_set = _distinct_rows(_csr(entries("inc"), (g_used, n), dtype))
     return CiderResampler(
         n=n,
-        incidence=_csr(entries("inc"), (g_used, n), dtype),
+        incidence=incidence,
+        gram_set=gram_set,
         hyp=_csr(entries("hyp"), (n * MAX_N, g_used), dtype),
         refs=tuple(refs),
         pools=tuple(pools),
@@ -275,6 +280,42 @@ def _parts(owner: np.ndarray, step: int) -> list[int]:
             cut = int(np.searchsorted(owner, owner[target], side="right"))
         cuts.append(cut)
     return cuts if len(cuts) > 1 else [0, 0]
+
+
+def _distinct_rows(m: Any) -> tuple[Any, np.ndarray]:
+    """(the distinct rows of the CSR matrix ``m``, int32 [rows] the distinct row of each).
+
+    Rows are grouped by a 64-bit hash of their column indices and values, and every row is
+    then compared with its group's first, entry by entry: a collision keeps all rows as they are.
+
+    >>> from scipy import sparse
+    >>> m = sparse.csr_matrix(np.array([[1, 0, 1], [0, 1, 0], [1, 0, 1], [0, 0, 0]]))
+    >>> d, of = _distinct_rows(m)
+    >>> d.toarray().tolist(), of.tolist()
+    ([[1, 0, 1], [0, 1, 0], [0, 0, 0]], [0, 1, 0, 2])
+    """
+    rows, nnz = m.shape[0], m.nnz
+    lengths = np.diff(m.indptr).astype(np.int64)
+    owner = np.repeat(np.arange(rows), lengths)  # [nnz]
+    offset = np.arange(nnz) - m.indptr[owner]  # [nnz] place in its row
+    x = (m.indices.astype(np.uint64) << np.uint64(20)) ^ offset.astype(np.uint64)
+    x ^= m.data.astype(np.float64).view(np.uint64)
+    h = (x + lengths[owner].astype(np.uint64)) * np.uint64(0x9E3779B97F4A7C15)
+    h ^= h >> np.uint64(29)
+    sums = np.concatenate([np.zeros(1, np.uint64), np.cumsum(h)])  # wraps around 2**64
+    key = sums[m.indptr[1:]] - sums[m.indptr[:-1]]  # [rows] per row, modulo 2**64
+    key ^= lengths.astype(np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F)
+    _, first, of = np.unique(key, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")  # distinct rows in order of first appearance
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    of, first = rank[of], first[order]
+    if not np.array_equal(lengths, lengths[first[of]]):
+        return m, np.arange(rows, dtype=np.int32)  # a hash collision: keep every row
+    other = m.indptr[first[of][owner]] + offset  # [nnz] the same place in the group's first
+    if not (np.array_equal(m.indices, m.indices[other]) and np.array_equal(m.data, m.data[other])):
+        return m, np.arange(rows, dtype=np.int32)
+    return m[first], of.astype(np.int32)
 
 
 def _vstack(top: Any, bottom: Any) -> Any:
