@@ -8,8 +8,8 @@ others are re-scored one resample at a time. Index rows are drawn in chunks from
 generator (same numbers as one ``[R, n]`` draw), so memory stays bounded for large sets.
 When every metric is vectorized, chunks are scored on one thread per usable CPU (numpy and
 scipy release the GIL; vectorized ``resample`` methods must be thread-safe), with at most
-``workers + 1`` chunks in memory; each resample's value does not depend on the chunk or the
-thread that scored it.
+``workers + 1`` chunks of ``CHUNK_ELEMENTS / (workers + 1)`` entries in memory; each
+resample's value does not depend on the chunk or the thread that scored it.
 
 >>> from mmbench.metrics.base import get_metric
 >>> m = get_metric("exact_match")
@@ -111,7 +111,10 @@ def bootstrap_scores_many(
             for scorer in scorers
         ]
 
-    rows = math.ceil(n_resamples / (CHUNKS_PER_WORKER * workers)) if workers > 1 else None
+    rows = None
+    if workers > 1:  # several chunks per thread; as many index entries in memory as alone
+        by_memory = CHUNK_ELEMENTS // (max(n, 1) * (workers + 1))
+        rows = max(1, min(math.ceil(n_resamples / (CHUNKS_PER_WORKER * workers)), by_memory))
     chunks = index_chunks(n, n_resamples, seed, rows)
     if workers == 1:
         done = [score(idx) for idx in chunks]

@@ -133,17 +133,20 @@ class CiderResampler:
         scipy and numpy release the GIL in the products. A resample's score is the same
         for any ``block`` and ``workers``.
         """
-        draws = resample_weights(idx, self.n)  # [B, n]
         rows = max(self.hyp.shape[0], len(self.gram_set))
         block = block or block_columns(rows, self.idf2.dtype.itemsize)
         block = math.ceil(len(idx) / max(1, math.ceil(len(idx) / block)))  # even split
         starts = range(0, len(idx), block)
         workers = min(workers or usable_cpus(), len(starts))
+
+        def scored(b0: int) -> np.ndarray:
+            return self._block(resample_weights(idx[b0 : b0 + block], self.n))  # [b, n] draws
+
         if workers <= 1:
-            parts = [self._block(draws[b0 : b0 + block]) for b0 in starts]
+            parts = [scored(b0) for b0 in starts]
         else:
             with ThreadPoolExecutor(workers) as pool:
-                parts = list(pool.map(lambda b0: self._block(draws[b0 : b0 + block]), starts))
+                parts = list(pool.map(scored, starts))
         return np.concatenate(parts) if parts else np.zeros(0)
 
     def _block(self, draws: np.ndarray) -> np.ndarray:
@@ -250,12 +253,9 @@ def cider_resampler(
             pools.append(_csr([pool], (n * MAX_N, b - a), dtype))
         return refs, pools
 
-    # the matrices are independent: built side by side (numpy releases the GIL in sorts)
-    with ThreadPoolExecutor(2) as pool:
-        references = pool.submit(reference_parts)
-        incidence, gram_set = _distinct_rows(_csr(entries("inc"), (g_used, n), dtype))
-        hyp = _csr(entries("hyp"), (n * MAX_N, g_used), dtype)
-        refs, pools = references.result()
+    refs, pools = reference_parts()  # one matrix at a time: their temporaries do not add up
+    incidence, gram_set = _distinct_rows(_csr(entries("inc"), (g_used, n), dtype))
+    hyp = _csr(entries("hyp"), (n * MAX_N, g_used), dtype)
     return CiderResampler(
         n=n,
         incidence=incidence,

@@ -173,13 +173,9 @@ def evaluate_coco_captions(
             else:
                 pending.append((metric, pool.submit(metric.stats, preds, refs)))
         jobs = [(metric, stats.result()) for metric, stats in pending]
-        # one draw of resample indices for all metrics (same resamples as one at a time),
-        # while this thread computes the point scores
-        cis = (
-            pool.submit(confidence_intervals_many, jobs, n_resamples, seed) if n_resamples else None
-        )
         scores = [metric.score(stats) for metric, stats in jobs]
-        intervals = cis.result() if cis is not None else None
+        # one draw of resample indices for all metrics (same resamples as one at a time)
+        intervals = confidence_intervals_many(jobs, n_resamples, seed) if n_resamples else None
         out: dict[str, MetricResult] = {}
         for j, (metric, _) in enumerate(jobs):
             sig = metric.signature()
