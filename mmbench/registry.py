@@ -52,6 +52,7 @@ class Registry(Generic[T]):
         self._entries: dict[str, T] = {}
         self._packages = tuple(packages)
         self._group = entry_point_group
+        self._builtin_discovered = False
         self._discovered = False
 
     def register(self, name: str) -> Callable[[T], T]:
@@ -65,23 +66,33 @@ class Registry(Generic[T]):
 
         return add
 
-    def _discover(self) -> None:
-        if self._discovered:
+    def _discover_builtin(self) -> None:
+        if self._builtin_discovered:
             return
-        self._discovered = True
+        self._builtin_discovered = True
         for package in self._packages:
             pkg = importlib.import_module(package)
             for info in pkgutil.iter_modules(pkg.__path__):
                 if not info.name.startswith("_"):
                     importlib.import_module(f"{package}.{info.name}")
-        if self._group:
+
+    def _discover(self) -> None:
+        self._discover_builtin()
+        if self._discovered:
+            return
+        self._discovered = True
+        if self._group:  # scanning the installed distributions costs ~20-40 ms
             from importlib.metadata import entry_points
 
             for ep in entry_points(group=self._group):
                 self._entries.setdefault(ep.name, ep.load())
 
     def get(self, name: str) -> T:
-        self._discover()
+        """The entry ``name``; plugins (entry points) are looked up only for a name that is
+        not built in (built-in entries win over plugins of the same name anyway)."""
+        self._discover_builtin()
+        if name not in self._entries:
+            self._discover()
         try:
             return self._entries[name]
         except KeyError:

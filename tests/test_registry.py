@@ -47,3 +47,26 @@ def test_entry_points_are_discovered(monkeypatch):
 
 def test_builtin_models_are_registered():
     assert {"prior", "constant", "echo"} <= set(MODELS.names())
+
+
+def test_a_builtin_name_is_found_without_scanning_entry_points(monkeypatch):
+    import importlib.metadata as md
+
+    scans = []
+
+    class EP:
+        name = "third-party"
+
+        def load(self):
+            return "factory"
+
+    def fake_entry_points(group=None):
+        scans.append(group)
+        return [EP()]
+
+    monkeypatch.setattr(md, "entry_points", fake_entry_points)
+    r: Registry = Registry("model", entry_point_group="mmbench.models")
+    r.register("builtin")("mine")
+    assert r.get("builtin") == "mine" and scans == []  # start-up: no scan of dists
+    assert r.get("third-party") == "factory" and scans == ["mmbench.models"]
+    assert r.names() == ["builtin", "third-party"] and len(scans) == 1

@@ -27,7 +27,7 @@ def serve(
         None, "--batch-size", "-b", min=1, help="largest batch [default: the task's, else 16]"
     ),
     batch_wait_ms: float = typer.Option(
-        5.0, "--batch-wait-ms", min=0, help="how long a batch waits for more requests"
+        5.0, "--batch-wait-ms", min=0, help="how long a batch waits for requests on their way"
     ),
     max_request_mb: float = typer.Option(
         32.0, "--max-request-mb", min=0.001, help="largest request body accepted (MiB)"

@@ -14,7 +14,7 @@ resample is scored by summing rows.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -90,10 +90,18 @@ class Bleu(Metric):
 
     def resample(self, stats: Sequence[np.ndarray], idx: np.ndarray) -> dict[str, np.ndarray]:
         """Scores of ``idx.shape[0]`` resamples ``idx`` [B, n] at once: {key: [B]}."""
+        return self.resampler(stats)(idx)
+
+    def resampler(self, stats: Sequence[np.ndarray]) -> Callable[[np.ndarray], dict]:
+        """:meth:`resample` with the per-sample rows stacked once, for many index chunks."""
         rows = np.asarray(stats, dtype=np.float64)  # [n, 10]
-        sums = resample_weights(idx, len(rows)) @ rows  # [B, 10]
-        values = bleu_from_sums(sums)  # [B, 4]
-        return {k: values[:, j] for j, k in enumerate(KEYS)}
+
+        def scores(idx: np.ndarray) -> dict[str, np.ndarray]:
+            sums = resample_weights(idx, len(rows)) @ rows  # [B, 10] integer sums, exact
+            values = bleu_from_sums(sums)  # [B, 4]
+            return {k: values[:, j] for j, k in enumerate(KEYS)}
+
+        return scores
 
     def signature(self) -> str:
         return versioned(

@@ -6,6 +6,10 @@ with a ``resample(stats, idx) -> {key: [R] array}`` method scores all resamples 
 matrix ``idx`` ``[R, n]`` at once (mean-type metrics and WER do, vectorized with numpy);
 others are re-scored one resample at a time. Index rows are drawn in chunks from one seeded
 generator (same numbers as one ``[R, n]`` draw), so memory stays bounded for large sets.
+When every metric is vectorized, chunks are scored on one thread per usable CPU (numpy and
+scipy release the GIL; vectorized ``resample`` methods must be thread-safe), with at most
+``workers + 1`` chunks of ``CHUNK_ELEMENTS / (workers + 1)`` entries in memory; each
+resample's value does not depend on the chunk or the thread that scored it.
 
 >>> from mmbench.metrics.base import get_metric
 >>> m = get_metric("exact_match")
@@ -19,7 +23,10 @@ True
 
 from __future__ import annotations
 
+import math
+import os
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -32,6 +39,16 @@ DEFAULT_RESAMPLES = 1000
 DEFAULT_SEED = 12345
 #: Index entries drawn per chunk (``rows * n``): bounds the index matrix at ~32 MB.
 CHUNK_ELEMENTS = 4_000_000
+#: At least this many chunks per worker thread, so the threads finish together.
+CHUNKS_PER_WORKER = 4
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return os.cpu_count() or 1
 
 
 def resample_indices(n: int, n_resamples: int, seed: int) -> np.ndarray:
@@ -40,10 +57,13 @@ def resample_indices(n: int, n_resamples: int, seed: int) -> np.ndarray:
     return rng.integers(0, n, size=(n_resamples, n))
 
 
-def index_chunks(n: int, n_resamples: int, seed: int) -> Iterator[np.ndarray]:
-    """The rows of :func:`resample_indices` in chunks ``[rows, n]`` (identical numbers)."""
+def index_chunks(
+    n: int, n_resamples: int, seed: int, rows: int | None = None
+) -> Iterator[np.ndarray]:
+    """The rows of :func:`resample_indices` in chunks ``[rows, n]`` (identical numbers);
+    ``rows`` at most ``CHUNK_ELEMENTS // n`` (the default)."""
     rng = np.random.default_rng(seed)
-    rows = max(1, CHUNK_ELEMENTS // max(n, 1))
+    rows = max(1, min(rows or n_resamples, CHUNK_ELEMENTS // max(n, 1)))
     for start in range(0, n_resamples, rows):
         yield rng.integers(0, n, size=(min(rows, n_resamples - start), n))
 
@@ -66,21 +86,55 @@ def _resampler(metric: Metric, stats: Sequence[Any]) -> Callable[[np.ndarray], d
 
 
 def bootstrap_scores_many(
-    jobs: Sequence[tuple[Metric, Sequence[Any]]], n_resamples: int, seed: int
+    jobs: Sequence[tuple[Metric, Sequence[Any]]],
+    n_resamples: int,
+    seed: int,
+    workers: int | None = None,
 ) -> list[dict[str, np.ndarray]]:
     """:func:`bootstrap_scores` of several metrics on the same samples, drawing the index
-    chunks once (each job gets the same resamples as alone)."""
+    chunks once (each job gets the same resamples as alone).
+
+    Chunks are scored on ``workers`` threads (default: the usable CPUs) when every metric
+    is vectorized; the numbers are the same for any ``workers``.
+    """
     sizes = {len(stats) for _, stats in jobs}
     if len(sizes) > 1:
         raise ValueError(f"bootstrap jobs differ in sample count: {sorted(sizes)}")
     n = sizes.pop() if sizes else 0
+    vectorized = all(hasattr(m, "resampler") or hasattr(m, "resample") for m, _ in jobs)
+    workers = max(1, workers or usable_cpus()) if vectorized else 1
     scorers = [_resampler(metric, stats) for metric, stats in jobs]
-    parts: list[dict[str, list[np.ndarray]]] = [{} for _ in jobs]
-    for idx in index_chunks(n, n_resamples, seed):
-        for scorer, part in zip(scorers, parts, strict=True):
-            for key, values in scorer(idx).items():
-                part.setdefault(key, []).append(np.asarray(values, dtype=np.float64))
-    return [{key: np.concatenate(v) for key, v in part.items()} for part in parts]
+
+    def score(idx: np.ndarray) -> list[dict[str, np.ndarray]]:
+        return [
+            {k: np.asarray(v, dtype=np.float64) for k, v in scorer(idx).items()}
+            for scorer in scorers
+        ]
+
+    rows = None
+    if workers > 1:  # several chunks per thread; as many index entries in memory as alone
+        by_memory = CHUNK_ELEMENTS // (max(n, 1) * (workers + 1))
+        rows = max(1, min(math.ceil(n_resamples / (CHUNKS_PER_WORKER * workers)), by_memory))
+    chunks = index_chunks(n, n_resamples, seed, rows)
+    if workers == 1:
+        done = [score(idx) for idx in chunks]
+    else:
+        with ThreadPoolExecutor(workers, thread_name_prefix="bootstrap") as pool:
+            pending: list[Future[list[dict[str, np.ndarray]]]] = []
+            for idx in chunks:  # drawn in order here, while at most `workers` are scored
+                running = [f for f in pending if not f.done()]
+                if len(running) >= workers:
+                    wait(running, return_when=FIRST_COMPLETED)
+                pending.append(pool.submit(score, idx))
+                del idx
+            done = [f.result() for f in pending]
+    return [
+        {
+            key: np.concatenate([part[j][key] for part in done])
+            for key in (done[0][j] if done else {})
+        }
+        for j in range(len(jobs))
+    ]
 
 
 def bootstrap_scores(

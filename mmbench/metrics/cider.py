@@ -21,7 +21,8 @@ recomputes document frequencies and a few weighted sums.
 
 from __future__ import annotations
 
-import os
+import itertools
+import math
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ from mmbench.metrics._captions import (
     tokenize_captions,
 )
 from mmbench.metrics.base import Metric, versioned
+from mmbench.metrics.bootstrap import usable_cpus
 from mmbench.registry import METRICS
 
 SIGMA = 6.0
@@ -79,8 +81,14 @@ def cider_scores(caps: Captions, sigma: float = SIGMA) -> np.ndarray:
 #: traffic of the sparse products; each resample's score then differs from the float64
 #: recomputation by ~1e-7 relative (tested to 1e-6), far below a CI's width.
 RESAMPLE_DTYPE = np.float32
-#: Bytes of squared IDFs (``[G, columns]``) per sparse product: about a core's share of L3.
-BLOCK_BYTES = 4 << 20
+#: Resamples per block at most. scipy's sparse-dense product pays a fixed cost per
+#: non-zero, then loops over the block's columns: 32 columns cost ~1.4x less per resample
+#: than 9.
+MAX_BLOCK = 32
+#: Bytes of one temporary of a block (``[rows, block]`` sums) at most. Below glibc's
+#: largest mmap threshold (32 MiB), the allocator reuses freed blocks instead of mapping
+#: (and page-faulting) fresh memory for every product.
+BLOCK_BYTES = 24 << 20
 
 
 @dataclass(frozen=True)
@@ -93,72 +101,87 @@ class CiderResampler:
     resampled list. Every squared norm and clipped dot product is a sparse matrix times
     the squared IDFs, so a block of resamples goes through one sparse-dense product. Only
     (reference, order) rows sharing an n-gram with their prediction enter (the others
-    add a zero cosine). Blocks are sized so the squared IDFs ``[G, block]`` stay in cache.
+    add a zero cosine). The K kept rows are split into parts whose sums ``[2 K_p, block]``
+    fit :data:`BLOCK_BYTES`. N-grams found in the references of exactly the same samples
+    have the same document frequency in every resample, so ``incidence`` holds each
+    distinct set of samples once (a quarter fewer non-zeros on generated COCO-style sets).
     """
 
     n: int
-    incidence: Any  # csr [G, n]: n-gram g occurs in sample s's references
+    incidence: Any  # csr [D, n]: distinct sets of samples whose references hold an n-gram
+    gram_set: np.ndarray  # int32 [G]: the row of incidence of each n-gram
     hyp: Any  # csr [n*4, G]: squared counts of each prediction's n-grams (row sample*4+order)
-    ref: Any  # csr [2K, G]: squared counts of the K kept reference rows, then clipped products
-    pool: Any  # csr [n*4, K]: each kept reference row's length penalty, into its sample's row
+    # per part of the kept reference rows: csr [2 K_p, G], their squared counts then their
+    # clipped products; and csr [n*4, K_p], each row's length penalty into its sample's row
+    refs: tuple[Any, ...]
+    pools: tuple[Any, ...]
     idf2: np.ndarray  # [n + 1] squared IDF by document frequency
     scale: np.ndarray  # float64 [n]: mean over orders, references and samples, x10
+
+    @property
+    def kept_rows(self) -> int:
+        """K: the (reference, order) rows that share an n-gram with their prediction."""
+        return sum(p.shape[1] for p in self.pools)
 
     def __call__(
         self, idx: np.ndarray, workers: int | None = None, block: int | None = None
     ) -> np.ndarray:
         """float64 [B]: corpus CIDEr-D of each resample ``idx`` [B, n].
 
-        Blocks of ``block`` resamples (default: :func:`block_columns`) run on ``workers``
-        threads (default: the CPUs this process may use); scipy and numpy release the GIL
-        in the products.
+        Blocks of at most ``block`` resamples (default: :func:`block_columns`; the rows
+        split evenly) run on ``workers`` threads (default: the CPUs this process may use);
+        scipy and numpy release the GIL in the products. A resample's score is the same
+        for any ``block`` and ``workers``.
         """
-        draws = resample_weights(idx, self.n)  # [B, n]
-        block = block or block_columns(self.incidence.shape[0], self.idf2.dtype.itemsize)
+        rows = max(self.hyp.shape[0], len(self.gram_set))
+        block = block or block_columns(rows, self.idf2.dtype.itemsize)
+        block = math.ceil(len(idx) / max(1, math.ceil(len(idx) / block)))  # even split
         starts = range(0, len(idx), block)
         workers = min(workers or usable_cpus(), len(starts))
+
+        def scored(b0: int) -> np.ndarray:
+            return self._block(resample_weights(idx[b0 : b0 + block], self.n))  # [b, n] draws
+
         if workers <= 1:
-            parts = [self._block(draws[b0 : b0 + block]) for b0 in starts]
+            parts = [scored(b0) for b0 in starts]
         else:
             with ThreadPoolExecutor(workers) as pool:
-                parts = list(pool.map(lambda b0: self._block(draws[b0 : b0 + block]), starts))
+                parts = list(pool.map(scored, starts))
         return np.concatenate(parts) if parts else np.zeros(0)
 
     def _block(self, draws: np.ndarray) -> np.ndarray:
         """float64 [b]: the scores of the resamples with draw counts ``draws`` [b, n]."""
-        n, k = self.n, self.ref.shape[0] // 2
+        n = self.n
         w64 = np.ascontiguousarray(draws.T)  # [n, b]
-        df = (self.incidence @ w64.astype(self.idf2.dtype)).astype(np.intp)  # [G, b] integers
-        u = self.idf2[df]  # [G, b] squared IDF in each resample
+        df = (self.incidence @ w64.astype(self.idf2.dtype)).astype(np.int32)  # [D, b] integers
+        u = self.idf2[df][self.gram_set]  # [G, b] squared IDF in each resample
         del df
+        cos = np.zeros((n * MAX_N, len(draws)), dtype=self.idf2.dtype)  # [n*4, b]
+        for ref, pool in zip(self.refs, self.pools, strict=True):
+            k = pool.shape[1]
+            rr = ref @ u  # [2 K_p, b]
+            rn = np.sqrt(rr[:k])  # [K_p, b] reference norms
+            rn[rn == 0] = 1.0  # a zero vector has zero dot products: 0 / 1
+            cos += pool @ np.divide(rr[k:], rn, out=rn)  # summed over references
+            del rr, rn
         hn = np.sqrt(self.hyp @ u)  # [n*4, b] prediction norms
-        hn[hn == 0] = 1.0  # a zero vector has zero dot products: 0 / 1
-        rr = self.ref @ u  # [2K, b]
-        del u
-        rn = np.sqrt(rr[:k])  # [K, b] reference norms
-        rn[rn == 0] = 1.0
-        cos = self.pool @ np.divide(rr[k:], rn, out=rn)  # [n*4, b] summed over references
+        hn[hn == 0] = 1.0
         cos /= hn
         per_sample = cos.reshape(n, MAX_N, -1).sum(axis=1, dtype=np.float64)  # [n, b]
-        return self.scale @ (per_sample * w64)
+        per_sample *= w64
+        weighted = np.ascontiguousarray(per_sample.T)  # [b, n]
+        weighted *= self.scale
+        return weighted.sum(axis=1)  # [b] pairwise sums: the same numbers for any block
 
 
-def usable_cpus() -> int:
-    """CPUs this process may run on (its affinity mask where the OS has one)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - macOS, Windows
-        return os.cpu_count() or 1
+def block_columns(rows: int, itemsize: int, budget: int = BLOCK_BYTES) -> int:
+    """Resamples per sparse product: a ``[rows, block]`` temporary fits ``budget`` bytes
+    (at least 4, at most :data:`MAX_BLOCK` columns).
 
-
-def block_columns(n_grams: int, itemsize: int, budget: int = BLOCK_BYTES) -> int:
-    """Resamples per sparse product: ``[n_grams, block]`` squared IDFs fit ``budget`` bytes
-    (at least 4, at most 64 columns).
-
-    >>> block_columns(100_000, 8), block_columns(1_000, 8), block_columns(10**7, 4)
-    (5, 64, 4)
+    >>> block_columns(250_000, 4, 24 << 20), block_columns(1_000, 8), block_columns(10**9, 4)
+    (25, 32, 4)
     """
-    return int(np.clip(budget // max(n_grams * itemsize, 1), 4, 64))
+    return int(np.clip(budget // max(rows * itemsize, 1), 4, MAX_BLOCK))
 
 
 def cider_resampler(
@@ -216,21 +239,101 @@ def cider_resampler(
         return out
 
     kept_rows = np.flatnonzero(kept)  # [K] reference*4 + order
-    ref_sample = caps.ref_sample()[kept_rows // MAX_N]
-    pool = (
-        ref_sample * MAX_N + kept_rows % MAX_N,
-        np.arange(k_rows),
-        _penalty(caps, sigma)[kept_rows // MAX_N],
-    )
+    owner = caps.ref_sample()[kept_rows // MAX_N]  # [K] non-decreasing
+    pool_row = owner * MAX_N + kept_rows % MAX_N
+    penalty = _penalty(caps, sigma)[kept_rows // MAX_N]
+    step = max(1, BLOCK_BYTES // (2 * MAX_BLOCK * np.dtype(dtype).itemsize))
+
+    def reference_parts() -> tuple[list[Any], list[Any]]:
+        ref = _csr(entries("ref") + entries("num"), (2 * k_rows, g_used), dtype)
+        refs, pools = [], []
+        for a, b in itertools.pairwise(_parts(owner, step)):
+            refs.append(_vstack(ref[a:b], ref[k_rows + a : k_rows + b]))
+            pool = (pool_row[a:b], np.arange(b - a), penalty[a:b])
+            pools.append(_csr([pool], (n * MAX_N, b - a), dtype))
+        return refs, pools
+
+    refs, pools = reference_parts()  # one matrix at a time: their temporaries do not add up
+    incidence, gram_set = _distinct_rows(_csr(entries("inc"), (g_used, n), dtype))
+    hyp = _csr(entries("hyp"), (n * MAX_N, g_used), dtype)
     return CiderResampler(
         n=n,
-        incidence=_csr(entries("inc"), (g_used, n), dtype),
-        hyp=_csr(entries("hyp"), (n * MAX_N, g_used), dtype),
-        ref=_csr(entries("ref") + entries("num"), (2 * k_rows, g_used), dtype),
-        pool=_csr([pool], (n * MAX_N, k_rows), dtype),
+        incidence=incidence,
+        gram_set=gram_set,
+        hyp=hyp,
+        refs=tuple(refs),
+        pools=tuple(pools),
         idf2=((np.log(float(n)) - np.log(np.maximum(1.0, np.arange(n + 1)))) ** 2).astype(dtype),
         scale=10.0 / (MAX_N * n * caps.n_refs),
     )
+
+
+def _parts(owner: np.ndarray, step: int) -> list[int]:
+    """Cuts of the rows ``owner`` [K] (non-decreasing sample ids) into parts of about
+    ``step`` rows that never split a sample, so each sample's cosines are summed in one
+    product, in the same order as in one matrix.
+
+    >>> _parts(np.array([0, 0, 1, 1, 1, 2, 3, 3]), 3), _parts(np.array([], int), 3)
+    ([0, 2, 5, 8], [0, 0])
+    """
+    cuts = [0]
+    while cuts[-1] < len(owner):
+        target = cuts[-1] + step
+        if target >= len(owner):
+            cuts.append(len(owner))
+            break
+        cut = int(np.searchsorted(owner, owner[target], side="left"))  # that sample's start
+        if cut <= cuts[-1]:  # one sample longer than a part: it is a part of its own
+            cut = int(np.searchsorted(owner, owner[target], side="right"))
+        cuts.append(cut)
+    return cuts if len(cuts) > 1 else [0, 0]
+
+
+def _distinct_rows(m: Any) -> tuple[Any, np.ndarray]:
+    """(the distinct rows of the CSR matrix ``m``, int32 [rows] the distinct row of each).
+
+    Rows are grouped by a 64-bit hash of their column indices and values, and every row is
+    then compared with its group's first, entry by entry: a collision keeps all rows as they are.
+
+    >>> from scipy import sparse
+    >>> m = sparse.csr_matrix(np.array([[1, 0, 1], [0, 1, 0], [1, 0, 1], [0, 0, 0]]))
+    >>> d, of = _distinct_rows(m)
+    >>> d.toarray().tolist(), of.tolist()
+    ([[1, 0, 1], [0, 1, 0], [0, 0, 0]], [0, 1, 0, 2])
+    """
+    rows, nnz = m.shape[0], m.nnz
+    lengths = np.diff(m.indptr).astype(np.int64)
+    owner = np.repeat(np.arange(rows), lengths)  # [nnz]
+    offset = np.arange(nnz) - m.indptr[owner]  # [nnz] place in its row
+    x = (m.indices.astype(np.uint64) << np.uint64(20)) ^ offset.astype(np.uint64)
+    x ^= m.data.astype(np.float64).view(np.uint64)
+    h = (x + lengths[owner].astype(np.uint64)) * np.uint64(0x9E3779B97F4A7C15)
+    h ^= h >> np.uint64(29)
+    sums = np.concatenate([np.zeros(1, np.uint64), np.cumsum(h)])  # wraps around 2**64
+    key = sums[m.indptr[1:]] - sums[m.indptr[:-1]]  # [rows] per row, modulo 2**64
+    key ^= lengths.astype(np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F)
+    _, first, of = np.unique(key, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")  # distinct rows in order of first appearance
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    of, first = rank[of], first[order]
+    if not np.array_equal(lengths, lengths[first[of]]):
+        return m, np.arange(rows, dtype=np.int32)  # a hash collision: keep every row
+    other = m.indptr[first[of][owner]] + offset  # [nnz] the same place in the group's first
+    if not (np.array_equal(m.indices, m.indices[other]) and np.array_equal(m.data, m.data[other])):
+        return m, np.arange(rows, dtype=np.int32)
+    return m[first], of.astype(np.int32)
+
+
+def _vstack(top: Any, bottom: Any) -> Any:
+    """Two CSR matrices of the same width, one above the other (CSR, 32-bit indices kept)."""
+    from scipy import sparse
+
+    indptr = np.concatenate([top.indptr, bottom.indptr[1:] + top.indptr[-1]])
+    data = np.concatenate([top.data, bottom.data])
+    indices = np.concatenate([top.indices, bottom.indices])
+    shape = (top.shape[0] + bottom.shape[0], top.shape[1])
+    return sparse.csr_matrix((data, indices, indptr.astype(indices.dtype)), shape)
 
 
 def _csr(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], shape: tuple[int, int], dtype):
@@ -283,9 +386,10 @@ class CiderD(Metric):
     def resampler(
         self, stats: Sequence[CaptionRef]
     ) -> Callable[[np.ndarray], dict[str, np.ndarray]]:
-        """:meth:`resample` with the sparse matrices built once, for many index chunks."""
+        """:meth:`resample` with the sparse matrices built once, for many index chunks, on
+        the calling thread (the bootstrap scores chunks on one thread per CPU)."""
         scores = cider_resampler(gather(stats), self.sigma, dtype=RESAMPLE_DTYPE)
-        return lambda idx: {"CIDEr": scores(idx)}
+        return lambda idx: {"CIDEr": scores(idx, workers=1)}
 
     def signature(self) -> str:
         tok = "ptb-py" if self.tokenizer == "ptb" else self.tokenizer

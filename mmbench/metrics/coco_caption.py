@@ -20,6 +20,7 @@ from __future__ import annotations
 import gc
 import json
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -186,21 +187,25 @@ def evaluate_coco_captions(
     ``metrics`` are registry names (``bleu``, ``rouge_l``, ``cider``, ``meteor``);
     ``n_resamples=0`` skips the CIs.
     """
-    with _gc_paused():
+    with _gc_paused(), ThreadPoolExecutor(2, thread_name_prefix="caption-metrics") as pool:
         _, preds, refs = load_coco_captions(annotations_path, results_path)
         caps = tokenize_captions(preds, refs, tokenizer)
-        jobs = []
+        # per-sample statistics side by side (BLEU's n-gram counts beside ROUGE-L's LCS)
+        pending = []
         for name in metrics:
             metric = get_metric(name, tokenizer=tokenizer)
             if hasattr(metric, "stats_tokenized"):
-                jobs.append((metric, metric.stats_tokenized(caps)))
+                pending.append((metric, pool.submit(metric.stats_tokenized, caps)))
             else:
-                jobs.append((metric, metric.stats(preds, refs)))
+                pending.append((metric, pool.submit(metric.stats, preds, refs)))
+        jobs = [(metric, stats.result()) for metric, stats in pending]
+        scores = [metric.score(stats) for metric, stats in jobs]
         # one draw of resample indices for all metrics (same resamples as one at a time)
-        cis = confidence_intervals_many(jobs, n_resamples, seed) if n_resamples else None
+        intervals = confidence_intervals_many(jobs, n_resamples, seed) if n_resamples else None
         out: dict[str, MetricResult] = {}
-        for j, (metric, stats) in enumerate(jobs):
+        for j, (metric, _) in enumerate(jobs):
             sig = metric.signature()
-            for key, value in metric.score(stats).items():
-                out[key] = MetricResult(key, value, sig, cis[j].get(key) if cis else None)
+            for key, value in scores[j].items():
+                ci = intervals[j].get(key) if intervals else None
+                out[key] = MetricResult(key, value, sig, ci)
         return out

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 from functools import cache, lru_cache
-from importlib import metadata
 
 from mmbench.registry import NORMALIZERS
 
@@ -49,6 +48,8 @@ def librispeech(text: str) -> str:
 
 def whisper_normalizer_version() -> str:
     """The installed ``whisper-normalizer`` version, or ``"missing"``."""
+    from importlib import metadata  # ~20 ms: not at import time
+
     try:
         return metadata.version("whisper-normalizer")
     except metadata.PackageNotFoundError:

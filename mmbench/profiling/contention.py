@@ -2,8 +2,9 @@
 
 A :class:`CpuReading` holds what ``/proc`` says at one instant: the 1-minute load average,
 this process's CPU seconds (its own threads, reaped children and live children such as
-DataLoader workers), the system's CPU tick counters (for steal) and the number of runnable
-threads that are not ours. :func:`assess` turns two readings into a :class:`Contention`.
+DataLoader workers), the system's CPU tick counters (busy, steal and total) and the number
+of runnable threads that are not ours. :func:`assess` turns two readings into a
+:class:`Contention`.
 
 The rule (``RULE``): a window is *contended* when the hypervisor stole more than 5% of the
 CPU time, or when other processes wanted more CPUs than the run left free::
@@ -11,28 +12,38 @@ CPU time, or when other processes wanted more CPUs than the run left free::
     others > cpus_usable - cpus_wanted + 0.5
 
 ``cpus_wanted`` is what the run would use on an idle machine (intra-op threads plus decode
-workers, see :mod:`mmbench.profiling.threads`); ``others`` is the larger of the runnable
-threads of other processes (sampled at both ends) and the 1-minute load average at the end
-minus this process's own share of it (its CPU seconds over wall seconds, weighted by how much
-of the last minute the window covers), scaled by ``cpus_usable / cpus_online`` when the
-process may use only part of the machine (both counts are machine-wide). The 0.5 absorbs
-background daemons.
+workers, see :mod:`mmbench.profiling.threads`). ``others`` is the larger of
 
-Also recorded, not part of the rule: ``cpu_pressure``, the fraction of the window during
-which some runnable thread waited for a CPU (Linux PSI, ``/proc/pressure/cpu``; ``null``
-where the kernel has no PSI).
+* ``others_cpu``: the CPUs other processes kept busy *during the window*, from the
+  machine's busy ticks (``/proc/stat``: user, nice, system, irq, softirq) minus this
+  process's own CPU seconds, over the window's wall seconds; and
+* ``runnable_others``: runnable threads of other processes, sampled at both ends (it also
+  sees a competitor that the run starves of CPU time);
 
->>> start = CpuReading(0.0, 0.2, 0.0, 1000, 0, 0.0)
->>> end = CpuReading(10.0, 1.4, 19.0, 3000, 0, 1.0)
->>> c = assess(start, end, cpus_usable=2, cpus_wanted=2)
->>> round(c.cpu_per_wall, 2), c.contended   # 1 other runnable thread on 2 fully used CPUs
-(1.9, True)
+both scaled by ``cpus_usable / cpus_online`` when the process may use only part of the
+machine (the counts are machine-wide). The 0.5 absorbs background daemons.
+
+The 1-minute load average is recorded but not part of the rule: it lags by about a minute,
+so right after a busy run (this process's own previous window, or the previous process of a
+benchmark) it still counts that run and would mark an idle machine contended. Also
+recorded, not part of the rule: ``cpu_pressure``, the fraction of the window during which
+some runnable thread waited for a CPU (Linux PSI, ``/proc/pressure/cpu``; ``null`` where the
+kernel has no PSI), which also counts this process's own threads waiting for each other.
+
+>>> start = CpuReading(0.0, 0.2, 0.0, 1000, 0, 0.0, busy_ticks=100)
+>>> end = CpuReading(10.0, 1.4, 19.0, 3000, 0, 0.0, busy_ticks=2000)
+>>> c = assess(start, end, cpus_usable=2, cpus_wanted=2, clock_ticks=100)
+>>> round(c.cpu_per_wall, 2), c.others_cpu, c.contended  # all 19 busy CPU seconds were ours
+(1.9, 0.0, False)
+>>> end = CpuReading(10.0, 0.2, 13.0, 3000, 0, 0.0, busy_ticks=2000)
+>>> c = assess(start, end, cpus_usable=2, cpus_wanted=2, clock_ticks=100)
+>>> c.others_cpu, c.contended   # another process took 6 of the 19 busy CPU seconds
+(0.6, True)
 """
 
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import time
 from dataclasses import asdict, dataclass
@@ -46,7 +57,8 @@ STEAL_LIMIT = 0.05
 SLACK = 0.5
 RULE = (
     f"steal > {STEAL_LIMIT:.0%} of CPU time, or others > cpus_usable - cpus_wanted + {SLACK}; "
-    "others = max(runnable threads of other processes, load1_end - own cpu/wall share)"
+    "others = max(CPUs busy with other processes during the window, "
+    "runnable threads of other processes at its ends)"
 )
 #: how many times /proc is sampled for runnable threads per reading, and the gap between
 RUNNABLE_SAMPLES = 5
@@ -64,6 +76,7 @@ class CpuReading:
     steal_ticks: int | None
     runnable_others: float | None
     pressure_us: int | None = None
+    busy_ticks: int | None = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +90,7 @@ class Contention:
     cpu_per_wall: float | None
     steal_fraction: float | None
     runnable_others: float | None
+    others_cpu: float | None
     others: float | None
     cpu_pressure: float | None
     cpus_usable: int
@@ -109,6 +123,20 @@ def parse_cpu_ticks(text: str) -> tuple[int, int]:
         raise ValueError(f"/proc/stat: first line is not the aggregate cpu line: {fields[0]!r}")
     values = [int(v) for v in fields[1:9]]  # user nice system idle iowait irq softirq steal
     return sum(values), (values[7] if len(values) > 7 else 0)
+
+
+def parse_busy_ticks(text: str) -> int:
+    """Busy jiffies of the aggregate ``cpu`` line of ``/proc/stat``: user, nice, system, irq
+    and softirq (not idle, iowait or steal; guest time is inside user and nice).
+
+    >>> parse_busy_ticks("cpu  100 1 50 800 10 3 5 35 0 0\\ncpu0 1 2 3 4")
+    159
+    """
+    fields = text.splitlines()[0].split()
+    if fields[0] != "cpu":
+        raise ValueError(f"/proc/stat: first line is not the aggregate cpu line: {fields[0]!r}")
+    user, nice, system, _idle, _iowait, irq, softirq = (int(v) for v in fields[1:8])
+    return user + nice + system + irq + softirq
 
 
 def parse_pressure(text: str) -> int:
@@ -205,15 +233,17 @@ def read_cpu(proc: Path = PROC, samples: int = RUNNABLE_SAMPLES) -> CpuReading:
     except (OSError, ValueError, IndexError):
         load1 = None
     try:
-        total, steal = parse_cpu_ticks((proc / "stat").read_text())
+        stat = (proc / "stat").read_text()
+        total, steal = parse_cpu_ticks(stat)
+        busy: int | None = parse_busy_ticks(stat)
     except (OSError, ValueError, IndexError):
-        total = steal = None
+        total = steal = busy = None
     try:
         pressure: int | None = parse_pressure((proc / "pressure" / "cpu").read_text())
     except (OSError, ValueError, IndexError):
         pressure = None
     others = runnable_others(proc, samples) if samples else None
-    return CpuReading(wall, load1, cpu_s, total, steal, others, pressure)
+    return CpuReading(wall, load1, cpu_s, total, steal, others, pressure, busy)
 
 
 def assess(
@@ -222,9 +252,11 @@ def assess(
     cpus_usable: int,
     cpus_wanted: int,
     cpus_online: int | None = None,
+    clock_ticks: int | None = None,
 ) -> Contention:
     """Contention over the window from ``start`` to ``end`` (see the module's rule);
-    ``cpus_online``: the machine's CPUs (default: ``cpus_usable``, no scaling)."""
+    ``cpus_online``: the machine's CPUs (default: ``cpus_usable``, no scaling);
+    ``clock_ticks``: jiffies per second of ``/proc/stat`` (default: ``SC_CLK_TCK``)."""
     share = cpus_usable / cpus_online if cpus_online and cpus_online > cpus_usable else 1.0
     wall = max(0.0, end.wall_s - start.wall_s)
     cpu = max(0.0, end.process_cpu_s - start.process_cpu_s)
@@ -233,11 +265,12 @@ def assess(
     if None not in (start.cpu_ticks, end.cpu_ticks, start.steal_ticks, end.steal_ticks):
         ticks = end.cpu_ticks - start.cpu_ticks  # type: ignore[operator]
         steal = (end.steal_ticks - start.steal_ticks) / ticks if ticks > 0 else 0.0  # type: ignore[operator]
+    others_cpu = None
+    if start.busy_ticks is not None and end.busy_ticks is not None and wall > 0:
+        busy_s = (end.busy_ticks - start.busy_ticks) / (clock_ticks or os.sysconf("SC_CLK_TCK"))
+        others_cpu = max(0.0, busy_s - cpu) / wall
     runnable = [r for r in (start.runnable_others, end.runnable_others) if r is not None]
-    estimates = [max(runnable)] if runnable else []
-    if end.load1 is not None and cpu_per_wall is not None:
-        own_share = cpu_per_wall * (1.0 - math.exp(-wall / 60.0))  # the load average's decay
-        estimates.append(max(0.0, end.load1 - own_share))
+    estimates = [v for v in (max(runnable, default=None), others_cpu) if v is not None]
     others = max(estimates) * share if estimates else None
     pressure = None
     if start.pressure_us is not None and end.pressure_us is not None and wall > 0:
@@ -254,6 +287,7 @@ def assess(
         cpu_per_wall=cpu_per_wall,
         steal_fraction=steal,
         runnable_others=max(runnable) if runnable else None,
+        others_cpu=others_cpu,
         others=others,
         cpu_pressure=pressure,
         cpus_usable=cpus_usable,

@@ -127,6 +127,31 @@ def create_app(
     async def chat(request: Request) -> JSONResponse:
         if (denied := refused(request)) is not None:
             return denied
+        with batcher.arriving():  # a batch being collected waits for this request
+            parsed = await _parse(request)
+        if isinstance(parsed, JSONResponse):
+            return parsed
+        pred = await batcher.submit(parsed)
+        if not pred.ok:
+            return error(500, f"model {model.name!r} failed: {pred.error}", "server_error")
+        return JSONResponse(
+            {
+                "id": f"chatcmpl-{uuid.uuid4().hex}",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": name,
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": pred.text},
+                        "finish_reason": "stop",
+                    }
+                ],
+            }
+        )
+
+    async def _parse(request: Request) -> Sample | JSONResponse:
+        """The request's sample, or the error response that refuses it."""
         try:
             body = await read_body(request, max_request_bytes)
         except TooLarge:
@@ -145,27 +170,9 @@ def create_app(
             return error(404, f"model {asked!r} is not served here; this server serves "
                          f"{name!r}", "invalid_request_error", "model_not_found")  # fmt: skip
         try:
-            sample = await run_in_threadpool(to_sample, payload)  # base64 + media decoding
+            return await run_in_threadpool(to_sample, payload)  # base64 + media decoding
         except ChatContentError as exc:
             return error(400, str(exc), "invalid_request_error")
-        pred = await batcher.submit(sample)
-        if not pred.ok:
-            return error(500, f"model {model.name!r} failed: {pred.error}", "server_error")
-        return JSONResponse(
-            {
-                "id": f"chatcmpl-{uuid.uuid4().hex}",
-                "object": "chat.completion",
-                "created": int(time.time()),
-                "model": name,
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": pred.text},
-                        "finish_reason": "stop",
-                    }
-                ],
-            }
-        )
 
     async def models(request: Request) -> JSONResponse:
         if (denied := refused(request)) is not None:

@@ -3,7 +3,10 @@
 A :class:`Batcher` owns one asyncio queue. Its loop takes the first waiting request, then
 keeps collecting for at most ``wait_s`` (or until ``max_batch`` requests), and hands the batch
 to the model in one worker thread, so the model is never called concurrently and the event
-loop keeps accepting requests meanwhile.
+loop keeps accepting requests meanwhile. It waits only while more requests are on their way
+(announced with :meth:`Batcher.arriving`: their bodies are being read or decoded): a lone
+request is predicted at once instead of idling for ``wait_s``, and requests that arrive
+while the model is busy queue up and form the next batch anyway.
 
 >>> import asyncio
 >>> from mmbench.types import Prediction, Sample, TaskKind
@@ -23,8 +26,9 @@ loop keeps accepting requests meanwhile.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
 from mmbench.types import Prediction, Sample
@@ -57,11 +61,14 @@ class Batcher:
         self.stats = BatchStats()
         self._queue: asyncio.Queue[tuple[Sample, asyncio.Future[Prediction]]] | None = None
         self._task: asyncio.Task[None] | None = None
+        self._arriving = 0
+        self._news: asyncio.Event | None = None  # set on a submit or an arrival that ended
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="mmbench-model")
 
     def start(self) -> None:
         """Start the batching loop on the running event loop."""
         self._queue = asyncio.Queue()
+        self._news = asyncio.Event()
         self._task = asyncio.get_running_loop().create_task(self._loop())
 
     async def stop(self) -> None:
@@ -75,13 +82,27 @@ class Batcher:
                 future.set_result(Prediction(sample.id, None, "server shutting down"))
         self._executor.shutdown(wait=False)
 
+    @contextmanager
+    def arriving(self) -> Iterator[None]:
+        """Announce a request that will be submitted after this block (its body is read and
+        decoded inside it): a batch being collected waits for it, at most ``wait_s``."""
+        self._arriving += 1
+        try:
+            yield
+        finally:
+            self._arriving -= 1
+            if self._news is not None:
+                self._news.set()
+
     async def submit(self, sample: Sample) -> Prediction:
         """Queue one sample and wait for its prediction."""
         if self._queue is None:
             raise RuntimeError("Batcher.start() was not called")
         future: asyncio.Future[Prediction] = asyncio.get_running_loop().create_future()
         self.stats.requests += 1
-        await self._queue.put((sample, future))
+        self._queue.put_nowait((sample, future))
+        if self._news is not None:
+            self._news.set()
         return await future
 
     async def _collect(self) -> list[tuple[Sample, asyncio.Future[Prediction]]]:
@@ -94,10 +115,12 @@ class Batcher:
                 batch.append(self._queue.get_nowait())
                 continue
             left = deadline - loop.time()
-            if left <= 0:
+            if left <= 0 or not self._arriving:  # nothing else is on its way: do not idle
                 break
-            try:
-                batch.append(await asyncio.wait_for(self._queue.get(), left))
+            assert self._news is not None
+            self._news.clear()
+            try:  # until a request is submitted or an announced one gives up
+                await asyncio.wait_for(self._news.wait(), left)
             except asyncio.TimeoutError:
                 break
         return batch

@@ -104,3 +104,24 @@ def test_many_metrics_share_one_draw_and_match_each_alone(monkeypatch):
     assert together == [confidence_intervals(m, s, n_resamples=150, seed=9) for m, s in jobs]
     with pytest.raises(ValueError, match="sample count"):
         bootstrap.bootstrap_scores_many([jobs[0], (jobs[1][0], jobs[1][1][:5])], 10, 0)
+
+
+def test_threads_and_chunks_give_the_same_numbers(monkeypatch):
+    """Chunks scored on several threads: each resample's value as on one thread, in order."""
+    from mmbench.metrics._captions import tokenize_captions
+
+    rng = np.random.default_rng(2)
+    words = np.array(["a", "man", "dog", "on", "the", "red", "bus", "is", "riding"])
+    preds = [" ".join(rng.choice(words, size=5)) for _ in range(40)]
+    refs = [[" ".join(rng.choice(words, size=6)) for _ in range(3)] for _ in range(40)]
+    caps = tokenize_captions(preds, refs)
+    jobs = [(m, m.stats_tokenized(caps)) for m in map(get_metric, ("bleu", "rouge_l", "cider"))]
+    monkeypatch.setattr(bootstrap, "CHUNK_ELEMENTS", 40 * 7)  # chunks of at most 7 rows
+    one = bootstrap.bootstrap_scores_many(jobs, 90, seed=5, workers=1)
+    for workers in (2, 3):
+        many = bootstrap.bootstrap_scores_many(jobs, 90, seed=5, workers=workers)
+        for a, b in zip(one, many, strict=True):
+            assert a.keys() == b.keys()
+            for key in a:
+                assert len(b[key]) == 90
+                np.testing.assert_array_equal(a[key], b[key])

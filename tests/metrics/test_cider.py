@@ -7,9 +7,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mmbench.metrics import cider
 from mmbench.metrics._captions import tokenize_captions
 from mmbench.metrics.bootstrap import resample_indices
-from mmbench.metrics.cider import CiderD, block_columns, cider_resampler, cider_scores
+from mmbench.metrics.cider import (
+    MAX_BLOCK,
+    CiderD,
+    block_columns,
+    cider_resampler,
+    cider_scores,
+)
 
 WORDS = st.sampled_from(["a", "man", "dog", "on", "the", "red", "bus", "is", "riding", ","])
 CAPTION = st.lists(WORDS, min_size=0, max_size=10).map(" ".join)
@@ -44,7 +51,7 @@ def test_rows_without_shared_ngrams_are_left_out_and_change_nothing():
     caps = tokenize_captions(preds, refs)
     r = cider_resampler(caps, dtype=np.float64)
     all_rows = sum(len(x) for x in refs) * 4
-    assert r.ref.shape[0] // 2 < all_rows  # the "zebra" sample shares nothing: no row kept
+    assert r.kept_rows < all_rows  # the "zebra" sample shares nothing: no row kept
     idx = resample_indices(3, 20, seed=5)
     np.testing.assert_allclose(r(idx), _rescored(caps, idx), atol=1e-9)
 
@@ -56,8 +63,51 @@ def test_resample_of_identity_is_the_score():
     assert got == pytest.approx(m.score(stats)["CIDEr"], rel=1e-6)
 
 
-def test_block_columns_bounds_the_idf_block():
-    assert block_columns(10, 4, budget=1 << 20) == 64  # small vocabularies: capped
+def test_block_columns_bounds_the_temporaries():
+    assert block_columns(10, 4, budget=1 << 20) == MAX_BLOCK  # small sets: capped
     assert block_columns(10**8, 8, budget=1 << 20) == 4  # huge ones: at least 4 columns
     cols = block_columns(200_000, 4, budget=4 << 20)
     assert cols * 200_000 * 4 <= 4 << 20 < (cols + 1) * 200_000 * 4
+
+
+def test_scores_do_not_depend_on_blocks_threads_or_parts(monkeypatch):
+    """Bit for bit: any block size, any thread count, the kept rows in one part or many."""
+    rng = np.random.default_rng(4)
+    words = np.array(["a", "man", "dog", "on", "the", "red", "bus", "is", "riding", "of"])
+
+    def caption():
+        return " ".join(rng.choice(words, size=rng.integers(1, 9)))
+
+    preds = [caption() for _ in range(60)]
+    refs = [[caption() for _ in range(rng.integers(1, 5))] for _ in range(60)]
+    caps = tokenize_captions(preds, refs)
+    idx = resample_indices(caps.n, 37, seed=9)
+    whole = cider_resampler(caps, dtype=np.float32)
+    assert len(whole.refs) == 1
+    expected = whole(idx, workers=1, block=37)
+    for workers, block in [(1, 1), (1, 2), (1, 5), (2, 8), (3, 16), (2, None)]:
+        np.testing.assert_array_equal(whole(idx, workers=workers, block=block), expected)
+    monkeypatch.setattr(cider, "BLOCK_BYTES", 2 * cider.MAX_BLOCK * 4 * 10)  # ~10 rows a part
+    split = cider_resampler(caps, dtype=np.float32)
+    assert len(split.refs) > 3 and split.kept_rows == whole.kept_rows
+    np.testing.assert_array_equal(split(idx, workers=2, block=4), expected)
+
+
+def test_distinct_rows_are_exact_even_when_hashes_collide(monkeypatch):
+    from scipy import sparse
+
+    rng = np.random.default_rng(1)
+    dense = (rng.random((40, 12)) < 0.3).astype(np.float32)
+    dense[20:] = dense[:20]  # every row twice
+    m = sparse.csr_matrix(dense)
+    rows, of = cider._distinct_rows(m)
+    np.testing.assert_array_equal(rows.toarray()[of], dense)  # each row recovered exactly
+    assert rows.shape[0] == len({r.tobytes() for r in dense})
+    # a hash that says every row is the same: the check refuses to merge anything
+    monkeypatch.setattr(cider.np, "unique", lambda key, **kw: _all_equal(len(key)))
+    rows, of = cider._distinct_rows(m)
+    assert rows.shape[0] == 40 and of.tolist() == list(range(40))
+
+
+def _all_equal(n: int):
+    return np.zeros(1, np.uint64), np.zeros(1, np.int64), np.zeros(n, np.int64)
