@@ -23,6 +23,12 @@ workers, see :mod:`mmbench.profiling.threads`). ``others`` is the larger of
 both scaled by ``cpus_usable / cpus_online`` when the process may use only part of the
 machine (the counts are machine-wide). The 0.5 absorbs background daemons.
 
+The tick counters move in steps of 1/``SC_CLK_TCK`` s (10 ms) per CPU, and the process's
+own CPU seconds in steps just as coarse, so over a window shorter than
+``MIN_WINDOW_TICKS`` ticks of all CPUs together (1 s of 2 CPUs) one tick is several percent:
+such windows (a baseline scoring a task in 20 ms) record ``steal_fraction`` and
+``others_cpu`` but are judged by ``runnable_others`` alone.
+
 The 1-minute load average is recorded but not part of the rule: it lags by about a minute,
 so right after a busy run (this process's own previous window, or the previous process of a
 benchmark) it still counts that run and would mark an idle machine contended. Also
@@ -53,12 +59,15 @@ from typing import Any
 PROC = Path("/proc")
 #: steal above this fraction of the window's CPU time marks it contended
 STEAL_LIMIT = 0.05
+#: Fewer CPU ticks than this in a window (all CPUs together): tick-based measures not decisive.
+MIN_WINDOW_TICKS = 200
 #: other runnable threads tolerated beyond the CPUs the run leaves free (background daemons)
 SLACK = 0.5
 RULE = (
     f"steal > {STEAL_LIMIT:.0%} of CPU time, or others > cpus_usable - cpus_wanted + {SLACK}; "
     "others = max(CPUs busy with other processes during the window, "
-    "runnable threads of other processes at its ends)"
+    "runnable threads of other processes at its ends); steal and CPUs busy count only in "
+    f"windows of >= {MIN_WINDOW_TICKS} CPU ticks"
 )
 #: how many times /proc is sampled for runnable threads per reading, and the gap between
 RUNNABLE_SAMPLES = 5
@@ -262,21 +271,24 @@ def assess(
     cpu = max(0.0, end.process_cpu_s - start.process_cpu_s)
     cpu_per_wall = cpu / wall if wall > 0 else None
     steal = None
+    ticks = None
     if None not in (start.cpu_ticks, end.cpu_ticks, start.steal_ticks, end.steal_ticks):
         ticks = end.cpu_ticks - start.cpu_ticks  # type: ignore[operator]
         steal = (end.steal_ticks - start.steal_ticks) / ticks if ticks > 0 else 0.0  # type: ignore[operator]
+    ticked = ticks is None or ticks >= MIN_WINDOW_TICKS  # long enough for tick-based shares
     others_cpu = None
     if start.busy_ticks is not None and end.busy_ticks is not None and wall > 0:
         busy_s = (end.busy_ticks - start.busy_ticks) / (clock_ticks or os.sysconf("SC_CLK_TCK"))
         others_cpu = max(0.0, busy_s - cpu) / wall
     runnable = [r for r in (start.runnable_others, end.runnable_others) if r is not None]
-    estimates = [v for v in (max(runnable, default=None), others_cpu) if v is not None]
+    by_ticks = others_cpu if ticked else None
+    estimates = [v for v in (max(runnable, default=None), by_ticks) if v is not None]
     others = max(estimates) * share if estimates else None
     pressure = None
     if start.pressure_us is not None and end.pressure_us is not None and wall > 0:
         pressure = min(1.0, (end.pressure_us - start.pressure_us) / 1e6 / wall)
     contended = bool(
-        (steal is not None and steal > STEAL_LIMIT)
+        (steal is not None and ticked and steal > STEAL_LIMIT)
         or (others is not None and others > cpus_usable - cpus_wanted + SLACK)
     )
     return Contention(

@@ -279,3 +279,17 @@ def test_back_to_back_windows_on_an_idle_machine_are_not_contended():
         pytest.skip(f"the machine became busy: other processes used {after} CPUs just after")
     assert [v["contended"] for v in verdicts] == [False, False], verdicts
     assert all(v["cpu_per_wall"] > 0.5 for v in verdicts)  # the windows did run our work
+
+
+def test_a_window_of_a_few_ticks_is_judged_by_runnable_threads_alone():
+    # 20 ms on 2 CPUs: 4 ticks, one of them stolen and two busy elsewhere (as a baseline
+    # scoring a task in 20 ms read on an idle machine): one tick is 25%, so no verdict from it.
+    start = CpuReading(0.0, 0.0, 0.0, 1000, 0, 0.0, busy_ticks=100)
+    end = CpuReading(0.02, 0.0, 0.01, 1004, 1, 0.0, busy_ticks=103)
+    c = assess(start, end, cpus_usable=2, cpus_wanted=2, clock_ticks=100)
+    assert c.steal_fraction == 0.25 and c.others_cpu > 0.9  # recorded as read
+    assert not c.contended and c.others == 0.0
+    busy = CpuReading(0.02, 0.0, 0.01, 1004, 1, 2.0, busy_ticks=103)  # 2 runnable others
+    assert assess(start, busy, cpus_usable=2, cpus_wanted=2, clock_ticks=100).contended
+    long_end = CpuReading(2.0, 0.0, 1.0, 1400, 40, 0.0, busy_ticks=500)  # 10% steal over 2 s
+    assert assess(start, long_end, cpus_usable=2, cpus_wanted=2, clock_ticks=100).contended
