@@ -16,7 +16,7 @@ import pandas as pd
 
 from mmbench.report.board import Board
 from mmbench.units import CONTENDED_MARK as MARK
-from mmbench.units import format_bytes
+from mmbench.units import format_bytes, format_si
 
 #: What :data:`~mmbench.units.CONTENDED_MARK` on a throughput means (under the tables).
 CONTENDED_NOTE = (
@@ -32,13 +32,8 @@ def fmt_score(value: float | None, low: float | None, high: float | None) -> str
 
 
 def fmt_number(x: float | None) -> str:
-    """``1.23M``-style; ``-`` for unknown."""
-    if x is None:
-        return "-"
-    for unit, div in (("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if abs(x) >= div:
-            return f"{x / div:.2f}{unit}"
-    return f"{x:.3g}"
+    """``1.23M``-style; ``-`` for unknown (:func:`mmbench.units.format_si`, two decimals)."""
+    return format_si(x, decimals=2, sep="", small=".3g")
 
 
 def quality_frame(board: Board) -> pd.DataFrame:
