@@ -119,7 +119,10 @@ class ReferenceModel:
     """Adapter: decodes the batch's media into tensors, runs the module, returns texts.
 
     A missing modality gets a stand-in (:func:`image_or_stand_in`, :func:`audio_or_stand_in`,
-    the empty question), so no modality is required.
+    the empty question), so no modality is required. A VQA model with a learned stand-in file
+    next to its weights (``<name>.stand-in.safetensors``, :mod:`mmbench.models.stand_in`)
+    replaces the encoder output of a missing image or question with the learned one; its
+    SHA-256 is in ``info()`` (``stand_in_sha256``), so it enters the model's fingerprint.
     """
 
     required_modalities: tuple[Modality, ...] = ()
@@ -137,6 +140,18 @@ class ReferenceModel:
         self.device = "cpu"
         self._sha256 = sha256_file(self.weights)
         self._vocab = {w: i for i, w in enumerate(config["model"]["vocab"])}
+        self.stand_ins, self._stand_in_sha256 = self._load_stand_ins()
+
+    def _load_stand_ins(self) -> tuple[Any, str | None]:
+        """The learned stand-ins next to the weights (VQA reference models), if there are."""
+        from mmbench.models.reference import sha256_file
+        from mmbench.models.stand_in import load_stand_ins, stand_in_path
+
+        path = stand_in_path(self.weights)
+        if self.config["arch"] == "seed" or self.kind != "vqa" or not path.is_file():
+            return None, None
+        width = self.config["model"]["width"]
+        return load_stand_ins(path, self._sha256, width), sha256_file(path)
 
     def predict(self, samples: Sequence[Sample]) -> list[str]:
         import torch
@@ -155,14 +170,33 @@ class ReferenceModel:
             images = images_to_tensor(images, size).to(self.device)  # [B, 3, S, S]
             if self.kind == "caption":
                 return self.module.generate((images,))
+            stand_in = self._stand_in(samples)
             if self.spoken:
                 waves, lengths = waves_to_tensor([audio_or_stand_in(s) for s in samples])
-                return self.module.answer(images, (waves.to(self.device), lengths.to(self.device)))
+                questions = (waves.to(self.device), lengths.to(self.device))
+                return self.module.answer(images, questions, stand_in)
             ids = pad_ids([encode(s.text or "", self._vocab) for s in samples]).to(self.device)
-            return self.module.answer(images, ids)
+            return self.module.answer(images, ids, stand_in)
+
+    def _stand_in(self, samples: Sequence[Sample]) -> Any:
+        """The learned stand-ins bound to this batch's missing inputs (None: none missing)."""
+        from functools import partial
+
+        import torch
+
+        if self.stand_ins is None or self.kind != "vqa":
+            return None
+        question = Modality.AUDIO if self.spoken else Modality.TEXT
+        no_image = torch.tensor([not s.has(Modality.IMAGE) for s in samples], device=self.device)
+        no_question = torch.tensor([not s.has(question) for s in samples], device=self.device)
+        if not (no_image.any() or no_question.any()):
+            return None  # complete inputs: exactly the model without stand-ins
+        return partial(self.stand_ins, missing_image=no_image, missing_question=no_question)
 
     def to(self, device: str) -> ReferenceModel:
         self.module.to(device)
+        if self.stand_ins is not None:
+            self.stand_ins.to(device)
         self.device = str(device)
         return self
 
@@ -183,6 +217,8 @@ class ReferenceModel:
             "recipe": self.config.get("recipe"),
             "device": self.device,
             "dtype": "float32",
+            # only with a stand-in file: models without one keep their fingerprints
+            **({"stand_in_sha256": self._stand_in_sha256} if self._stand_in_sha256 else {}),
         }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -14,7 +15,9 @@ def train(
         ..., "--fusion", "-f", help="a fusion method, 'seed', 'all', or pkg.module:Class"
     ),
     task: str = typer.Option(..., "--task", "-t", help="task name (its reader gives split=train)"),
-    steps: int = typer.Option(2000, "--steps", min=1, help="optimizer steps"),
+    steps: int = typer.Option(
+        None, "--steps", min=1, help="optimizer steps (default 2000; --fit-stand-ins: 300)"
+    ),
     seed: int = typer.Option(0, "--seed", help="random seed (init, data order, validation split)"),
     width: int = typer.Option(64, "--width", min=4, help="model width"),
     batch_media: int = typer.Option(32, "--batch-media", min=1, help="images/recordings per step"),
@@ -37,6 +40,16 @@ def train(
         help="VQA: replace each image / question by its missing-input stand-in with this "
         "probability (see docs/robustness.md)",
     ),
+    fit_stand_ins: bool = typer.Option(
+        False,
+        "--fit-stand-ins",
+        help="VQA: train nothing; fit learned missing-image / missing-question stand-ins to the "
+        "frozen shipped weights (or --checkpoint) and write <task>-<fusion>.stand-in.safetensors "
+        "to --out (see docs/robustness.md)",
+    ),
+    checkpoint: Path = typer.Option(  # noqa: B008
+        None, "--checkpoint", help="--fit-stand-ins: fit to this checkpoint, not the shipped one"
+    ),
 ) -> None:
     """Train, save safetensors weights + config JSON + training card, evaluate the checkpoint."""
     from rich.console import Console
@@ -46,6 +59,10 @@ def train(
 
     console = Console()
     variants = fusion_variants([fusion])
+    if fit_stand_ins:
+        _fit_stand_ins(variants, task, out, checkpoint, data_root, steps, seed, threads, console.log)
+        return
+    steps = steps or 2000
     if fusion == ALL and not _written_vqa(task, data_root):
         variants.remove("seed")  # the seed model answers written questions only
     for v in variants:
@@ -68,6 +85,27 @@ def train(
             f"test {card.get('test', '-')}; weights {res.weights}",
             highlight=False,
         )
+
+
+def _fit_stand_ins(
+    variants: list[str],
+    task: str,
+    out: Path,
+    checkpoint: Path | None,
+    data_root: Path | None,
+    steps: int | None,
+    seed: int,
+    threads: int,
+    log: Callable[[str], None],
+) -> None:
+    from mmbench.experiments.stand_ins import StandInFit, fit_task
+
+    variants = [v for v in variants if v != "seed"]  # the seed model has no stand-ins
+    if checkpoint is not None and len(variants) != 1:
+        raise typer.BadParameter("--checkpoint fits one model: name its --fusion")
+    fit = StandInFit(steps=steps or StandInFit.steps, seed=seed)
+    for v in variants:
+        fit_task(task, v, out, checkpoint, data_root, fit, threads, log)
 
 
 def _written_vqa(task: str, data_root: Path | None) -> bool:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,8 @@ from mmbench.models.heads import EOS, SPECIALS, UNK, AnswerClassifier, FusionDec
 _WORD = re.compile(r"[\w']+")
 #: VQA questions: word ids ``[B, L]``, or spoken ``(waves [B, T], lengths [B])``
 Questions = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
+#: ``(image tokens [B, N, D], question vectors [B, D])`` -> the same with missing inputs replaced
+StandIn = Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 
 
 def words(text: str) -> list[str]:
@@ -145,26 +148,42 @@ class FusionVQA(nn.Module):
         self.ctc = nn.Linear(cfg.width, len(cfg.vocab)) if spoken_ctc else None
 
     def forward(
-        self, images: torch.Tensor, questions: Questions, image_index: torch.Tensor | None = None
+        self,
+        images: torch.Tensor,
+        questions: Questions,
+        image_index: torch.Tensor | None = None,
+        stand_in: StandIn | None = None,
     ) -> torch.Tensor:
         """``images [M, 3, S, S]`` uint8; ``questions``: word ids ``[B, L]``, or for spoken
         questions ``(waves [B, T], lengths [B])``; ``image_index [B]`` maps each question to its
-        image (so an image asked ten questions is encoded once)."""
-        return self.forward_train(images, questions, image_index)[0]
+        image (so an image asked ten questions is encoded once); ``stand_in`` replaces the
+        encoders' outputs of missing inputs (see :mod:`mmbench.models.stand_in`)."""
+        return self.forward_train(images, questions, image_index, stand_in)[0]
 
     def forward_train(
-        self, images: torch.Tensor, questions: Questions, image_index: torch.Tensor | None = None
+        self,
+        images: torch.Tensor,
+        questions: Questions,
+        image_index: torch.Tensor | None = None,
+        stand_in: StandIn | None = None,
     ) -> tuple[torch.Tensor, Any]:
         """Answer logits ``[B, A]`` and the spoken questions' encoding (None for text)."""
         img = self.image(images)  # tokens [M, N, D]
         tokens = img.tokens if image_index is None else img.tokens[image_index]  # [B, N, D]
         q, enc = self.question(questions)  # [B, D]
+        if stand_in is not None:
+            tokens, q = stand_in(tokens, q)
+        return self.fuse(tokens, q), enc
+
+    def fuse(self, tokens: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
+        """Answer logits ``[B, A]`` from image tokens ``[B, N, D]`` and question vectors
+        ``[B, D]`` (the encoders' outputs)."""
         if not self.cfg.regions:
-            return self.head(self.fusion(tokens, q)), enc  # [B, A]
+            return self.head(self.fusion(tokens, q))  # [B, A]
         b, n, d = tokens.shape
         per_region = q[:, None].expand(b, n, q.shape[1]).reshape(b * n, -1)  # [B*N, D]
         fused = self.fusion(tokens.reshape(b * n, d), per_region).view(b, n, -1)  # [B, N, D]
-        return self.head(fused.amax(dim=1)), enc  # [B, D] max over regions -> [B, A]
+        return self.head(fused.amax(dim=1))  # [B, D] max over regions -> [B, A]
 
     def question(self, questions: Questions) -> tuple[torch.Tensor, Any]:
         """The question vector ``[B, D]`` from word ids or from ``(waves, lengths)``, and the
@@ -175,8 +194,10 @@ class FusionVQA(nn.Module):
         pooled = enc.tokens.masked_fill(~enc.mask[..., None], float("-inf")).amax(dim=1)  # [B, D]
         return pooled, enc
 
-    def answer(self, images: torch.Tensor, questions: Questions) -> list[str]:
-        logits = self(images, questions)  # [B, A]
+    def answer(
+        self, images: torch.Tensor, questions: Questions, stand_in: StandIn | None = None
+    ) -> list[str]:
+        logits = self(images, questions, stand_in=stand_in)  # [B, A]
         return [self.cfg.answers[i] for i in logits.argmax(dim=1).tolist()]
 
 
