@@ -60,7 +60,8 @@ def train(
     console = Console()
     variants = fusion_variants([fusion])
     if fit_stand_ins:
-        _fit_stand_ins(variants, task, out, checkpoint, data_root, steps, seed, threads, console.log)
+        log = console.log
+        _fit_stand_ins(variants, task, out, checkpoint, data_root, steps, seed, threads, log)
         return
     steps = steps or 2000
     if fusion == ALL and not _written_vqa(task, data_root):

@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-#: Suffix of a stand-in file: ``easyvqa-gated.safetensors`` -> ``easyvqa-gated.stand-in.safetensors``
+#: A stand-in file's suffix: ``easyvqa-gated.safetensors`` -> ``easyvqa-gated.stand-in.safetensors``
 SUFFIX = ".stand-in.safetensors"
 
 
@@ -106,8 +106,9 @@ def load_stand_ins(path: Path, checkpoint_sha256: str, width: int) -> StandIns:
     unknown = set(tensors) - {"image", "question"}
     bad = [k for k, v in tensors.items() if v.shape[-1] != width]
     if unknown or bad or not tensors:
+        found = {k: list(v.shape) for k, v in tensors.items()}
         raise ValueError(f"stand-in {path}: expected tensors image [N, {width}] and/or "
-                         f"question [{width}], found {({k: list(v.shape) for k, v in tensors.items()})}")  # fmt: skip
+                         f"question [{width}], found {found}")  # fmt: skip
     return StandIns(tensors.get("image"), tensors.get("question")).eval()
 
 
