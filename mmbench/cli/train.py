@@ -60,8 +60,11 @@ def train(
     console = Console()
     variants = fusion_variants([fusion])
     if fit_stand_ins:
-        log = console.log
-        _fit_stand_ins(variants, task, out, checkpoint, data_root, steps, seed, threads, log)
+
+        def log(line: str) -> None:
+            console.print(line, highlight=False, soft_wrap=True)
+
+        _fit_stand_ins(variants, task, out, checkpoint, data_root, steps, seed, threads, limit, log)
         return
     steps = steps or 2000
     if fusion == ALL and not _written_vqa(task, data_root):
@@ -97,6 +100,7 @@ def _fit_stand_ins(
     steps: int | None,
     seed: int,
     threads: int,
+    limit: int | None,
     log: Callable[[str], None],
 ) -> None:
     from mmbench.experiments.stand_ins import StandInFit, fit_task
@@ -106,7 +110,7 @@ def _fit_stand_ins(
         raise typer.BadParameter("--checkpoint fits one model: name its --fusion")
     fit = StandInFit(steps=steps or StandInFit.steps, seed=seed)
     for v in variants:
-        fit_task(task, v, out, checkpoint, data_root, fit, threads, log)
+        fit_task(task, v, out, checkpoint, data_root, fit, threads, log, limit)
 
 
 def _written_vqa(task: str, data_root: Path | None) -> bool:

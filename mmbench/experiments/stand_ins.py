@@ -98,9 +98,11 @@ def fit_task(
     fit: StandInFit | None = None,
     threads: int = 1,
     log: Callable[[str], None] | None = None,
+    limit: int | None = None,
 ) -> StandInResult:
-    """Fit stand-ins for ``ref-<fusion>`` on ``task_name``: its shipped weights, or
-    ``checkpoint`` (a file written by ``mmbench train``)."""
+    """Fit stand-ins for ``ref-<fusion>`` on ``task_name`` (its first ``limit`` training
+    samples, or all): to its shipped weights, or to ``checkpoint`` (written by ``mmbench
+    train``)."""
     from mmbench.adapters.reference import shipped_checkpoint
     from mmbench.tasks import load_task
 
@@ -108,10 +110,12 @@ def fit_task(
     weights = Path(checkpoint) if checkpoint else shipped_checkpoint(fusion, task_name)
     if weights.suffix != ".safetensors":
         weights = weights.with_name(weights.name + ".safetensors")
-    samples = list(task.samples(data_root, split="train"))
+    samples = list(task.samples(data_root, split="train"))[:limit]
     result = fit_checkpoint(weights, samples, out, fit, threads)
     if log:
         r = result.report
-        log(f"{weights.name}: missing-input loss {r['loss_before']} -> {r['loss_after']} "
-            f"({r['items']} items, {r['cpu_s']} s CPU) -> {result.path}")  # fmt: skip
+        losses = ", ".join(f"{k} {r['loss_before'][k]:.3f} -> {r['loss_after'][k]:.3f}"
+                           for k in r["loss_after"])  # fmt: skip
+        log(f"{weights.name}: missing-input loss {losses} ({r['items']} items, "
+            f"{r['cpu_s']} s CPU) -> {result.path}")  # fmt: skip
     return result
