@@ -114,8 +114,10 @@ def fit_task(
     result = fit_checkpoint(weights, samples, out, fit, threads)
     if log:
         r = result.report
-        losses = ", ".join(f"{k} {r['loss_before'][k]:.3f} -> {r['loss_after'][k]:.3f}"
-                           for k in r["loss_after"])  # fmt: skip
-        log(f"{weights.name}: missing-input loss {losses} ({r['items']} items, "
-            f"{r['cpu_s']} s CPU) -> {result.path}")  # fmt: skip
+        b, a = r["before"], r["after"]
+        scores = "; ".join(f"missing {k}: loss {b[k]['loss']:.3f} -> {a[k]['loss']:.3f}, "
+                           f"accuracy {b[k]['accuracy']:.4f} -> {a[k]['accuracy']:.4f}"
+                           for k in a)  # fmt: skip
+        log(f"{weights.name}: {scores} ({r['items']} training items, {r['cpu_s']} s CPU) "
+            f"-> {result.path}")  # fmt: skip
     return result

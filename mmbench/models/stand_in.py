@@ -129,13 +129,23 @@ def _optimise(
     param: nn.Parameter,
     n_items: int,
     loss_of: Callable[[torch.Tensor], torch.Tensor],
+    score: Callable[[], dict[str, float]],
     fit: StandInFit,
-) -> list[float]:
-    """Adam on ``param`` alone; ``loss_of(item indices)`` -> mean loss. Returns the loss curve
-    (every 50 steps and the last)."""
+) -> dict[str, Any]:
+    """Adam on ``param`` alone; ``loss_of(item indices)`` -> mean loss. Every 50 steps and at
+    the end ``score()`` (accuracy and loss on every training item) is measured, and the value
+    of ``param`` with the best accuracy, then the lowest loss, the starting one included, is
+    kept: the likelihood is what is optimised, but its optimum is not always the most accurate
+    argmax. Returns the minibatch loss curve, the scores and the step kept (0: the start)."""
     gen = torch.Generator().manual_seed(fit.seed)
     opt = torch.optim.Adam([param], lr=fit.lr)
-    curve = []
+
+    def rank(s: dict[str, float]) -> tuple[float, float]:
+        return s["accuracy"], -s["loss"]
+
+    scores = [score()]
+    best, best_step, best_rank = param.detach().clone(), 0, rank(scores[0])
+    losses = []
     for step in range(fit.steps):
         for group in opt.param_groups:
             group["lr"] = fit.lr * 0.5 * (1 + math.cos(math.pi * step / fit.steps))
@@ -144,30 +154,45 @@ def _optimise(
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        if step % 50 == 0 or step == fit.steps - 1:
-            curve.append(round(loss.item(), 5))
-    return curve
+        if (step + 1) % 50 == 0 or step == fit.steps - 1:
+            losses.append(round(loss.item(), 5))
+            scores.append(score())
+            if rank(scores[-1]) > best_rank:
+                best, best_step, best_rank = param.detach().clone(), step + 1, rank(scores[-1])
+    with torch.no_grad():
+        param.copy_(best)
+    curve = [{k: round(v, 5) for k, v in s.items()} for s in scores]
+    return {"batch_loss": losses, "scores": curve, "kept_step": best_step}
 
 
-def missing_losses(
+def missing_scores(
     model: nn.Module,
     stand_ins: StandIns,
     tokens: torch.Tensor,
     q: torch.Tensor,
     image_index: torch.Tensor,
     targets: torch.Tensor,
-) -> dict[str, float]:
-    """Mean answer cross-entropy with the image missing and with the question missing, given
-    the precomputed image tokens ``[M, N, D]`` and question vectors ``[I, D]``."""
+    chunk: int = 2048,
+) -> dict[str, dict[str, float]]:
+    """Answer cross-entropy and accuracy with the image missing and with the question
+    missing, given the precomputed image tokens ``[M, N, D]`` and question vectors ``[I, D]``."""
     out = {}
     with torch.no_grad():
-        n = len(targets)
-        if stand_ins.image is not None:
-            img = stand_ins.image[None].expand(n, *stand_ins.image.shape)  # [I, N, D]
-            out["image"] = float(F.cross_entropy(model.fuse(img, q), targets))
-        if stand_ins.question is not None:
-            qs = stand_ins.question[None].expand(n, -1)  # [I, D]
-            out["question"] = float(F.cross_entropy(model.fuse(tokens[image_index], qs), targets))
+        for name, value in (("image", stand_ins.image), ("question", stand_ins.question)):
+            if value is None:
+                continue
+            loss = correct = 0.0
+            for i in range(0, len(targets), chunk):
+                t, qi = tokens[image_index[i : i + chunk]], q[i : i + chunk]  # [b, N, D], [b, D]
+                if name == "image":
+                    t = value[None].expand_as(t)
+                else:
+                    qi = value[None].expand_as(qi)
+                logits = model.fuse(t, qi)  # [b, A]
+                y = targets[i : i + chunk]
+                loss += float(F.cross_entropy(logits, y, reduction="sum"))
+                correct += float((logits.argmax(1) == y).sum())
+            out[name] = {"loss": loss / len(targets), "accuracy": correct / len(targets)}
     return out
 
 
@@ -192,7 +217,7 @@ def fit_stand_ins(
     Both start from what the model sees today for a missing input, the encoding of
     ``blank_image [1, 3, S, S]`` and of ``blank_question`` (one item), so a fit can only lower
     the training loss. The encoders run once; each step runs only fusion and head. Returns
-    the stand-ins and a report (losses before and after, the recipe).
+    the stand-ins and a report (training loss and accuracy before and after, the recipe).
     """
     fit = fit or StandInFit()
     model.eval()
@@ -215,7 +240,7 @@ def fit_stand_ins(
         q = q if question_index is None else q[question_index]  # [I, D]
         start = StandIns(model.image(blank_image).tokens[0], model.question(blank_question)[0][0])
     stand_ins = StandIns(start.image, start.question)
-    before = missing_losses(model, start, tokens, q, image_index, targets)
+    before = missing_scores(model, start, tokens, q, image_index, targets)
 
     def image_loss(idx: torch.Tensor) -> torch.Tensor:
         img = stand_ins.image[None].expand(len(idx), *stand_ins.image.shape)  # [b, N, D]
@@ -225,12 +250,15 @@ def fit_stand_ins(
         qs = stand_ins.question[None].expand(len(idx), -1)  # [b, D]
         return F.cross_entropy(model.fuse(tokens[image_index[idx]], qs), targets[idx])
 
+    def score(name: str) -> Callable[[], dict[str, float]]:
+        return lambda: missing_scores(model, stand_ins, tokens, q, image_index, targets)[name]
+
     curves = {
-        "image": _optimise(stand_ins.image, n, image_loss, fit),
-        "question": _optimise(stand_ins.question, n, question_loss, fit),
+        "image": _optimise(stand_ins.image, n, image_loss, score("image"), fit),
+        "question": _optimise(stand_ins.question, n, question_loss, score("question"), fit),
     }
     stand_ins.eval()
-    after = missing_losses(model, stand_ins, tokens, q, image_index, targets)
-    report = {"fit": asdict(fit), "items": n, "images": len(images), "loss_before": before,
-              "loss_after": after, "loss_curve": curves}  # fmt: skip
+    after = missing_scores(model, stand_ins, tokens, q, image_index, targets)
+    report = {"fit": asdict(fit), "items": n, "images": len(images), "before": before,
+              "after": after, "curves": curves}  # fmt: skip
     return stand_ins, report
