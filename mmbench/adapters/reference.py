@@ -170,13 +170,14 @@ class ReferenceModel:
             images = images_to_tensor(images, size).to(self.device)  # [B, 3, S, S]
             if self.kind == "caption":
                 return self.module.generate((images,))
-            stand_in = self._stand_in(samples)
+            stand_in = self._stand_in(samples)  # the seed model never has one
+            extra = {} if stand_in is None else {"stand_in": stand_in}
             if self.spoken:
                 waves, lengths = waves_to_tensor([audio_or_stand_in(s) for s in samples])
                 questions = (waves.to(self.device), lengths.to(self.device))
-                return self.module.answer(images, questions, stand_in)
+                return self.module.answer(images, questions, **extra)
             ids = pad_ids([encode(s.text or "", self._vocab) for s in samples]).to(self.device)
-            return self.module.answer(images, ids, stand_in)
+            return self.module.answer(images, ids, **extra)
 
     def _stand_in(self, samples: Sequence[Sample]) -> Any:
         """The learned stand-ins bound to this batch's missing inputs (None: none missing)."""
