@@ -35,28 +35,46 @@ IMAGENET_C_SIZE = 224
 NOISE_TABLE_SIZE = 1 << 21
 
 
-def _resize(x: torch.Tensor, h: int, w: int) -> torch.Tensor:
-    """Bilinear resize of ``[1, 3, H, W]`` uint8 in channels-last memory (torch's fast uint8
-    path; the result is channels last too), antialiased (a triangle filter) when it shrinks."""
-    return F.interpolate(x, size=(h, w), mode="bilinear", antialias=True, align_corners=False)
+def _resize_rows(a: np.ndarray, h: int) -> np.ndarray:
+    """``[H, W, 3]`` uint8 resized to ``h`` rows (bilinear; antialiased, a triangle filter, when
+    it shrinks). Columns are filtered independently, so a row of ``3 W`` bytes is viewed as
+    ``3 W / 4`` four-channel pixels when it divides: torch's AVX2 uint8 kernels work on four
+    channels and copy a three-channel image into four and back (a third of the time)."""
+    rows, w = a.shape[:2]
+    c = 4 if (3 * w) % 4 == 0 else 3
+    x = torch.from_numpy(a.reshape(rows, 3 * w // c, c))[None].permute(0, 3, 1, 2)  # [1, c, H, .]
+    out = F.interpolate(x, size=(h, 3 * w // c), mode="bilinear", antialias=True)  # channels last
+    return out[0].permute(1, 2, 0).numpy().reshape(h, w, 3)  # [h, W, 3], no copy
+
+
+def _resize_cols(a: np.ndarray, w: int) -> np.ndarray:
+    """``[H, W, 3]`` uint8 resized to ``w`` columns, as :func:`_resize_rows` (three channels)."""
+    x = torch.from_numpy(a)[None].permute(0, 3, 1, 2)  # [1, 3, H, W] channels last
+    out = F.interpolate(x, size=(a.shape[0], w), mode="bilinear", antialias=True)
+    return out[0].permute(1, 2, 0).numpy()  # [H, w, 3], no copy
 
 
 def _binomial5(a: np.ndarray) -> np.ndarray:
-    """``[H, W, 3]`` uint8 blurred by ``[1, 4, 6, 4, 1] / 16`` along both axes, edges repeated."""
+    """``[H, W, 3]`` uint8 blurred by ``[1, 4, 6, 4, 1] / 16`` along both axes, edges repeated,
+    in uint16 (at most ``256 * 255 + 128``) and rounded once."""
+    h, w = a.shape[:2]
+    p = np.empty((h + 4, w + 4, 3), np.uint16)  # [H + 4, W + 4, 3], edges repeated
+    p[2:-2, 2:-2] = a
+    p[:2, 2:-2], p[-2:, 2:-2] = a[:1], a[-1:]
+    p[:, :2], p[:, -2:] = p[:, 2:3], p[:, -3:-2]
+    out = p
     for axis in (0, 1):
         n = a.shape[axis]
-        pad = [(2, 2) if i == axis else (0, 0) for i in range(3)]
-        p = np.pad(a, pad, mode="edge").astype(np.uint16)
-        t = [p[i : i + n] if axis == 0 else p[:, i : i + n] for i in range(5)]
+        t = [out[i : i + n] if axis == 0 else out[:, i : i + n] for i in range(5)]
         acc = t[1] + t[3]  # in place from here: 3x faster than one expression
         acc <<= 2
         acc += t[0]
         acc += t[4]
         acc += t[2] * np.uint16(6)
-        acc += 8  # <= 16 * 255 + 8
-        acc >>= 4
-        a = acc.astype(np.uint8)
-    return a
+        out = acc  # [H, W + 4, 3] after the rows, [H, W, 3] after the columns
+    out += 128
+    out >>= 8
+    return out.astype(np.uint8)
 
 
 def _exact_gaussian(img: np.ndarray, sigma: float) -> np.ndarray:
@@ -110,7 +128,7 @@ def gaussian_noise(img: np.ndarray, sigma: float, rng: np.random.Generator) -> n
     return np.clip(img.astype(np.int16) + noise, 0, 255).astype(np.uint8)
 
 
-@register("image:gaussian_blur", "sigma", (1, 2, 3, 4, 6), "px at 224 px", IMAGENET_C, version=2)
+@register("image:gaussian_blur", "sigma", (1, 2, 3, 4, 6), "px at 224 px", IMAGENET_C, version=3)
 def gaussian_blur(img: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
     """Gaussian blur of standard deviation ``sigma`` pixels at 224 px, scaled to the image.
 
@@ -128,11 +146,9 @@ def gaussian_blur(img: np.ndarray, sigma: float, rng: np.random.Generator) -> np
     if k < 1.5:
         return _exact_gaussian(img, s)
     hs, ws = max(1, round(h / k)), max(1, round(w / k))
-    x = torch.from_numpy(np.require(img, requirements=("C", "W")))[None]  # [1, H, W, 3]
-    small = _resize(x.permute(0, 3, 1, 2), hs, ws)  # [1, 3, hs, ws] channels last
-    blurred = torch.from_numpy(_binomial5(small[0].permute(1, 2, 0).numpy()))  # [hs, ws, 3]
-    out = _resize(blurred[None].permute(0, 3, 1, 2), h, w)  # [1, 3, H, W] channels last
-    return np.ascontiguousarray(out[0].permute(1, 2, 0).numpy())  # [H, W, 3], no copy
+    img = np.require(img, requirements=("C", "W"))  # torch.from_numpy wants it writable
+    small = _resize_cols(_resize_rows(img, hs), ws)  # [hs, ws, 3]: rows first, at full width
+    return _resize_rows(_resize_cols(_binomial5(small), w), h)  # [H, W, 3]
 
 
 @register("image:jpeg", "quality", (25, 18, 15, 10, 7), "JPEG quality", IMAGENET_C)
