@@ -35,23 +35,12 @@ IMAGENET_C_SIZE = 224
 NOISE_TABLE_SIZE = 1 << 21
 
 
-def _resize_rows(a: np.ndarray, h: int) -> np.ndarray:
-    """``[H, W, 3]`` uint8 resized to ``h`` rows (bilinear; antialiased, a triangle filter, when
-    it shrinks). Columns are filtered independently, so a row of ``3 W`` bytes is viewed as
-    ``3 W / 4`` four-channel pixels when it divides: torch's AVX2 uint8 kernels work on four
-    channels and copy a three-channel image into four and back (a third of the time)."""
-    rows, w = a.shape[:2]
-    c = 4 if (3 * w) % 4 == 0 else 3
-    x = torch.from_numpy(a.reshape(rows, 3 * w // c, c))[None].permute(0, 3, 1, 2)  # [1, c, H, .]
-    out = F.interpolate(x, size=(h, 3 * w // c), mode="bilinear", antialias=True)  # channels last
-    return out[0].permute(1, 2, 0).numpy().reshape(h, w, 3)  # [h, W, 3], no copy
-
-
-def _resize_cols(a: np.ndarray, w: int) -> np.ndarray:
-    """``[H, W, 3]`` uint8 resized to ``w`` columns, as :func:`_resize_rows` (three channels)."""
+def _resize(a: np.ndarray, h: int, w: int) -> np.ndarray:
+    """``[H, W, 3]`` uint8 resized bilinearly to ``[h, w, 3]``, antialiased (a triangle filter)
+    when it shrinks: torch's uint8 kernels on channels-last memory, no copies around them."""
     x = torch.from_numpy(a)[None].permute(0, 3, 1, 2)  # [1, 3, H, W] channels last
-    out = F.interpolate(x, size=(a.shape[0], w), mode="bilinear", antialias=True)
-    return out[0].permute(1, 2, 0).numpy()  # [H, w, 3], no copy
+    out = F.interpolate(x, size=(h, w), mode="bilinear", antialias=True, align_corners=False)
+    return out[0].permute(1, 2, 0).numpy()  # [h, w, 3], channels last: no copy
 
 
 def _binomial5(a: np.ndarray) -> np.ndarray:
@@ -133,9 +122,11 @@ def gaussian_blur(img: np.ndarray, sigma: float, rng: np.random.Generator) -> np
     """Gaussian blur of standard deviation ``sigma`` pixels at 224 px, scaled to the image.
 
     With ``s`` the scaled sigma, a blur this wide is computed at a scale ``k`` smaller
-    (cost ~ 1 / k^2): shrink with a triangle filter (variance ``k^2 / 6`` in full pixels),
-    blur with the binomial ``[1, 4, 6, 4, 1] / 16`` (variance 1 small pixel = ``k^2``), enlarge
-    bilinearly (``(k^2 - 1) / 6``); ``k`` makes the variances add up to ``s^2``. Below
+    (cost ~ 1 / k^2): shrink with a triangle filter (variance ``k^2 / 6`` in full pixels; the
+    rows, then the columns), blur with the binomial ``[1, 4, 6, 4, 1] / 16`` (variance 1 small
+    pixel = ``k^2``; integer sums, rounded once), enlarge bilinearly (``(k^2 - 1) / 6``); ``k``
+    makes the variances add up to ``s^2``. Version 3 (version 2 shrank both axes in one call
+    and rounded the binomial after each axis). Below
     ``k = 1.5`` it is the exact filter (separable, edges repeated, truncated at 4 sigma: the
     skimage ``gaussian`` ImageNet-C calls). The deviation from the exact filter is tested and
     documented: PSNR >= 45 dB at every severity on a 640 x 480 photo.
@@ -147,8 +138,8 @@ def gaussian_blur(img: np.ndarray, sigma: float, rng: np.random.Generator) -> np
         return _exact_gaussian(img, s)
     hs, ws = max(1, round(h / k)), max(1, round(w / k))
     img = np.require(img, requirements=("C", "W"))  # torch.from_numpy wants it writable
-    small = _resize_cols(_resize_rows(img, hs), ws)  # [hs, ws, 3]: rows first, at full width
-    return _resize_rows(_resize_cols(_binomial5(small), w), h)  # [H, W, 3]
+    small = _resize(_resize(img, hs, w), hs, ws)  # rows first: the dearer horizontal pass at hs
+    return _resize(_binomial5(small), h, w)  # [hs, ws, 3] -> [H, W, 3]
 
 
 @register("image:jpeg", "quality", (25, 18, 15, 10, 7), "JPEG quality", IMAGENET_C)
