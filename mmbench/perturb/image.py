@@ -35,12 +35,10 @@ IMAGENET_C_SIZE = 224
 NOISE_TABLE_SIZE = 1 << 21
 
 
-def _resize(a: np.ndarray, h: int, w: int) -> np.ndarray:
-    """``[H, W, 3]`` uint8 resized bilinearly to ``[h, w, 3]``, antialiased (a triangle filter)
-    when it shrinks: torch's uint8 kernels on channels-last memory, no copies around them."""
-    x = torch.from_numpy(a)[None].permute(0, 3, 1, 2)  # [1, 3, H, W] channels last
-    out = F.interpolate(x, size=(h, w), mode="bilinear", antialias=True, align_corners=False)
-    return out[0].permute(1, 2, 0).numpy()  # [h, w, 3], channels last: no copy
+def _resize(x: torch.Tensor, h: int, w: int) -> torch.Tensor:
+    """Bilinear resize of ``[1, 3, H, W]`` uint8 in channels-last memory (torch's fast uint8
+    path; the result is channels last too), antialiased (a triangle filter) when it shrinks."""
+    return F.interpolate(x, size=(h, w), mode="bilinear", antialias=True, align_corners=False)
 
 
 def _binomial5(a: np.ndarray) -> np.ndarray:
@@ -137,9 +135,11 @@ def gaussian_blur(img: np.ndarray, sigma: float, rng: np.random.Generator) -> np
     if k < 1.5:
         return _exact_gaussian(img, s)
     hs, ws = max(1, round(h / k)), max(1, round(w / k))
-    img = np.require(img, requirements=("C", "W"))  # torch.from_numpy wants it writable
-    small = _resize(_resize(img, hs, w), hs, ws)  # rows first: the dearer horizontal pass at hs
-    return _resize(_binomial5(small), h, w)  # [hs, ws, 3] -> [H, W, 3]
+    x = torch.from_numpy(np.require(img, requirements=("C", "W")))[None]  # [1, H, W, 3]
+    small = _resize(_resize(x.permute(0, 3, 1, 2), hs, w), hs, ws)  # rows first: the dearer
+    blurred = torch.from_numpy(_binomial5(small[0].permute(1, 2, 0).numpy()))  # [hs, ws, 3]
+    out = _resize(blurred[None].permute(0, 3, 1, 2), h, w)  # [1, 3, H, W] channels last
+    return out[0].permute(1, 2, 0).numpy()  # [H, W, 3], no copy
 
 
 @register("image:jpeg", "quality", (25, 18, 15, 10, 7), "JPEG quality", IMAGENET_C)
