@@ -44,8 +44,19 @@ def _validator() -> Any:
     return cls(schema())
 
 
+@cache
+def _fast_check() -> Any:
+    """:func:`mmbench.schemacheck.compile_check` of the schema: a yes/no answer that lets a
+    valid record skip ``jsonschema`` (which is asked only for the error of an invalid one)."""
+    from mmbench.schemacheck import compile_check
+
+    return compile_check(schema())
+
+
 def validate(record: dict[str, Any]) -> None:
     """Raise ``jsonschema.ValidationError`` if ``record`` is not a valid results record."""
+    if _fast_check()(record):
+        return
     import jsonschema
 
     error = jsonschema.exceptions.best_match(_validator().iter_errors(record))
