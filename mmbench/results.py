@@ -64,6 +64,26 @@ def validate(record: dict[str, Any]) -> None:
         raise error
 
 
+def record_problem(record: dict[str, Any]) -> str | None:
+    """Why ``record`` is not a valid results record (``at <path>: <message>``, at most ~200
+    characters of message), or None; ``jsonschema`` is imported only for an invalid one.
+
+    >>> record_problem({"schema_version": 1})
+    "at (top): 'task' is a required property"
+    """
+    try:
+        validate(record)
+    except Exception as exc:
+        import jsonschema
+
+        if not isinstance(exc, jsonschema.ValidationError):
+            raise
+        where = "/".join(map(str, exc.absolute_path)) or "(top)"
+        message = exc.message if len(exc.message) < 200 else exc.message[:200] + "..."
+        return f"at {where}: {message}"
+    return None
+
+
 def _git_commit() -> str | None:
     here = Path(__file__).resolve().parent
     try:

@@ -10,7 +10,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from mmbench.results import schema, validate
+from mmbench.results import record_problem, schema, validate
 from mmbench.schemacheck import compile_check
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -93,6 +93,7 @@ def test_validate_still_names_the_error():
     record["n_samples"] = -3
     with pytest.raises(jsonschema.ValidationError, match="-3"):
         validate(record)
+    assert record_problem(record) == "at n_samples: -3 is less than the minimum of 0"
 
 
 def test_unknown_keywords_refuse_to_compile():
