@@ -153,12 +153,13 @@ class CiderResampler:
 
     def _block(self, draws: np.ndarray) -> np.ndarray:
         """float64 [b]: the scores of the resamples with draw counts ``draws`` [b, n]."""
-        n = self.n
+        n, b = self.n, len(draws)
         w64 = np.ascontiguousarray(draws.T)  # [n, b]
+        del draws  # the temporaries of a block are few: two threads hold one each
         df = (self.incidence @ w64.astype(self.idf2.dtype)).astype(np.int32)  # [D, b] integers
         u = self.idf2[df][self.gram_set]  # [G, b] squared IDF in each resample
         del df
-        cos = np.zeros((n * MAX_N, len(draws)), dtype=self.idf2.dtype)  # [n*4, b]
+        cos = np.zeros((n * MAX_N, b), dtype=self.idf2.dtype)  # [n*4, b]
         for ref, pool, r0 in zip(self.refs, self.pools, self.pool_start, strict=True):
             k = pool.shape[1]
             rr = ref @ u  # [2 K_p, b]
@@ -167,10 +168,14 @@ class CiderResampler:
             # summed over references; the parts' rows are disjoint (a sample is in one part)
             cos[r0 : r0 + pool.shape[0]] = pool @ np.divide(rr[k:], rn, out=rr[k:])
             del rr, rn
-        hn = np.sqrt(self.hyp @ u)  # [n*4, b] prediction norms
+        hn = self.hyp @ u  # [n*4, b] squared prediction norms
+        del u
+        hn = np.sqrt(hn, out=hn)
         hn[hn == 0] = 1.0
         cos /= hn
+        del hn
         per_sample = cos.reshape(n, MAX_N, -1).sum(axis=1, dtype=np.float64)  # [n, b]
+        del cos
         per_sample *= w64
         weighted = np.ascontiguousarray(per_sample.T)  # [b, n]
         weighted *= self.scale
