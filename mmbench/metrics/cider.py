@@ -251,21 +251,11 @@ def cider_resampler(
     penalty = _penalty(caps, sigma)[kept_rows // MAX_N]
     step = max(1, BLOCK_BYTES // (2 * MAX_BLOCK * np.dtype(dtype).itemsize))
 
-    cuts = _parts(owner, step)
-
     def reference_parts() -> tuple[list[Any], list[Any], list[int]]:
-        # one matrix whose part p is rows [2 a_p, 2 b_p): its K_p squared counts, then its
-        # K_p clipped products; the parts are views of it (no copy)
-        part = np.repeat(np.arange(len(cuts) - 1), np.diff(cuts))  # [K]
-        start, end = np.asarray(cuts[:-1])[part], np.asarray(cuts[1:])[part]
-        interleaved = np.concatenate([start, end]) + np.tile(np.arange(k_rows), 2)  # [2K]
-        del part, start, end
-        placed = [(interleaved[r], col, v) for r, col, v in entries("ref") + entries("num")]
-        ref = _csr(placed, (2 * k_rows, g_used), dtype)
-        del placed, interleaved
+        ref = _csr(entries("ref") + entries("num"), (2 * k_rows, g_used), dtype)
         refs, pools, starts = [], [], []
-        for a, b in itertools.pairwise(cuts):
-            refs.append(_rows(ref, 2 * a, 2 * b))
+        for a, b in itertools.pairwise(_parts(owner, step)):
+            refs.append(_vstack(ref[a:b], ref[k_rows + a : k_rows + b]))
             r0, r1 = (int(owner[a]) * MAX_N, int(owner[b - 1] + 1) * MAX_N) if b > a else (0, 0)
             pool = (pool_row[a:b] - r0, np.arange(b - a), penalty[a:b])
             pools.append(_csr([pool], (r1 - r0, b - a), dtype))
@@ -372,21 +362,15 @@ def _distinct_rows(m: Any) -> tuple[Any, np.ndarray]:
     return m[first], of.astype(np.int32)
 
 
-def _rows(m: Any, start: int, stop: int) -> Any:
-    """Rows ``start:stop`` of the CSR matrix ``m``, sharing its data and column indices.
-
-    >>> from scipy import sparse
-    >>> m = sparse.csr_matrix(np.array([[1, 0], [0, 2], [3, 4]]))
-    >>> part = _rows(m, 1, 3)
-    >>> part.toarray().tolist(), np.shares_memory(part.data, m.data)
-    ([[0, 2], [3, 4]], True)
-    """
+def _vstack(top: Any, bottom: Any) -> Any:
+    """Two CSR matrices of the same width, one above the other (CSR, 32-bit indices kept)."""
     from scipy import sparse
 
-    lo, hi = m.indptr[start], m.indptr[stop]
-    indptr = m.indptr[start : stop + 1] - lo
-    shape = (stop - start, m.shape[1])
-    return sparse.csr_matrix((m.data[lo:hi], m.indices[lo:hi], indptr), shape, copy=False)
+    indptr = np.concatenate([top.indptr, bottom.indptr[1:] + top.indptr[-1]])
+    data = np.concatenate([top.data, bottom.data])
+    indices = np.concatenate([top.indices, bottom.indices])
+    shape = (top.shape[0] + bottom.shape[0], top.shape[1])
+    return sparse.csr_matrix((data, indices, indptr.astype(indices.dtype)), shape)
 
 
 def _row_order(row: np.ndarray) -> np.ndarray:
