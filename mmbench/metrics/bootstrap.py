@@ -41,10 +41,6 @@ DEFAULT_SEED = 12345
 CHUNK_ELEMENTS = 4_000_000
 #: At least this many chunks per worker thread, so the threads finish together.
 CHUNKS_PER_WORKER = 4
-#: A chunk of more rows than this holds a multiple of it: CIDEr-D scores blocks of up to
-#: 32 resamples (``mmbench.metrics.cider.MAX_BLOCK``), and a chunk of 33 would run as
-#: blocks of 17 and 16, ~10% more CPU per resample than one block of 32.
-ROW_MULTIPLE = 32
 
 
 def usable_cpus() -> int:
@@ -67,18 +63,9 @@ def index_chunks(
     """The rows of :func:`resample_indices` in chunks ``[rows, n]`` (identical numbers);
     ``rows`` at most ``CHUNK_ELEMENTS // n`` (the default)."""
     rng = np.random.default_rng(seed)
-    rows = _whole_blocks(max(1, min(rows or n_resamples, CHUNK_ELEMENTS // max(n, 1))))
+    rows = max(1, min(rows or n_resamples, CHUNK_ELEMENTS // max(n, 1)))
     for start in range(0, n_resamples, rows):
         yield rng.integers(0, n, size=(min(rows, n_resamples - start), n))
-
-
-def _whole_blocks(rows: int) -> int:
-    """``rows`` cut to a multiple of :data:`ROW_MULTIPLE` when larger.
-
-    >>> _whole_blocks(33), _whole_blocks(100), _whole_blocks(32), _whole_blocks(7)
-    (32, 96, 32, 7)
-    """
-    return rows - rows % ROW_MULTIPLE if rows > ROW_MULTIPLE else rows
 
 
 def _resampler(metric: Metric, stats: Sequence[Any]) -> Callable[[np.ndarray], dict]:

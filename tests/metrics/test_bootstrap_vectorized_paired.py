@@ -125,34 +125,3 @@ def test_threads_and_chunks_give_the_same_numbers(monkeypatch):
             for key in a:
                 assert len(b[key]) == 90
                 np.testing.assert_array_equal(a[key], b[key])
-
-
-class _RowsSeen:
-    """A vectorized metric that records the rows of every index chunk it scores."""
-
-    keys = ("mean",)
-
-    def __init__(self):
-        self.rows: list[int] = []
-
-    def resampler(self, stats):
-        values = np.asarray(stats, dtype=np.float64)
-
-        def scores(idx):
-            self.rows.append(idx.shape[0])
-            return {"mean": values[idx].mean(axis=1)}
-
-        return scores
-
-
-@pytest.mark.parametrize("workers", [1, 2])
-def test_chunks_hold_whole_blocks_of_32(workers, monkeypatch):
-    """A memory bound of 33 rows a chunk gives chunks of 32 (CIDEr-D's block), same draws."""
-    n = 50
-    monkeypatch.setattr(bootstrap, "CHUNK_ELEMENTS", 33 * n * (workers + 1 if workers > 1 else 1))
-    metric = _RowsSeen()
-    stats = list(np.linspace(0, 1, n))
-    got = bootstrap.bootstrap_scores_many([(metric, stats)], 600, seed=4, workers=workers)[0]
-    assert metric.rows[:-1] and set(metric.rows[:-1]) == {32} and sum(metric.rows) == 600
-    expected = np.asarray(stats)[resample_indices(n, 600, seed=4)].mean(axis=1)
-    np.testing.assert_array_equal(got["mean"], expected)
