@@ -284,10 +284,9 @@ def _hot_first(
     """int32 [G]: each needed n-gram's column, the most used first (others: -1).
 
     A sparse product reads one row of the squared IDFs ``[G', block]`` per non-zero:
-    numbered by how many entries of the products use them, the common n-grams share
-    a few cache-resident rows (~1.5x faster products on COCO-style captions). Only the
-    column labels change, not the order of the entries within a row, so every sum adds
-    the same numbers in the same order.
+    numbered by how many entries of the products use them, the common n-grams share a
+    few cache-resident pages. Only the column labels change, not the order of the
+    entries within a row, so every sum adds the same numbers in the same order.
 
     >>> from types import SimpleNamespace as NS
     >>> c = NS(gram=np.array([0, 2, 2, 1, 2]), hyp_count=np.array([0, 0, 1, 0, 0]))
