@@ -3,7 +3,8 @@ a 640 x 480 photo-like image (decoded from JPEG and from PNG), every audio pertu
 severity 3 on a 10 s clip (decoded from FLAC and WAV), and the two text perturbations on a
 VQA-length question. The issue's target: image noise and blur <= 20% of the image's decode.
 
-Run: PYTHONPATH=$PWD python benchmarks/bench_perturb.py [--append] [--clock cpu]
+Run: PYTHONPATH=$PWD python benchmarks/bench_perturb.py [--append] [--clock cpu] [--severities 1-5]
+(``--severities``: the image perturbations at each of these severities instead of 3.)
 Times: median of ``--repeat`` runs (default 31) after one warm-up, one thread, in-process;
 ``--clock cpu`` times each run with ``time.process_time`` (CPU time of this process: steadier
 than wall time on a loaded machine, but it counts the time of every thread it runs).
@@ -24,6 +25,7 @@ from PIL import Image
 
 from benchmarks._common import append_results
 from mmbench.datasets.media import decode_audio, decode_image
+from mmbench.experiments.robustness import parse_severities
 from mmbench.perturb import parse_one
 from mmbench.registry import PERTURBATIONS
 from mmbench.types import AUDIO_SAMPLE_RATE
@@ -63,6 +65,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=31)
     ap.add_argument("--append", action="store_true", help="append the table to RESULTS.md")
     ap.add_argument("--clock", choices=("wall", "cpu"), default="wall", help="what to time")
+    ap.add_argument("--severities", default="3", help="image severities: 3, 1-5 or 1,3,5")
     args = ap.parse_args()
     clock = time.process_time if args.clock == "cpu" else time.perf_counter
     torch.set_num_threads(1)
@@ -87,11 +90,11 @@ def main() -> None:
     jpeg_ms, png_ms = decode["decode JPEG 640x480"], decode["decode PNG 640x480"]
     rows += [(k, v, "") for k, v in decode.items()]
     for name in [n for n in PERTURBATIONS.names() if n.startswith("image:")]:
-        step = parse_one(f"{name}@3")
-        ms = median_ms(lambda step=step: step.apply(img, "sample-1"), args.repeat, clock)
-        rows.append(
-            (f"{name}@3", ms, f"{ms / jpeg_ms:.0%} of JPEG, {ms / png_ms:.0%} of PNG decode")
-        )
+        for severity in parse_severities(args.severities):
+            step = parse_one(f"{name}@{severity}")
+            ms = median_ms(lambda step=step: step.apply(img, "sample-1"), args.repeat, clock)
+            rel = f"{ms / jpeg_ms:.0%} of JPEG, {ms / png_ms:.0%} of PNG decode"
+            rows.append((f"{name}@{severity}", ms, rel))
     audio = {
         "decode FLAC 10 s": median_ms(
             lambda: decode_audio("b", tmp / "clip.flac"), args.repeat, clock

@@ -44,13 +44,44 @@ def _validator() -> Any:
     return cls(schema())
 
 
+@cache
+def _fast_check() -> Any:
+    """:func:`mmbench.schemacheck.compile_check` of the schema: a yes/no answer that lets a
+    valid record skip ``jsonschema`` (which is asked only for the error of an invalid one)."""
+    from mmbench.schemacheck import compile_check
+
+    return compile_check(schema())
+
+
 def validate(record: dict[str, Any]) -> None:
     """Raise ``jsonschema.ValidationError`` if ``record`` is not a valid results record."""
+    if _fast_check()(record):
+        return
     import jsonschema
 
     error = jsonschema.exceptions.best_match(_validator().iter_errors(record))
     if error is not None:
         raise error
+
+
+def record_problem(record: dict[str, Any]) -> str | None:
+    """Why ``record`` is not a valid results record (``at <path>: <message>``, at most ~200
+    characters of message), or None; ``jsonschema`` is imported only for an invalid one.
+
+    >>> record_problem({"schema_version": 1})
+    "at (top): 'task' is a required property"
+    """
+    try:
+        validate(record)
+    except Exception as exc:
+        import jsonschema
+
+        if not isinstance(exc, jsonschema.ValidationError):
+            raise
+        where = "/".join(map(str, exc.absolute_path)) or "(top)"
+        message = exc.message if len(exc.message) < 200 else exc.message[:200] + "..."
+        return f"at {where}: {message}"
+    return None
 
 
 def _git_commit() -> str | None:

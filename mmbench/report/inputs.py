@@ -141,20 +141,15 @@ def load_sweep(path: Path) -> Sweep:
 
 def load_entry(path: Path) -> Entry:
     """Read and validate one results file and its sample log (``ValueError`` naming it)."""
-    import jsonschema
-
-    from mmbench.results import validate
+    from mmbench.results import record_problem
 
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"not a readable JSON file: {exc}") from None
-    try:
-        validate(record)
-    except jsonschema.ValidationError as exc:
-        where = "/".join(map(str, exc.absolute_path)) or "(top)"
-        message = exc.message if len(exc.message) < 200 else exc.message[:200] + "..."
-        raise ValueError(f"not a valid results record: at {where}: {message}") from None
+    problem = record_problem(record)
+    if problem is not None:
+        raise ValueError(f"not a valid results record: {problem}")
     ref = record.get("samples_log")
     if ref is None:
         raise ValueError("has no per-sample log (made before mmbench wrote them): rerun it")

@@ -100,3 +100,38 @@ def test_package_exports_load_on_first_use():
 
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         _ = mmbench.nothing
+
+
+def test_command_table_matches_the_modules_and_their_help():
+    import pkgutil
+
+    from mmbench import cli
+
+    modules = {m.name for m in pkgutil.iter_modules(cli.__path__) if not m.name.startswith("_")}
+    assert set(cli.COMMANDS) == modules
+    for name, summary in cli.COMMANDS.items():
+        command = cli.build_command(name)
+        assert command.name == name
+        assert cli._short_help(command.help, 10**6) == summary, name
+
+
+def test_help_lists_every_command_without_building_any(capsys):
+    from mmbench import cli
+
+    before = {m for m in sys.modules if m.startswith("mmbench.cli.")}
+    assert cli.main(["--help"]) == 0
+    rows = capsys.readouterr().out.split("Commands:")[1].strip().splitlines()
+    assert [row.split()[0] for row in rows] == list(cli.COMMANDS)
+    after = {m for m in sys.modules if m.startswith("mmbench.cli.")}
+    assert after == before  # no command module imported by the listing
+
+
+def test_a_command_runs_with_only_its_module_built(capsys):
+    from mmbench import cli
+
+    group = cli.LazyGroup(name="mmbench")
+    assert group.get_command(None, "nope") is None
+    assert group.get_command(None, "ls").name == "ls"
+    assert set(group.commands) == {"ls"}
+    assert cli.main(["ls", "tasks"]) == 0
+    assert "easyvqa" in capsys.readouterr().out

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -111,3 +113,60 @@ def test_distinct_rows_are_exact_even_when_hashes_collide(monkeypatch):
 
 def _all_equal(n: int):
     return np.zeros(1, np.uint64), np.zeros(1, np.int64), np.zeros(n, np.int64)
+
+
+def _random_caps(seed: int, n: int = 60):
+    rng = np.random.default_rng(seed)
+    words = np.array(["a", "man", "dog", "on", "the", "red", "bus", "is", "riding", "of"])
+
+    def caption():
+        return " ".join(rng.choice(words, size=rng.integers(1, 9)))
+
+    preds = [caption() for _ in range(n)]
+    return tokenize_captions(preds, [[caption() for _ in range(rng.integers(1, 5))] for _ in preds])
+
+
+def test_most_used_ngrams_get_the_first_columns():
+    r = cider_resampler(_random_caps(2), dtype=np.float32)
+    cols = np.concatenate([r.hyp.indices, *(m.indices for m in r.refs)])
+    uses = np.bincount(cols, minlength=len(r.gram_set))
+    assert uses[0] > uses[-1] and np.all(np.diff(uses) <= 0)
+
+
+def test_column_numbering_does_not_change_a_bit(monkeypatch):
+    """The hot-first numbering relabels columns only: the same sums in the same order."""
+    caps = _random_caps(3)
+    idx = resample_indices(caps.n, 40, seed=1)
+    hot = cider_resampler(caps, dtype=np.float32)(idx, workers=1)
+
+    def first_seen(needed, *_):  # the numbering before: needed n-grams in id order
+        return (np.cumsum(needed) - 1).astype(np.int32)
+
+    monkeypatch.setattr(cider, "_hot_first", first_seen)
+    plain = cider_resampler(caps, dtype=np.float32)
+    uses = np.bincount(plain.hyp.indices, minlength=len(plain.gram_set))
+    assert np.any(np.diff(uses) > 0)  # a different numbering indeed
+    np.testing.assert_array_equal(plain(idx, workers=1), hot)
+
+
+def test_part_pools_cover_their_own_prediction_rows(monkeypatch):
+    monkeypatch.setattr(cider, "BLOCK_BYTES", 2 * cider.MAX_BLOCK * 4 * 10)  # ~10 rows a part
+    r = cider_resampler(_random_caps(5), dtype=np.float32)
+    spans = [(r0, r0 + p.shape[0]) for r0, p in zip(r.pool_start, r.pools, strict=True)]
+    assert len(spans) > 3 and spans[0][0] >= 0 and spans[-1][1] <= r.n * cider.MAX_N
+    assert all(b0 <= a1 for (_, b0), (a1, _) in itertools.pairwise(spans))  # disjoint, in order
+    for r0, pool in zip(r.pool_start, r.pools, strict=True):  # each row's sample is in it
+        assert pool.shape[0] % cider.MAX_N == 0 and r0 % cider.MAX_N == 0
+        assert np.all(np.diff(pool.indptr) >= 0) and pool.nnz == pool.shape[1]
+
+
+@settings(max_examples=50, deadline=None)
+@given(rows=st.lists(st.integers(0, 2**40), max_size=200))
+def test_row_order_is_the_stable_argsort(rows):
+    row = np.array(rows, dtype=np.int64)
+    expected = np.argsort(row, kind="stable")
+    np.testing.assert_array_equal(cider._row_order(row.copy()), expected)
+    small = row % 2**31  # int32 ids are copied, not overwritten
+    as32 = small.astype(np.int32)
+    np.testing.assert_array_equal(cider._row_order(as32), np.argsort(small, kind="stable"))
+    np.testing.assert_array_equal(as32, small)

@@ -93,10 +93,25 @@ def _psnr(a: np.ndarray, b: np.ndarray) -> float:
     return float("inf") if mse == 0 else 10 * np.log10(255.0**2 / mse)
 
 
-def test_gaussian_blur_stays_close_to_the_exact_gaussian(photo):
-    """The downscaled computation of wide blurs (docs/robustness.md: 46-53 dB at 640 x 480)."""
+@pytest.mark.parametrize("size", [(480, 640), (224, 224), (101, 67)])
+def test_gaussian_blur_stays_close_to_the_exact_gaussian(photo, size):
+    """The downscaled computation of wide blurs (docs/robustness.md: 46-54 dB at 640 x 480)."""
+    img = np.ascontiguousarray(photo[: size[0], : size[1]])
     for s in SEVERITIES:
-        assert _psnr(at("image:gaussian_blur", s, photo), _exact_blur(photo, s)) > 44.0, s
+        assert _psnr(at("image:gaussian_blur", s, img), _exact_blur(img, s)) > 45.0, (size, s)
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 3), (3, 2, 3), (17, 23, 3), (86, 115, 3)])
+def test_binomial_is_the_integer_filter_rounded_once(shape):
+    from scipy.ndimage import correlate1d
+
+    from mmbench.perturb.image import _binomial5
+
+    a = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
+    taps = np.array([1, 4, 6, 4, 1]) / 16
+    ref = correlate1d(a.astype(np.float64), taps, axis=0, mode="nearest")
+    ref = correlate1d(ref, taps, axis=1, mode="nearest")
+    assert np.array_equal(_binomial5(a), np.floor(ref + 0.5).astype(np.uint8))
 
 
 def test_gaussian_blur_of_narrow_sigmas_is_the_exact_filter(image):
