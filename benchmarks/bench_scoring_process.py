@@ -1,6 +1,7 @@
 """Whole-process scoring and start-up: each command timed as its own process (best of N).
 
-* start-up: ``python -c pass`` (the interpreter floor) and ``mmbench --help``;
+* start-up: ``python -c pass`` (the interpreter floor), ``mmbench --help`` and
+  ``mmbench score caption --help`` (the score command built, no input read);
 * caption scoring of 5,000 images x 5 with ``--bootstrap 0`` against pycocoevalcap with its
   Java PTB tokenizer (BLEU, ROUGE-L, CIDEr-D; its own process, interleaved with ours);
 * ``mmbench score caption`` on 40,000 x 5, ``score vqa`` on 214,000 questions and
@@ -145,7 +146,11 @@ def main() -> None:
     asr = [*mm, "score", "asr", "--references", str(tmp / "asr"), "--hypotheses"]
     loads = [os.getloadavg()[0]]
     start = best(
-        {"python -c pass": [sys.executable, "-c", "pass"], "mmbench --help": [*mm, "--help"]},
+        {
+            "python -c pass": [sys.executable, "-c", "pass"],
+            "mmbench --help": [*mm, "--help"],
+            "mmbench score caption --help": [*mm, "score", "caption", "--help"],
+        },
         max(args.repeat, 5),
     )
     loads.append(os.getloadavg()[0])

@@ -6,7 +6,8 @@ PYTHONPATH and the user's data root (``$MMBENCH_DATA``). The info string after t
 may hold words:
 
 - ``needs-data``, ``needs-gpu``, ``needs-network``: not run here (downloaded datasets, a CUDA
-  device, or a package registry are needed); every other block runs;
+  device, or a package registry are needed); ``long``: not run here (a benchmark or a full
+  training run: minutes of CPU); every other block runs;
 - ``file=PATH``: the block (any language) is written to PATH; a Python file is then run, so it
   must import;
 - ``output``: a block showing output, not run (plain fences without a language are never run).
@@ -33,7 +34,7 @@ PAGES = sorted(
 )
 PAGES = [p for p in PAGES if p.exists()]
 RUNNABLE = {"bash": "bash", "sh": "bash", "shell": "bash", "python": "python", "py": "python"}
-SKIP_WORDS = {"needs-data", "needs-gpu", "needs-network", "output"}
+SKIP_WORDS = {"needs-data", "needs-gpu", "needs-network", "long", "output"}
 FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 LINK = re.compile(r"(?<!!)\[[^\]]*\]\((?P<target>[^)\s]+)\)")
 BLOCK_TIMEOUT_S = 600
