@@ -104,7 +104,8 @@ def load_stand_ins(path: Path, checkpoint_sha256: str, width: int) -> StandIns:
             f"({checkpoint_sha256}); refit it with `mmbench train --fit-stand-ins` or remove it"
         )
     unknown = set(tensors) - {"image", "question"}
-    bad = [k for k, v in tensors.items() if v.shape[-1] != width]
+    dims = {"image": 2, "question": 1}
+    bad = [k for k, v in tensors.items() if v.shape[-1] != width or v.dim() != dims.get(k)]
     if unknown or bad or not tensors:
         found = {k: list(v.shape) for k, v in tensors.items()}
         raise ValueError(f"stand-in {path}: expected tensors image [N, {width}] and/or "

@@ -40,6 +40,10 @@ def test_refuses_a_stand_in_fitted_to_other_weights_or_width(tmp_path):
         load_stand_ins(path, sha256_file(weights), WIDTH)
     with pytest.raises(ValueError, match="expected tensors"):
         load_stand_ins(path, "abc", WIDTH + 1)
+    flat = StandIns(torch.zeros(WIDTH), None)  # image tokens must be [N, width]
+    path = save_stand_ins(flat, tmp_path / "y.stand-in.safetensors", {"checkpoint_sha256": "abc"})
+    with pytest.raises(ValueError, match=r"found \{'image': \[%d\]\}" % WIDTH):
+        load_stand_ins(path, "abc", WIDTH)
 
 
 @pytest.mark.parametrize("spoken", [False, True])
