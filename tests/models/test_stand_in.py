@@ -42,7 +42,7 @@ def test_refuses_a_stand_in_fitted_to_other_weights_or_width(tmp_path):
         load_stand_ins(path, "abc", WIDTH + 1)
     flat = StandIns(torch.zeros(WIDTH), None)  # image tokens must be [N, width]
     path = save_stand_ins(flat, tmp_path / "y.stand-in.safetensors", {"checkpoint_sha256": "abc"})
-    with pytest.raises(ValueError, match=r"found \{'image': \[%d\]\}" % WIDTH):
+    with pytest.raises(ValueError, match=rf"found \{{'image': \[{WIDTH}\]\}}"):
         load_stand_ins(path, "abc", WIDTH)
 
 
