@@ -70,9 +70,9 @@ def direct(folder: Path, family: str, sample: Sample, task: Any, **settings: Any
     image = _image(sample)
     with torch.inference_mode():
         if family == "vision-encoder-decoder":
-            pixels = transformers.AutoImageProcessor.from_pretrained(folder)(images=[image])
+            processor = transformers.AutoImageProcessor.from_pretrained(folder)
+            pixel_values = processor(images=[image], return_tensors="pt")["pixel_values"]
             tokenizer = transformers.AutoTokenizer.from_pretrained(folder)
-            pixel_values = torch.as_tensor(pixels["pixel_values"])
             out = model.generate(pixel_values=pixel_values, **settings)
             return tokenizer.decode(out[0], skip_special_tokens=True).strip()
         processor = transformers.AutoProcessor.from_pretrained(folder)
