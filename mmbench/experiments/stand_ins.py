@@ -18,15 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
-from mmbench.experiments.modality_dropout import STAND_IN_GREY
+from mmbench.adapters.reference import audio_or_stand_in, image_or_stand_in
 from mmbench.experiments.train import prepare
 from mmbench.models.encoders import images_to_tensor, waves_to_tensor
 from mmbench.models.reference import load_checkpoint, sha256_file
 from mmbench.models.stand_in import StandInFit, fit_stand_ins, save_stand_ins, stand_in_path
-from mmbench.types import AUDIO_SAMPLE_RATE, Sample, TaskKind
+from mmbench.types import Sample, TaskKind
 
 __all__ = ["StandInFit", "StandInResult", "fit_checkpoint", "fit_task"]
 
@@ -69,9 +68,11 @@ def fit_checkpoint(
             questions: Any = data.clips  # ([C, T], [C])
         else:
             questions = data.questions(vocab)  # [I, L]
-        blank_image = images_to_tensor([np.full((size, size, 3), STAND_IN_GREY, np.uint8)], size)
-        if model.cfg.question == "audio":  # the adapter's silence for a missing spoken question
-            blank_question: Any = waves_to_tensor([np.zeros(AUDIO_SAMPLE_RATE, np.float32)])
+        # what the adapter feeds the model for a missing image / spoken question
+        blank = Sample(id="missing", kind=TaskKind.VQA)
+        blank_image = images_to_tensor([image_or_stand_in(blank, size)], size)  # [1, 3, S, S]
+        if model.cfg.question == "audio":
+            blank_question: Any = waves_to_tensor([audio_or_stand_in(blank)])
         else:
             blank_question = torch.zeros(1, 1, dtype=torch.long)  # the empty question [1, 1]
         torch.manual_seed(fit.seed)

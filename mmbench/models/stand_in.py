@@ -76,16 +76,14 @@ class StandIns(nn.Module):
 def save_stand_ins(stand_ins: StandIns, path: Path, metadata: dict[str, Any]) -> Path:
     """Write ``path`` atomically (float32 tensors ``image`` / ``question``; ``metadata`` as
     JSON strings, the fitted weights' ``checkpoint_sha256`` among them)."""
-    from safetensors.torch import save_file
+    from safetensors.torch import save
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    from mmbench.atomic import write_bytes_atomic
+
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().float().contiguous().cpu() for k, v in stand_ins.state_dict().items()}
-    tmp = path.with_name(f".{path.name}.tmp")
     meta = {"format": "pt", **{k: json.dumps(v, sort_keys=True) for k, v in metadata.items()}}
-    save_file(tensors, str(tmp), metadata=meta)
-    tmp.replace(path)
-    return path
+    return write_bytes_atomic(path, save(tensors, metadata=meta))
 
 
 def load_stand_ins(path: Path, checkpoint_sha256: str, width: int) -> StandIns:
@@ -174,12 +172,15 @@ def missing_scores(
     image_index: torch.Tensor,
     targets: torch.Tensor,
     chunk: int = 2048,
+    modalities: tuple[str, ...] = ("image", "question"),
 ) -> dict[str, dict[str, float]]:
     """Answer cross-entropy and accuracy with the image missing and with the question
-    missing, given the precomputed image tokens ``[M, N, D]`` and question vectors ``[I, D]``."""
+    missing (those of ``modalities``), given the precomputed image tokens ``[M, N, D]`` and
+    question vectors ``[I, D]``."""
     out = {}
     with torch.no_grad():
-        for name, value in (("image", stand_ins.image), ("question", stand_ins.question)):
+        for name in modalities:
+            value = getattr(stand_ins, name)
             if value is None:
                 continue
             loss = correct = 0.0
@@ -252,7 +253,9 @@ def fit_stand_ins(
         return F.cross_entropy(model.fuse(tokens[image_index[idx]], qs), targets[idx])
 
     def score(name: str) -> Callable[[], dict[str, float]]:
-        return lambda: missing_scores(model, stand_ins, tokens, q, image_index, targets)[name]
+        return lambda: missing_scores(
+            model, stand_ins, tokens, q, image_index, targets, modalities=(name,)
+        )[name]
 
     curves = {
         "image": _optimise(stand_ins.image, n, image_loss, score("image"), fit),
