@@ -35,9 +35,11 @@ from mmbench.metrics._captions import (
     MAX_N,
     CaptionRef,
     Captions,
+    caption_tokens,
     gather,
     resample_weights,
     tokenize_captions,
+    tokenized_captions,
 )
 from mmbench.metrics.base import Metric, versioned
 from mmbench.metrics.bootstrap import usable_cpus
@@ -425,6 +427,17 @@ class CiderD(Metric):
     def stats_tokenized(self, caps: Captions) -> list[CaptionRef]:
         """Per-sample statistics (views of ``caps``) from captions tokenized once."""
         return list(map(CaptionRef, repeat(caps, caps.n), range(caps.n)))
+
+    def log_tokens(self, stats: Sequence[CaptionRef]) -> list[tuple[str, list[str]]]:
+        """What a sample log keeps of ``stats``: each sample's (prediction, references) as
+        tokenizer output, so a report rebuilds them without tokenizing
+        (:meth:`stats_from_tokens`)."""
+        return caption_tokens(gather(stats))
+
+    def stats_from_tokens(self, tokens: Sequence[tuple[str, Sequence[str]]]) -> list[CaptionRef]:
+        """Per-sample statistics from :meth:`log_tokens`' output (the same as :meth:`stats`
+        on the texts it came from)."""
+        return self.stats_tokenized(tokenized_captions(tokens))
 
     def score(self, stats: Sequence[CaptionRef]) -> dict[str, float]:
         if len(stats) == 0:
