@@ -439,6 +439,11 @@ class CiderD(Metric):
         on the texts it came from)."""
         return self.stats_tokenized(tokenized_captions(tokens))
 
+    def compact(self, stats: Sequence[CaptionRef]) -> list[CaptionRef]:
+        """``stats`` as views of one batch holding exactly these samples in this order, so
+        scoring and resampling them gather nothing and count n-grams once (same values)."""
+        return self.stats_tokenized(gather(stats))
+
     def score(self, stats: Sequence[CaptionRef]) -> dict[str, float]:
         if len(stats) == 0:
             return {"CIDEr": 0.0}
