@@ -22,6 +22,7 @@ one that ran them all; lower is better; ties: more columns first, then name.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import re
 from collections.abc import Sequence
@@ -350,7 +351,11 @@ def _rank_forked(
     order = sorted(range(len(columns)), key=cost, reverse=True)
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(processes, mp_context=context) as pool:
-        futures = {i: pool.submit(_rank_in_worker, i) for i in order}
+        gc.freeze()  # the workers' collections skip what they inherit (no copy-on-write)
+        try:
+            futures = {i: pool.submit(_rank_in_worker, i) for i in order}
+        finally:
+            gc.unfreeze()
         return [futures[i].result() for i in range(len(columns))]
 
 

@@ -72,6 +72,11 @@ def test_bad_inputs_are_skipped_with_the_file_named(tmp_path, board_dir, templat
     assert "no results files" in reasons[str(empty)]
     board = build_board(found, n_resamples=100)
     assert set(board.tasks[2].rows) == {"alpha-big", EVIL}  # toy_vqa: what was valid
+    pooled = collect([bad, empty], processes=2)  # records validated in worker processes
+    assert pooled.skipped == found.skipped
+    assert [(e.path, e.record, e.log.samples) for e in pooled.entries] == [
+        (e.path, e.record, e.log.samples) for e in found.entries
+    ]
 
 
 def test_newer_duplicate_wins_and_mismatches_are_refused(tmp_path, template):
