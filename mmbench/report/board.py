@@ -94,6 +94,9 @@ class TaskBoard:
     pairs: list[PairTest] = field(default_factory=list)
     perturbation: dict[str, Any] | None = None  # the records' ``perturbation`` (None: clean)
     breakdowns: dict[str, dict[str, Any]] = field(default_factory=dict)  # VQA: by answer type...
+    # per model, each sample's value by id (:func:`mmbench.report.samples.sample_values`),
+    # for the page's sample browser
+    values: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
     def spec(self) -> str | None:
@@ -288,10 +291,10 @@ _COLUMNS: list[tuple[str, list[Entry], str | None, int, int]] = []
 def _rank_column(
     i: int, workers: int | None = None
 ) -> tuple[TaskBoard | None, list[str], list[Skipped]]:
-    """Column ``i`` of :data:`_COLUMNS` ranked, with its VQA breakdowns: (the board with
-    no entries, the models kept in it in order, what was skipped). In a worker process the
-    board travels back without its entries (the parent has them)."""
-    from mmbench.report.samples import vqa_breakdowns
+    """Column ``i`` of :data:`_COLUMNS` ranked, with its VQA breakdowns and per-sample
+    values: (the board with no entries, the models kept in it in order, what was skipped).
+    In a worker process the board travels back without its entries (the parent has them)."""
+    from mmbench.report.samples import sample_values, vqa_breakdowns
 
     label, entries, key, n_resamples, seed = _COLUMNS[i]
     skipped: list[Skipped] = []
@@ -299,6 +302,9 @@ def _rank_column(
     if board is None:
         return None, [], skipped
     board.breakdowns = vqa_breakdowns(board)
+    board.values = {
+        m: sample_values(board, e.log) for m, e in board.entries.items() if e.log is not None
+    }
     kept = list(board.entries)
     board.entries = {}
     return board, kept, skipped
