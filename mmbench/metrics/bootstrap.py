@@ -6,10 +6,13 @@ with a ``resample(stats, idx) -> {key: [R] array}`` method scores all resamples 
 matrix ``idx`` ``[R, n]`` at once (mean-type metrics and WER do, vectorized with numpy);
 others are re-scored one resample at a time. Index rows are drawn in chunks from one seeded
 generator (same numbers as one ``[R, n]`` draw), so memory stays bounded for large sets.
-When every metric is vectorized, chunks are scored on one thread per usable CPU (numpy and
-scipy release the GIL; vectorized ``resample`` methods must be thread-safe), with at most
-``workers + 1`` chunks of ``CHUNK_ELEMENTS / (workers + 1)`` entries in memory; each
-resample's value does not depend on the chunk or the thread that scored it.
+Several jobs of one metric with a ``resampler_many(list of stats)`` method (``idx`` ->
+per job ``{key: [R]}``) are scored together by it (CIDEr-D shares its reference side across
+systems; the same numbers). When every metric is vectorized, chunks are scored on one
+thread per usable CPU (numpy and scipy release the GIL; vectorized ``resample`` methods
+must be thread-safe), with at most ``workers + 1`` chunks of
+``CHUNK_ELEMENTS / (workers + 1)`` entries in memory; each resample's value does not depend
+on the chunk or the thread that scored it.
 
 >>> from mmbench.metrics.base import get_metric
 >>> m = get_metric("exact_match")
@@ -103,13 +106,18 @@ def bootstrap_scores_many(
     n = sizes.pop() if sizes else 0
     vectorized = all(hasattr(m, "resampler") or hasattr(m, "resample") for m, _ in jobs)
     workers = max(1, workers or usable_cpus()) if vectorized else 1
-    scorers = [_resampler(metric, stats) for metric, stats in jobs]
+    metrics = {id(m): m for m, _ in jobs}
+    many = getattr(next(iter(metrics.values())), "resampler_many", None) if jobs else None
+    if len(metrics) == 1 and len(jobs) > 1 and many is not None:
+        # one metric for every job: it scores them together (sharing what they have in common)
+        together = many([stats for _, stats in jobs])
+        scorers = None
+    else:
+        scorers = [_resampler(metric, stats) for metric, stats in jobs]
 
     def score(idx: np.ndarray) -> list[dict[str, np.ndarray]]:
-        return [
-            {k: np.asarray(v, dtype=np.float64) for k, v in scorer(idx).items()}
-            for scorer in scorers
-        ]
+        found = together(idx) if scorers is None else [scorer(idx) for scorer in scorers]
+        return [{k: np.asarray(v, dtype=np.float64) for k, v in d.items()} for d in found]
 
     rows = None
     if workers > 1:  # several chunks per thread; as many index entries in memory as alone

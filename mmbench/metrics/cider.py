@@ -136,8 +136,7 @@ class CiderResampler:
         scipy and numpy release the GIL in the products. A resample's score is the same
         for any ``block`` and ``workers``.
         """
-        rows = max(self.hyp.shape[0], len(self.gram_set))
-        block = block or block_columns(rows, self.idf2.dtype.itemsize)
+        block = block or self.block_size()
         block = math.ceil(len(idx) / max(1, math.ceil(len(idx) / block)))  # even split
         starts = range(0, len(idx), block)
         workers = min(workers or usable_cpus(), len(starts))
@@ -152,14 +151,25 @@ class CiderResampler:
                 parts = list(pool.map(scored, starts))
         return np.concatenate(parts) if parts else np.zeros(0)
 
+    def block_size(self) -> int:
+        """Resamples per block by default (:func:`block_columns` of the widest temporary)."""
+        rows = max(self.hyp.shape[0], len(self.gram_set))
+        return block_columns(rows, self.idf2.dtype.itemsize)
+
     def _block(self, draws: np.ndarray) -> np.ndarray:
         """float64 [b]: the scores of the resamples with draw counts ``draws`` [b, n]."""
-        n, b = self.n, len(draws)
         w64 = np.ascontiguousarray(draws.T)  # [n, b]
         del draws  # the temporaries of a block are few: two threads hold one each
-        df = (self.incidence @ w64.astype(self.idf2.dtype)).astype(np.int32)  # [D, b] integers
-        u = self.idf2[df][self.gram_set]  # [G, b] squared IDF in each resample
-        del df
+        return self._scored(w64, self.idf2[document_frequencies(self.incidence, w64)])
+
+    def _scored(self, w64: np.ndarray, idf2: np.ndarray, rows: np.ndarray | None = None):
+        """float64 [b]: the scores of a block of resamples from their draw counts ``w64``
+        [n, b] and the squared IDFs ``idf2`` [D', b] of the rows of ``incidence`` (or of the
+        rows ``rows`` [D] of a larger incidence matrix that holds them)."""
+        n, b = self.n, w64.shape[1]
+        gram_rows = self.gram_set if rows is None else rows[self.gram_set]
+        u = idf2[gram_rows]  # [G, b] squared IDF in each resample
+        del idf2
         cos = np.zeros((n * MAX_N, b), dtype=self.idf2.dtype)  # [n*4, b]
         for ref, pool, r0 in zip(self.refs, self.pools, self.pool_start, strict=True):
             k = pool.shape[1]
@@ -181,6 +191,55 @@ class CiderResampler:
         weighted = np.ascontiguousarray(per_sample.T)  # [b, n]
         weighted *= self.scale
         return weighted.sum(axis=1)  # [b] pairwise sums: the same numbers for any block
+
+
+def document_frequencies(incidence: Any, w64: np.ndarray) -> np.ndarray:
+    """int32 [D, b]: the document frequency of each row of ``incidence`` (csr [D, n]) in
+    each resample with draw counts ``w64`` [n, b] (whole numbers, exact in float32)."""
+    return (incidence @ w64.astype(incidence.dtype)).astype(np.int32)
+
+
+@dataclass(frozen=True)
+class SharedCiderResampler:
+    """:class:`CiderResampler` of several systems on the same samples (the models of a
+    leaderboard column), sharing the reference side that does not depend on the system:
+    each resample's draw counts, and the document frequencies of the union of their
+    ``incidence`` rows (the sets of samples whose references hold an n-gram), drawn and
+    counted once per block for all. The per-system products are those of each alone, so
+    every score is the same as each resampler's own."""
+
+    parts: tuple[CiderResampler, ...]
+    incidence: Any  # csr [U, n]: the distinct rows of every part's incidence
+    rows: tuple[np.ndarray, ...]  # per part, int32 [D_p]: the row of ``incidence`` of each
+
+    @classmethod
+    def of(cls, parts: Sequence[CiderResampler]) -> SharedCiderResampler:
+        """Share the reference side of ``parts`` (same samples, same ``idf2``)."""
+        from scipy import sparse
+
+        if len({p.n for p in parts}) > 1 or len({p.idf2.dtype for p in parts}) > 1:
+            raise ValueError("shared CIDEr-D resamplers need the same samples and dtype")
+        stacked = sparse.vstack([p.incidence for p in parts], format="csr")
+        union, of = _distinct_rows(stacked)
+        cuts = np.cumsum([0, *(p.incidence.shape[0] for p in parts)])
+        rows = tuple(of[a:b] for a, b in itertools.pairwise(cuts))
+        return cls(tuple(parts), union, rows)
+
+    def __call__(self, idx: np.ndarray) -> list[np.ndarray]:
+        """Per part, float64 [B]: corpus CIDEr-D of each resample ``idx`` [B, n] (one
+        thread; blocks of the smallest of the parts' default sizes)."""
+        if not self.parts:
+            return []
+        first = self.parts[0]
+        block = min(p.block_size() for p in self.parts)
+        block = math.ceil(len(idx) / max(1, math.ceil(len(idx) / block)))  # even split
+        out: list[list[np.ndarray]] = [[] for _ in self.parts]
+        for b0 in range(0, len(idx), block):
+            w64 = np.ascontiguousarray(resample_weights(idx[b0 : b0 + block], first.n).T)
+            idf2 = first.idf2[document_frequencies(self.incidence, w64)]  # [U, b]
+            for scores, part, rows in zip(out, self.parts, self.rows, strict=True):
+                scores.append(part._scored(w64, idf2, rows))
+        return [np.concatenate(s) if s else np.zeros(0) for s in out]
 
 
 def block_columns(rows: int, itemsize: int, budget: int = BLOCK_BYTES) -> int:
@@ -460,6 +519,16 @@ class CiderD(Metric):
         the calling thread (the bootstrap scores chunks on one thread per CPU)."""
         scores = cider_resampler(gather(stats), self.sigma, dtype=RESAMPLE_DTYPE)
         return lambda idx: {"CIDEr": scores(idx, workers=1)}
+
+    def resampler_many(
+        self, many: Sequence[Sequence[CaptionRef]]
+    ) -> Callable[[np.ndarray], list[dict[str, np.ndarray]]]:
+        """:meth:`resampler` of several systems on the same samples at once (one thread):
+        the draw counts and document frequencies are shared (:class:`SharedCiderResampler`);
+        the same scores as each system's own resampler."""
+        parts = [cider_resampler(gather(stats), self.sigma, RESAMPLE_DTYPE) for stats in many]
+        shared = SharedCiderResampler.of(parts)
+        return lambda idx: [{"CIDEr": scores} for scores in shared(idx)]
 
     def signature(self) -> str:
         tok = "ptb-py" if self.tokenizer == "ptb" else self.tokenizer
