@@ -312,7 +312,8 @@ def _rank_column(
 
 def _rank_in_worker(i: int) -> tuple[TaskBoard | None, list[str], list[Skipped]]:
     """:func:`_rank_column` in a worker process: one bootstrap thread (the processes
-    already keep the CPUs busy)."""
+    already keep the CPUs busy), no cyclic garbage collection (the worker is short-lived)."""
+    gc.disable()
     return _rank_column(i, workers=1)
 
 
