@@ -41,6 +41,7 @@ from mmbench.metrics._captions import (
 )
 from mmbench.metrics.base import Metric, versioned
 from mmbench.metrics.bootstrap import usable_cpus
+from mmbench.metrics.sparse_product import csr_arrays, csr_dense, kernel_fits, kernels
 from mmbench.registry import METRICS
 
 SIGMA = 6.0
@@ -155,30 +156,49 @@ class CiderResampler:
         n, b = self.n, len(draws)
         w64 = np.ascontiguousarray(draws.T)  # [n, b]
         del draws  # the temporaries of a block are few: two threads hold one each
-        df = (self.incidence @ w64.astype(self.idf2.dtype)).astype(np.int32)  # [D, b] integers
+        df = csr_dense(self.incidence, w64.astype(self.idf2.dtype)).astype(np.int32)  # [D, b]
         u = self.idf2[df][self.gram_set]  # [G, b] squared IDF in each resample
         del df
         cos = np.zeros((n * MAX_N, b), dtype=self.idf2.dtype)  # [n*4, b]
         for ref, pool, r0 in zip(self.refs, self.pools, self.pool_start, strict=True):
-            k = pool.shape[1]
-            rr = ref @ u  # [2 K_p, b]
-            rn = np.sqrt(rr[:k], out=rr[:k])  # [K_p, b] reference norms
-            rn[rn == 0] = 1.0  # a zero vector has zero dot products: 0 / 1
             # summed over references; the parts' rows are disjoint (a sample is in one part)
-            cos[r0 : r0 + pool.shape[0]] = pool @ np.divide(rr[k:], rn, out=rr[k:])
-            del rr, rn
-        hn = self.hyp @ u  # [n*4, b] squared prediction norms
+            _pooled_cosines(ref, pool, u, cos[r0 : r0 + pool.shape[0]])
+        _divide_by_norms(self.hyp, u, cos)  # by the prediction norms
         del u
-        hn = np.sqrt(hn, out=hn)
-        hn[hn == 0] = 1.0
-        cos /= hn
-        del hn
         per_sample = cos.reshape(n, MAX_N, -1).sum(axis=1, dtype=np.float64)  # [n, b]
         del cos
         per_sample *= w64
         weighted = np.ascontiguousarray(per_sample.T)  # [b, n]
         weighted *= self.scale
         return weighted.sum(axis=1)  # [b] pairwise sums: the same numbers for any block
+
+
+def _pooled_cosines(ref: Any, pool: Any, u: np.ndarray, out: np.ndarray) -> None:
+    """``out`` [P, b] = ``pool`` @ (products / norms): ``ref`` [2 K, G] holds K rows of
+    squared counts (whose ``@ u`` are squared norms) then K rows of clipped products, ``pool``
+    [P, K] each row's length penalty into its prediction's row; a norm of 0 counts as 1 (a
+    zero vector has zero products). The C kernel when built (no [2 K, b] temporary), else
+    scipy and numpy: the same float32 operations in the same order, the same bits."""
+    if kernel_fits(ref, pool, x=u):
+        kernels.cider_pooled_cosines(*csr_arrays(ref), *csr_arrays(pool), u, out)
+        return
+    k = pool.shape[1]
+    rr = ref @ u  # [2 K, b]
+    rn = np.sqrt(rr[:k], out=rr[:k])  # [K, b] reference norms
+    rn[rn == 0] = 1.0
+    out[...] = pool @ np.divide(rr[k:], rn, out=rr[k:])
+
+
+def _divide_by_norms(hyp: Any, u: np.ndarray, out: np.ndarray) -> None:
+    """``out`` [P, b] /= sqrt(``hyp`` @ ``u``) (the prediction norms; 0 counts as 1), by
+    the C kernel when built, else scipy and numpy (the same bits)."""
+    if kernel_fits(hyp, x=u):
+        kernels.cider_divide_by_norms(*csr_arrays(hyp), u, out)
+        return
+    hn = hyp @ u  # [P, b] squared norms
+    hn = np.sqrt(hn, out=hn)
+    hn[hn == 0] = 1.0
+    out /= hn
 
 
 def block_columns(rows: int, itemsize: int, budget: int = BLOCK_BYTES) -> int:
@@ -209,8 +229,18 @@ def cider_resampler(
     kept = np.zeros(n_ref * MAX_N, dtype=bool)
     for k, c in enumerate(grams):
         kept[(c.caption[c.hyp_count > 0] - n) * MAX_N + k] = True
-    new_row = (np.cumsum(kept) - 1).astype(np.int32)  # [R*4] row among the K kept
-    k_rows = int(kept.sum())
+    # the K kept rows, numbered sample by sample, then order by order, then reference by
+    # reference: each prediction row's (sample, order) references are consecutive rows, in
+    # the order their cosines are summed
+    kept_rows = np.flatnonzero(kept)  # [K] reference*4 + order
+    owner = caps.ref_sample()[kept_rows // MAX_N]  # [K] non-decreasing
+    pool_row = owner * MAX_N + kept_rows % MAX_N  # [K] the prediction row it is summed into
+    by_pool = np.argsort(pool_row, kind="stable")
+    kept_rows, owner, pool_row = kept_rows[by_pool], owner[by_pool], pool_row[by_pool]
+    del by_pool
+    k_rows = len(kept_rows)
+    new_row = np.full(n_ref * MAX_N, -1, dtype=np.int32)  # [R*4] row among the K kept
+    new_row[kept_rows] = np.arange(k_rows, dtype=np.int32)
     # entries that count: predictions' own, and references' in kept rows
     used = []
     needed = np.zeros(n_grams, dtype=bool)  # n-grams that need an IDF
@@ -245,9 +275,6 @@ def cider_resampler(
             out.append((rows, new_gram[c.gram[sel] + base[k]], c.count[sel].astype(dtype) ** 2))
         return out
 
-    kept_rows = np.flatnonzero(kept)  # [K] reference*4 + order
-    owner = caps.ref_sample()[kept_rows // MAX_N]  # [K] non-decreasing
-    pool_row = owner * MAX_N + kept_rows % MAX_N
     penalty = _penalty(caps, sigma)[kept_rows // MAX_N]
     step = max(1, BLOCK_BYTES // (2 * MAX_BLOCK * np.dtype(dtype).itemsize))
 
