@@ -156,6 +156,30 @@ static int divide_by_norms(const csr_t *a, const float *x, Py_ssize_t g, Py_ssiz
     return 0;
 }
 
+/* Entries (row[e], col[e], value[e]) into CSR arrays whose row pointers indptr are
+ * given, each row's entries in their input order (a stable counting sort); 1 when a row is
+ * out of range or holds more entries than indptr allows. row is int32 or int64. */
+static int scatter(const void *row, int row_is_64, const int32_t *col, const float *value,
+                   Py_ssize_t n_entries, const int32_t *indptr, Py_ssize_t rows,
+                   int32_t *out_indices, float *out_data) {
+    int32_t *next = PyMem_RawMalloc((size_t)(rows > 0 ? rows : 1) * sizeof(int32_t));
+    if (next == NULL) return 2;
+    memcpy(next, indptr, (size_t)rows * sizeof(int32_t));
+    int bad = 0;
+    for (Py_ssize_t e = 0; e < n_entries; e++) {
+        const int64_t r = row_is_64 ? ((const int64_t *)row)[e] : ((const int32_t *)row)[e];
+        if (r < 0 || r >= rows || next[r] >= indptr[r + 1]) {
+            bad = 1;
+            break;
+        }
+        const int32_t at = next[r]++;
+        out_indices[at] = col[e];
+        out_data[at] = value[e];
+    }
+    PyMem_RawFree(next);
+    return bad;
+}
+
 /* The buffers of one call, released together. */
 typedef struct {
     Py_buffer views[9];
@@ -257,7 +281,56 @@ static PyObject *cider_divide_by_norms(PyObject *self, PyObject *const *args, Py
     return call(args, nargs, DIVIDE);
 }
 
+static PyObject *csr_scatter(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 6) {
+        PyErr_SetString(PyExc_TypeError, "expected 6 arguments");
+        return NULL;
+    }
+    buffers_t bufs = {.count = 0};
+    Py_buffer *row = &bufs.views[0], *col, *value, *indptr, *indices, *data;
+    if (PyObject_GetBuffer(args[0], row, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return NULL;
+    bufs.count = 1;
+    if (row->ndim != 1 || strlen(row->format) != 1 || strchr("ilq", row->format[0]) == NULL ||
+        (row->itemsize != 4 && row->itemsize != 8)) {
+        PyErr_SetString(PyExc_ValueError, "row: expected a C-contiguous 1-d int32 or int64 array");
+        goto fail;
+    }
+    if ((col = take(&bufs, args[1], "i", 1, 0, "col")) == NULL) goto fail;
+    if ((value = take(&bufs, args[2], "f", 1, 0, "value")) == NULL) goto fail;
+    if ((indptr = take(&bufs, args[3], "i", 1, 0, "indptr")) == NULL) goto fail;
+    if ((indices = take(&bufs, args[4], "i", 1, 1, "out_indices")) == NULL) goto fail;
+    if ((data = take(&bufs, args[5], "f", 1, 1, "out_data")) == NULL) goto fail;
+    const Py_ssize_t e = row->shape[0], rows = indptr->shape[0] - 1;
+    const int32_t *ip = indptr->buf;
+    if (col->shape[0] != e || value->shape[0] != e || indices->shape[0] != e ||
+        data->shape[0] != e || rows < 0 || ip[0] != 0 || ip[rows] != e) {
+        PyErr_SetString(PyExc_ValueError, "csr_scatter: the shapes do not fit");
+        goto fail;
+    }
+    int bad;
+    Py_BEGIN_ALLOW_THREADS
+    bad = scatter(row->buf, row->itemsize == 8, col->buf, value->buf, e, ip, rows,
+                  indices->buf, data->buf);
+    Py_END_ALLOW_THREADS
+    if (bad == 2) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    if (bad) {
+        PyErr_SetString(PyExc_ValueError, "csr_scatter: a row is out of range");
+        goto fail;
+    }
+    release(&bufs);
+    Py_RETURN_NONE;
+fail:
+    release(&bufs);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
+    {"csr_scatter", (PyCFunction)(void (*)(void))csr_scatter, METH_FASTCALL,
+     "csr_scatter(row, col, value, indptr, out_indices, out_data): the entries into CSR "
+     "arrays, each row's entries in input order (a stable counting sort)."},
     {"csr_matmul", (PyCFunction)(void (*)(void))csr_matmul, METH_FASTCALL,
      "csr_matmul(indptr, indices, data, x, out): out = a @ x, a the CSR matrix."},
     {"cider_pooled_cosines", (PyCFunction)(void (*)(void))cider_pooled_cosines, METH_FASTCALL,

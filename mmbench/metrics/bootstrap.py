@@ -7,9 +7,11 @@ matrix ``idx`` ``[R, n]`` at once (mean-type metrics and WER do, vectorized with
 others are re-scored one resample at a time. Index rows are drawn in chunks from one seeded
 generator (same numbers as one ``[R, n]`` draw), so memory stays bounded for large sets.
 When every metric is vectorized, chunks are scored on one thread per usable CPU (numpy and
-scipy release the GIL; vectorized ``resample`` methods must be thread-safe), with at most
-``workers + 1`` chunks of ``CHUNK_ELEMENTS / (workers + 1)`` entries in memory; each
-resample's value does not depend on the chunk or the thread that scored it.
+scipy release the GIL; vectorized ``resample`` methods must be thread-safe), each metric's
+set-up on a thread too, so that one slow set-up overlaps the others' resamples; each metric
+then draws the same chunks again (with at most ``workers + 1`` chunks of
+``CHUNK_ELEMENTS / (workers + 1)`` entries in memory). A resample's value does not depend on
+the chunk or the thread that scored it.
 
 >>> from mmbench.metrics.base import get_metric
 >>> m = get_metric("exact_match")
@@ -25,8 +27,8 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -91,11 +93,15 @@ def bootstrap_scores_many(
     seed: int,
     workers: int | None = None,
 ) -> list[dict[str, np.ndarray]]:
-    """:func:`bootstrap_scores` of several metrics on the same samples, drawing the index
-    chunks once (each job gets the same resamples as alone).
+    """:func:`bootstrap_scores` of several metrics on the same samples (each job gets the
+    same resamples as alone).
 
-    Chunks are scored on ``workers`` threads (default: the usable CPUs) when every metric
-    is vectorized; the numbers are the same for any ``workers``.
+    On one thread, the index chunks are drawn once for all jobs. With ``workers`` threads
+    (default: the usable CPUs; when every metric is vectorized), each job's scorer is set
+    up on a worker thread and its chunks are scored as soon as it is ready, so a slow set-up
+    (CIDEr-D's sparse matrices) overlaps the other metrics' resamples; the chunks are drawn
+    again for each job from the same seed (identical numbers, as little memory as one
+    pass). The numbers are the same for any ``workers``.
     """
     sizes = {len(stats) for _, stats in jobs}
     if len(sizes) > 1:
@@ -103,38 +109,40 @@ def bootstrap_scores_many(
     n = sizes.pop() if sizes else 0
     vectorized = all(hasattr(m, "resampler") or hasattr(m, "resample") for m, _ in jobs)
     workers = max(1, workers or usable_cpus()) if vectorized else 1
-    scorers = [_resampler(metric, stats) for metric, stats in jobs]
-
-    def score(idx: np.ndarray) -> list[dict[str, np.ndarray]]:
-        return [
-            {k: np.asarray(v, dtype=np.float64) for k, v in scorer(idx).items()}
-            for scorer in scorers
-        ]
-
-    rows = None
-    if workers > 1:  # several chunks per thread; as many index entries in memory as alone
-        by_memory = CHUNK_ELEMENTS // (max(n, 1) * (workers + 1))
-        rows = max(1, min(math.ceil(n_resamples / (CHUNKS_PER_WORKER * workers)), by_memory))
-    chunks = index_chunks(n, n_resamples, seed, rows)
     if workers == 1:
-        done = [score(idx) for idx in chunks]
-    else:
-        with ThreadPoolExecutor(workers, thread_name_prefix="bootstrap") as pool:
-            pending: list[Future[list[dict[str, np.ndarray]]]] = []
-            for idx in chunks:  # drawn in order here, while at most `workers` are scored
-                running = [f for f in pending if not f.done()]
+        scorers = [_resampler(metric, stats) for metric, stats in jobs]
+        done = [
+            [_scored(scorer, idx) for scorer in scorers]
+            for idx in index_chunks(n, n_resamples, seed)
+        ]
+        return [_joined(part[j] for part in done) for j in range(len(jobs))]
+    # several chunks per thread; as many index entries in memory as one pass
+    by_memory = CHUNK_ELEMENTS // (max(n, 1) * (workers + 1))
+    rows = max(1, min(math.ceil(n_resamples / (CHUNKS_PER_WORKER * workers)), by_memory))
+    per_job: list[list[Future[dict[str, np.ndarray]]]] = [[] for _ in jobs]
+    with ThreadPoolExecutor(workers, thread_name_prefix="bootstrap") as pool:
+        builds = {pool.submit(_resampler, m, stats): j for j, (m, stats) in enumerate(jobs)}
+        pending: list[Future[Any]] = list(builds)
+        for build in as_completed(builds):  # the first ready first
+            scorer = build.result()
+            for idx in index_chunks(n, n_resamples, seed, rows):  # drawn here, in order
+                running = [f for f in pending if not f.done()]  # set-ups included
                 if len(running) >= workers:
                     wait(running, return_when=FIRST_COMPLETED)
-                pending.append(pool.submit(score, idx))
+                pending = [*running, pool.submit(_scored, scorer, idx)]
+                per_job[builds[build]].append(pending[-1])
                 del idx
-            done = [f.result() for f in pending]
-    return [
-        {
-            key: np.concatenate([part[j][key] for part in done])
-            for key in (done[0][j] if done else {})
-        }
-        for j in range(len(jobs))
-    ]
+    return [_joined(f.result() for f in futures) for futures in per_job]
+
+
+def _scored(scorer: Callable[[np.ndarray], dict], idx: np.ndarray) -> dict[str, np.ndarray]:
+    return {k: np.asarray(v, dtype=np.float64) for k, v in scorer(idx).items()}
+
+
+def _joined(parts: Iterable[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """One job's chunk results, concatenated in chunk order: ``{key: [R]}``."""
+    parts = list(parts)
+    return {key: np.concatenate([p[key] for p in parts]) for key in (parts[0] if parts else {})}
 
 
 def bootstrap_scores(

@@ -419,18 +419,27 @@ def _row_order(row: np.ndarray) -> np.ndarray:
 
 def _csr(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], shape: tuple[int, int], dtype):
     """A scipy CSR matrix of ``dtype`` from (row, column, value) arrays (no repeated
-    positions)."""
+    positions), each row's entries in the order given (the C kernel's counting sort
+    where it applies, else a stable sort)."""
     from scipy import sparse
 
-    order = _row_order(np.concatenate([p[0] for p in parts]))  # entries row by row
-    col = np.concatenate([p[1] for p in parts]).astype(np.int32)[order]
-    value = np.concatenate([p[2].astype(dtype) for p in parts])[order]
-    del order
     counts = np.zeros(shape[0] + 1, dtype=np.int64)
     for p in parts:
         counts[1:] += np.bincount(p[0], minlength=shape[0])
+    indptr = np.cumsum(counts)
+    row = np.concatenate([p[0] for p in parts])
+    col = np.concatenate([p[1] for p in parts]).astype(np.int32)
+    value = np.concatenate([p[2].astype(dtype) for p in parts])
+    if kernels is not None and len(row) < 2**31 and value.dtype == np.float32:
+        indptr = indptr.astype(np.int32)
+        indices, data = np.empty_like(col), np.empty_like(value)
+        kernels.csr_scatter(row, col, value, indptr, indices, data)
+        return sparse.csr_matrix((data, indices, indptr), shape)
+    order = _row_order(row)  # entries row by row
+    col, value = col[order], value[order]
+    del order
     index = np.int32 if len(col) < 2**31 else np.int64
-    return sparse.csr_matrix((value, col.astype(index), np.cumsum(counts).astype(index)), shape)
+    return sparse.csr_matrix((value, col.astype(index), indptr.astype(index)), shape)
 
 
 @METRICS.register("cider")

@@ -85,3 +85,28 @@ def test_cider_bootstrap_is_the_same_with_and_without_the_kernels(monkeypatch, b
     monkeypatch.setattr(sparse_product, "kernels", None)
     assert not sparse_product.kernel_fits(resampler.hyp, x=np.zeros((1, 1), np.float32))
     np.testing.assert_array_equal(resampler(idx, workers=1, block=block), with_kernels)
+
+
+def test_cider_matrices_are_the_same_built_with_and_without_the_kernels(monkeypatch):
+    caps = _caps(7)
+    built = cider.cider_resampler(caps, dtype=np.float32)
+    monkeypatch.setattr(sparse_product, "kernels", None)
+    monkeypatch.setattr(cider, "kernels", None)
+    plain = cider.cider_resampler(caps, dtype=np.float32)
+    pairs = [(built.incidence, plain.incidence), (built.hyp, plain.hyp)]
+    pairs += list(zip(built.refs + built.pools, plain.refs + plain.pools, strict=True))
+    for a, b in pairs:
+        for name in ("indptr", "indices", "data"):
+            np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+            assert getattr(a, name).dtype == getattr(b, name).dtype
+
+
+def test_scatter_refuses_rows_out_of_range():
+    col, value = np.zeros(3, np.int32), np.ones(3, np.float32)
+    indices, data = np.empty(3, np.int32), np.empty(3, np.float32)
+    indptr = np.array([0, 2, 3], np.int32)
+    kernels.csr_scatter(np.array([1, 0, 0]), col, value, indptr, indices, data)  # int64 rows
+    with pytest.raises(ValueError, match="out of range"):
+        kernels.csr_scatter(np.array([0, 5, 1], np.int32), col, value, indptr, indices, data)
+    with pytest.raises(ValueError, match="out of range"):  # row 1 gets more than indptr allows
+        kernels.csr_scatter(np.array([1, 1, 0], np.int32), col, value, indptr, indices, data)
