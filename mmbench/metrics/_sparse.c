@@ -48,11 +48,13 @@ static inline void prefetch_ahead(const csr_t *a, int32_t jj, const float *x, Py
 /* 32 columns in four 8-lane vectors (AVX2, chosen at run time where the CPU has it): the
  * same multiplications and additions per lane as the scalar loop, so the same results. */
 #define HAVE_AVX2_ROW 1
+#include <immintrin.h>
 typedef float v8 __attribute__((vector_size(32)));
 
-__attribute__((target("avx2"))) static int row_dot32_avx2(const csr_t *a, Py_ssize_t i,
-                                                         const float *x, Py_ssize_t g,
-                                                         float *y) {
+/* acc[0..3] = row i of a times x (32 columns); 1 when an index is out of range. */
+__attribute__((target("avx2"))) static inline int row_acc32(const csr_t *a, Py_ssize_t i,
+                                                            const float *x, Py_ssize_t g,
+                                                            v8 acc[4]) {
     const int32_t start = a->indptr[i], end = a->indptr[i + 1];
     if (start > end || end > a->nnz) return 1;
     v8 acc0 = {0}, acc1 = {0}, acc2 = {0}, acc3 = {0};
@@ -73,10 +75,59 @@ __attribute__((target("avx2"))) static int row_dot32_avx2(const csr_t *a, Py_ssi
         acc2 += vv * x2;
         acc3 += vv * x3;
     }
-    memcpy(y, &acc0, sizeof acc0);
-    memcpy(y + 8, &acc1, sizeof acc1);
-    memcpy(y + 16, &acc2, sizeof acc2);
-    memcpy(y + 24, &acc3, sizeof acc3);
+    acc[0] = acc0, acc[1] = acc1, acc[2] = acc2, acc[3] = acc3;
+    return 0;
+}
+
+__attribute__((target("avx2"))) static int row_dot32_avx2(const csr_t *a, Py_ssize_t i,
+                                                         const float *x, Py_ssize_t g,
+                                                         float *y) {
+    v8 acc[4];
+    if (row_acc32(a, i, x, g, acc)) return 1;
+    memcpy(y, acc, sizeof acc);
+    return 0;
+}
+
+/* sqrt(v), 1 where that is 0: numpy's sqrt, then the zeros replaced. */
+__attribute__((target("avx2"))) static inline v8 norm_or_one(v8 v) {
+    const __m256 root = _mm256_sqrt_ps((__m256)v);
+    const __m256 zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.0f);
+    return (v8)_mm256_blendv_ps(root, one, _mm256_cmp_ps(root, zero, _CMP_EQ_OQ));
+}
+
+/* pooled_cosines for 32 columns, in vector registers. */
+__attribute__((target("avx2"))) static int pooled32_avx2(const csr_t *ref, const csr_t *pool,
+                                                        const float *x, Py_ssize_t g,
+                                                        float *out) {
+    const Py_ssize_t k_rows = ref->rows / 2;
+    for (Py_ssize_t p = 0; p < pool->rows; p++) {
+        v8 y[4] = {{0}, {0}, {0}, {0}};
+        const int32_t start = pool->indptr[p], end = pool->indptr[p + 1];
+        if (start > end || end > pool->nnz) return 1;
+        for (int32_t jj = start; jj < end; jj++) {
+            const int32_t j = pool->indices[jj];
+            if (j < 0 || j >= k_rows) return 1;
+            v8 norm[4], num[4];
+            if (row_acc32(ref, j, x, g, norm) || row_acc32(ref, k_rows + j, x, g, num)) return 1;
+            const float w = pool->data[jj];
+            const v8 ww = {w, w, w, w, w, w, w, w};
+            for (int v = 0; v < 4; v++) y[v] += ww * (num[v] / norm_or_one(norm[v]));
+        }
+        memcpy(out + p * 32, y, sizeof y);
+    }
+    return 0;
+}
+
+/* divide_by_norms for 32 columns, in vector registers. */
+__attribute__((target("avx2"))) static int divide32_avx2(const csr_t *a, const float *x,
+                                                        Py_ssize_t g, float *out) {
+    for (Py_ssize_t p = 0; p < a->rows; p++) {
+        v8 norm[4], y[4];
+        if (row_acc32(a, p, x, g, norm)) return 1;
+        memcpy(y, out + p * 32, sizeof y);
+        for (int v = 0; v < 4; v++) y[v] /= norm_or_one(norm[v]);
+        memcpy(out + p * 32, y, sizeof y);
+    }
     return 0;
 }
 
@@ -120,6 +171,9 @@ static int pooled_cosines(const csr_t *ref, const csr_t *pool, const float *x, P
                           Py_ssize_t b, float *out, float *norm, float *num) {
     const Py_ssize_t k_rows = ref->rows / 2;
     if (!csr_check(ref) || !csr_check(pool) || ref->rows != 2 * k_rows) return 1;
+#ifdef HAVE_AVX2_ROW
+    if (b == 32 && has_avx2) return pooled32_avx2(ref, pool, x, g, out);
+#endif
     for (Py_ssize_t p = 0; p < pool->rows; p++) {
         float *y = out + p * b;
         memset(y, 0, (size_t)b * sizeof(float));
@@ -144,6 +198,9 @@ static int pooled_cosines(const csr_t *ref, const csr_t *pool, const float *x, P
 static int divide_by_norms(const csr_t *a, const float *x, Py_ssize_t g, Py_ssize_t b,
                            float *out, float *norm) {
     if (!csr_check(a)) return 1;
+#ifdef HAVE_AVX2_ROW
+    if (b == 32 && has_avx2) return divide32_avx2(a, x, g, out);
+#endif
     for (Py_ssize_t p = 0; p < a->rows; p++) {
         if (row_dot(a, p, x, g, b, norm)) return 1;
         float *y = out + p * b;
@@ -178,6 +235,36 @@ static int scatter(const void *row, int row_is_64, const int32_t *col, const flo
     }
     PyMem_RawFree(next);
     return bad;
+}
+
+/* out[n, b] = how often each sample is drawn in each resample idx[b, n] (int64). */
+static int draw_counts(const int64_t *idx, Py_ssize_t b, Py_ssize_t n, float *out) {
+    memset(out, 0, (size_t)(n * b) * sizeof(float));
+    for (Py_ssize_t r = 0; r < b; r++) {
+        const int64_t *row = idx + r * n;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            if (row[i] < 0 || row[i] >= n) return 1;
+            out[row[i] * b + r] += 1.0f;
+        }
+    }
+    return 0;
+}
+
+/* out[b, n] = ((sum of the 4 orders of cos[n * 4, b], in float64, in order) * w[n, b]) *
+ * scale[n]: the float64 operations of numpy's sum over the orders, the product with the
+ * draw counts and the transposed product with the scale, in their order. */
+static void weighted_scores(const float *cos, const float *w, const double *scale,
+                            Py_ssize_t n, Py_ssize_t b, double *out) {
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const float *c = cos + i * 4 * b;
+        for (Py_ssize_t k = 0; k < b; k++) {
+            double s = (double)c[k];
+            s += (double)c[b + k];
+            s += (double)c[2 * b + k];
+            s += (double)c[3 * b + k];
+            out[k * n + i] = (s * (double)w[i * b + k]) * scale[i];
+        }
+    }
 }
 
 /* The buffers of one call, released together. */
@@ -327,7 +414,75 @@ fail:
     return NULL;
 }
 
+static PyObject *cider_draw_counts(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "expected 2 arguments");
+        return NULL;
+    }
+    buffers_t bufs = {.count = 0};
+    Py_buffer *idx = &bufs.views[0], *out;
+    if (PyObject_GetBuffer(args[0], idx, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return NULL;
+    bufs.count = 1;
+    if (idx->ndim != 2 || idx->itemsize != 8 || strlen(idx->format) != 1 ||
+        strchr("lq", idx->format[0]) == NULL) {
+        PyErr_SetString(PyExc_ValueError, "idx: expected a C-contiguous 2-d int64 array");
+        goto fail;
+    }
+    if ((out = take(&bufs, args[1], "f", 2, 1, "out")) == NULL) goto fail;
+    const Py_ssize_t b = idx->shape[0], n = idx->shape[1];
+    if (out->shape[0] != n || out->shape[1] != b) {
+        PyErr_SetString(PyExc_ValueError, "out: the shape does not fit");
+        goto fail;
+    }
+    int bad;
+    Py_BEGIN_ALLOW_THREADS
+    bad = draw_counts(idx->buf, b, n, out->buf);
+    Py_END_ALLOW_THREADS
+    if (bad) {
+        PyErr_SetString(PyExc_ValueError, "idx: a sample index is out of range");
+        goto fail;
+    }
+    release(&bufs);
+    Py_RETURN_NONE;
+fail:
+    release(&bufs);
+    return NULL;
+}
+
+static PyObject *cider_weighted_scores(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "expected 4 arguments");
+        return NULL;
+    }
+    buffers_t bufs = {.count = 0};
+    Py_buffer *cos, *w, *scale, *out;
+    if ((cos = take(&bufs, args[0], "f", 2, 0, "cos")) == NULL) goto fail;
+    if ((w = take(&bufs, args[1], "f", 2, 0, "w")) == NULL) goto fail;
+    if ((scale = take(&bufs, args[2], "d", 1, 0, "scale")) == NULL) goto fail;
+    if ((out = take(&bufs, args[3], "d", 2, 1, "out")) == NULL) goto fail;
+    const Py_ssize_t n = w->shape[0], b = w->shape[1];
+    if (cos->shape[0] != 4 * n || cos->shape[1] != b || scale->shape[0] != n ||
+        out->shape[0] != b || out->shape[1] != n) {
+        PyErr_SetString(PyExc_ValueError, "cider_weighted_scores: the shapes do not fit");
+        goto fail;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    weighted_scores(cos->buf, w->buf, scale->buf, n, b, out->buf);
+    Py_END_ALLOW_THREADS
+    release(&bufs);
+    Py_RETURN_NONE;
+fail:
+    release(&bufs);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
+    {"cider_draw_counts", (PyCFunction)(void (*)(void))cider_draw_counts, METH_FASTCALL,
+     "cider_draw_counts(idx, out): out[n, b] = how often each sample is drawn in each "
+     "resample idx[b, n]."},
+    {"cider_weighted_scores", (PyCFunction)(void (*)(void))cider_weighted_scores, METH_FASTCALL,
+     "cider_weighted_scores(cos, w, scale, out): out[b, n] = (cos summed over the 4 orders, "
+     "in float64) * w * scale, transposed."},
     {"csr_scatter", (PyCFunction)(void (*)(void))csr_scatter, METH_FASTCALL,
      "csr_scatter(row, col, value, indptr, out_indices, out_data): the entries into CSR "
      "arrays, each row's entries in input order (a stable counting sort)."},

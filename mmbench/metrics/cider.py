@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from mmbench.metrics import sparse_product
 from mmbench.metrics._captions import (
     MAX_N,
     CaptionRef,
@@ -41,7 +42,7 @@ from mmbench.metrics._captions import (
 )
 from mmbench.metrics.base import Metric, versioned
 from mmbench.metrics.bootstrap import usable_cpus
-from mmbench.metrics.sparse_product import csr_arrays, csr_dense, kernel_fits, kernels
+from mmbench.metrics.sparse_product import csr_arrays, csr_dense, kernel_fits
 from mmbench.registry import METRICS
 
 SIGMA = 6.0
@@ -142,7 +143,7 @@ class CiderResampler:
         workers = min(workers or usable_cpus(), len(starts))
 
         def scored(b0: int) -> np.ndarray:
-            return self._block(resample_weights(idx[b0 : b0 + block], self.n))  # [b, n] draws
+            return self._block(idx[b0 : b0 + block])
 
         if workers <= 1:
             parts = [scored(b0) for b0 in starts]
@@ -151,12 +152,16 @@ class CiderResampler:
                 parts = list(pool.map(scored, starts))
         return np.concatenate(parts) if parts else np.zeros(0)
 
-    def _block(self, draws: np.ndarray) -> np.ndarray:
-        """float64 [b]: the scores of the resamples with draw counts ``draws`` [b, n]."""
-        n, b = self.n, len(draws)
-        w64 = np.ascontiguousarray(draws.T)  # [n, b]
-        del draws  # the temporaries of a block are few: two threads hold one each
-        df = csr_dense(self.incidence, w64.astype(self.idf2.dtype)).astype(np.int32)  # [D, b]
+    def _block(self, idx: np.ndarray) -> np.ndarray:
+        """float64 [b]: the scores of the resamples ``idx`` [b, n]."""
+        n, b = self.n, len(idx)
+        kernels = sparse_product.kernels if self.idf2.dtype == np.float32 else None
+        if kernels is not None:  # draw counts [n, b] straight from the indices
+            w = np.empty((n, b), dtype=np.float32)
+            kernels.cider_draw_counts(np.ascontiguousarray(idx, dtype=np.int64), w)
+        else:
+            w = np.ascontiguousarray(resample_weights(idx, n).T)  # [n, b] float64
+        df = csr_dense(self.incidence, w.astype(self.idf2.dtype, copy=False)).astype(np.int32)
         u = self.idf2[df][self.gram_set]  # [G, b] squared IDF in each resample
         del df
         cos = np.zeros((n * MAX_N, b), dtype=self.idf2.dtype)  # [n*4, b]
@@ -165,9 +170,13 @@ class CiderResampler:
             _pooled_cosines(ref, pool, u, cos[r0 : r0 + pool.shape[0]])
         _divide_by_norms(self.hyp, u, cos)  # by the prediction norms
         del u
+        if kernels is not None:  # the same float64 operations in one pass
+            weighted = np.empty((b, n))
+            kernels.cider_weighted_scores(cos, w, self.scale, weighted)
+            return weighted.sum(axis=1)
         per_sample = cos.reshape(n, MAX_N, -1).sum(axis=1, dtype=np.float64)  # [n, b]
         del cos
-        per_sample *= w64
+        per_sample *= w
         weighted = np.ascontiguousarray(per_sample.T)  # [b, n]
         weighted *= self.scale
         return weighted.sum(axis=1)  # [b] pairwise sums: the same numbers for any block
@@ -180,7 +189,7 @@ def _pooled_cosines(ref: Any, pool: Any, u: np.ndarray, out: np.ndarray) -> None
     zero vector has zero products). The C kernel when built (no [2 K, b] temporary), else
     scipy and numpy: the same float32 operations in the same order, the same bits."""
     if kernel_fits(ref, pool, x=u):
-        kernels.cider_pooled_cosines(*csr_arrays(ref), *csr_arrays(pool), u, out)
+        sparse_product.kernels.cider_pooled_cosines(*csr_arrays(ref), *csr_arrays(pool), u, out)
         return
     k = pool.shape[1]
     rr = ref @ u  # [2 K, b]
@@ -193,7 +202,7 @@ def _divide_by_norms(hyp: Any, u: np.ndarray, out: np.ndarray) -> None:
     """``out`` [P, b] /= sqrt(``hyp`` @ ``u``) (the prediction norms; 0 counts as 1), by
     the C kernel when built, else scipy and numpy (the same bits)."""
     if kernel_fits(hyp, x=u):
-        kernels.cider_divide_by_norms(*csr_arrays(hyp), u, out)
+        sparse_product.kernels.cider_divide_by_norms(*csr_arrays(hyp), u, out)
         return
     hn = hyp @ u  # [P, b] squared norms
     hn = np.sqrt(hn, out=hn)
@@ -430,6 +439,7 @@ def _csr(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], shape: tuple[in
     row = np.concatenate([p[0] for p in parts])
     col = np.concatenate([p[1] for p in parts]).astype(np.int32)
     value = np.concatenate([p[2].astype(dtype) for p in parts])
+    kernels = sparse_product.kernels
     if kernels is not None and len(row) < 2**31 and value.dtype == np.float32:
         indptr = indptr.astype(np.int32)
         indices, data = np.empty_like(col), np.empty_like(value)

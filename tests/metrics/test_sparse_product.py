@@ -91,7 +91,6 @@ def test_cider_matrices_are_the_same_built_with_and_without_the_kernels(monkeypa
     caps = _caps(7)
     built = cider.cider_resampler(caps, dtype=np.float32)
     monkeypatch.setattr(sparse_product, "kernels", None)
-    monkeypatch.setattr(cider, "kernels", None)
     plain = cider.cider_resampler(caps, dtype=np.float32)
     pairs = [(built.incidence, plain.incidence), (built.hyp, plain.hyp)]
     pairs += list(zip(built.refs + built.pools, plain.refs + plain.pools, strict=True))
@@ -110,3 +109,14 @@ def test_scatter_refuses_rows_out_of_range():
         kernels.csr_scatter(np.array([0, 5, 1], np.int32), col, value, indptr, indices, data)
     with pytest.raises(ValueError, match="out of range"):  # row 1 gets more than indptr allows
         kernels.csr_scatter(np.array([1, 1, 0], np.int32), col, value, indptr, indices, data)
+
+
+def test_draw_counts_count_each_resample_and_refuse_bad_indices():
+    idx = np.array([[0, 0, 2], [1, 2, 2]], dtype=np.int64)  # [b, n]
+    out = np.empty((3, 2), np.float32)
+    kernels.cider_draw_counts(idx, out)
+    assert out.tolist() == [[2, 0], [0, 1], [1, 2]]  # [n, b]
+    with pytest.raises(ValueError, match="out of range"):
+        kernels.cider_draw_counts(
+            np.array([[0, 3, 1]], dtype=np.int64), np.empty((3, 1), np.float32)
+        )
