@@ -42,7 +42,7 @@ from mmbench.metrics._captions import (
 )
 from mmbench.metrics.base import Metric, versioned
 from mmbench.metrics.bootstrap import usable_cpus
-from mmbench.metrics.sparse_product import csr_arrays, csr_dense, kernel_fits
+from mmbench.metrics.sparse_product import csr_arrays, kernel_fits
 from mmbench.registry import METRICS
 
 SIGMA = 6.0
@@ -161,9 +161,14 @@ class CiderResampler:
             kernels.cider_draw_counts(np.ascontiguousarray(idx, dtype=np.int64), w)
         else:
             w = np.ascontiguousarray(resample_weights(idx, n).T)  # [n, b] float64
-        df = csr_dense(self.incidence, w.astype(self.idf2.dtype, copy=False)).astype(np.int32)
-        u = self.idf2[df][self.gram_set]  # [G, b] squared IDF in each resample
-        del df
+        if kernels is not None:  # [G, b] squared IDF in each resample, in one pass
+            u = np.empty((len(self.gram_set), b), dtype=np.float32)
+            inc = csr_arrays(self.incidence)
+            kernels.cider_squared_idf(*inc, w, self.idf2, self.gram_set, u)
+        else:
+            df = (self.incidence @ w.astype(self.idf2.dtype)).astype(np.int32)  # [D, b]
+            u = self.idf2[df][self.gram_set]  # [G, b]
+            del df
         cos = np.zeros((n * MAX_N, b), dtype=self.idf2.dtype)  # [n*4, b]
         for ref, pool, r0 in zip(self.refs, self.pools, self.pool_start, strict=True):
             # summed over references; the parts' rows are disjoint (a sample is in one part)

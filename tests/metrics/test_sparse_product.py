@@ -1,5 +1,5 @@
-"""The C sparse products equal scipy's bit for bit, refuse bad input, and CIDEr-D's bootstrap
-gives the same numbers with and without them."""
+"""The C kernels equal the numpy/scipy path bit for bit, refuse bad input, and CIDEr-D's
+bootstrap gives the same numbers and matrices with and without them."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from scipy import sparse
 
 from mmbench.metrics import cider, sparse_product
 from mmbench.metrics.bootstrap import resample_indices
-from mmbench.metrics.sparse_product import csr_dense
 
 kernels = pytest.importorskip(
     "mmbench.metrics._sparse", reason="the C extension is not built (no C compiler at install)"
@@ -24,26 +23,33 @@ def _random_csr(rng: np.random.Generator, rows: int, cols: int, density: float):
 
 
 @pytest.mark.parametrize("b", [1, 7, 8, 31, 32, 33, 64])
-def test_product_is_scipys_bit_for_bit(b):
-    """b = 32 takes the vector path where the CPU has AVX2; the others the plain loop."""
+def test_products_are_scipys_bit_for_bit(b):
+    """``out /= sqrt(a @ x)`` (0 -> 1) equals numpy after scipy's product, bit for bit;
+    b = 32 takes the vector path where the CPU has AVX2, the others the plain loop."""
     rng = np.random.default_rng(b)
     a = _random_csr(rng, 300, 500, 0.05)
-    a.indptr[100:] = a.indptr[100]  # empty rows in the middle, then the rest
-    a = sparse.csr_matrix((a.data[: a.indptr[100]], a.indices[: a.indptr[100]], a.indptr))
+    a.data = np.abs(a.data)  # squared counts: non-negative
+    keep = a.indptr[100]  # rows 100.. empty: their norm 0 counts as 1
+    a = sparse.csr_matrix((a.data[:keep], a.indices[:keep], np.minimum(a.indptr, keep)))
     a.indices, a.indptr = a.indices.astype(np.int32), a.indptr.astype(np.int32)
-    x = rng.standard_normal((500, b)).astype(np.float32)
+    x = np.abs(rng.standard_normal((500, b))).astype(np.float32)
+    out = rng.standard_normal((300, b)).astype(np.float32)
+    expected = out.copy()
+    norm = np.sqrt(a @ x)
+    norm[norm == 0] = 1.0
+    expected /= norm
     assert sparse_product.kernel_fits(a, x=x)
-    got = csr_dense(a, x)
-    np.testing.assert_array_equal(got, a @ x)
-    assert np.any(got[:100] != 0) and not np.any(got[100:])
+    kernels.cider_divide_by_norms(*sparse_product.csr_arrays(a), x, out)
+    np.testing.assert_array_equal(out, expected)
+    assert not np.array_equal(norm[:100], np.ones_like(norm[:100]))
 
 
-def test_other_dtypes_take_scipys_product():
+def test_other_dtypes_do_not_fit_the_kernels():
     rng = np.random.default_rng(0)
-    a = _random_csr(rng, 50, 40, 0.1).astype(np.float64)
-    x = rng.standard_normal((40, 3))
-    assert not sparse_product.kernel_fits(a, x=x)
-    np.testing.assert_array_equal(csr_dense(a, x), a @ x)
+    a = _random_csr(rng, 50, 40, 0.1)
+    assert sparse_product.kernel_fits(a, x=np.ones((40, 3), np.float32))
+    assert not sparse_product.kernel_fits(a.astype(np.float64), x=np.ones((40, 3), np.float32))
+    assert not sparse_product.kernel_fits(a, x=np.ones((40, 3)))
 
 
 def test_out_of_range_input_is_refused_not_read():
@@ -51,14 +57,15 @@ def test_out_of_range_input_is_refused_not_read():
     data = np.ones(3, dtype=np.float32)
     x = np.ones((4, 32), dtype=np.float32)
     out = np.empty((2, 32), dtype=np.float32)
+    divide = kernels.cider_divide_by_norms
     with pytest.raises(ValueError, match="out of range"):
-        kernels.csr_matmul(indptr, np.array([0, 4, 1], np.int32), data, x, out)
+        divide(indptr, np.array([0, 4, 1], np.int32), data, x, out)
     with pytest.raises(ValueError, match="out of range"):  # indptr past the entries
-        kernels.csr_matmul(np.array([0, 2, 9], np.int32), np.zeros(3, np.int32), data, x, out)
+        divide(np.array([0, 2, 9], np.int32), np.zeros(3, np.int32), data, x, out)
     with pytest.raises(ValueError, match="format 'f'"):
-        kernels.csr_matmul(indptr, np.zeros(3, np.int32), data.astype(np.float64), x, out)
+        divide(indptr, np.zeros(3, np.int32), data.astype(np.float64), x, out)
     with pytest.raises(ValueError, match="shape"):
-        kernels.csr_matmul(indptr, np.zeros(3, np.int32), data, x, np.empty((3, 32), np.float32))
+        divide(indptr, np.zeros(3, np.int32), data, x, np.empty((3, 32), np.float32))
 
 
 def _caps(seed: int, n: int = 80):
