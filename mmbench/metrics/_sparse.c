@@ -49,60 +49,54 @@ static inline void prefetch_ahead(const csr_t *a, int32_t jj, const float *x, Py
 }
 
 #if defined(__GNUC__) && defined(__x86_64__)
-/* 32 columns in four 8-lane vectors (AVX2, chosen at run time where the CPU has it): the
- * same multiplications and additions per lane as the scalar loop, so the same results. */
+/* 8, 16, 24 or 32 columns in 8-lane vectors (AVX2, chosen at run time where the CPU has
+ * it): the same multiplications and additions per lane as the scalar loop, so the same
+ * results. Each function is inlined with nv (vectors per row) a constant, then unrolled. */
 #define HAVE_AVX2_ROW 1
+#define AVX2_INLINE __attribute__((target("avx2"), always_inline)) static inline
 #include <immintrin.h>
 typedef float v8 __attribute__((vector_size(32)));
 
-/* acc[0..3] = row i of a times x (32 columns); 1 when an index is out of range. */
-__attribute__((target("avx2"))) static inline int row_acc32(const csr_t *a, Py_ssize_t i,
-                                                            const float *x, Py_ssize_t g,
-                                                            v8 acc[4]) {
+/* acc[0..nv-1] = row i of a times x (8 nv columns); 1 when an index is out of range. */
+AVX2_INLINE int row_acc(const csr_t *a, Py_ssize_t i, const float *x, Py_ssize_t g, v8 *acc,
+                        const int nv) {
     const int32_t start = a->indptr[i], end = a->indptr[i + 1];
     if (start > end || end > a->nnz) return 1;
-    v8 acc0 = {0}, acc1 = {0}, acc2 = {0}, acc3 = {0};
+    for (int v = 0; v < nv; v++) acc[v] = (v8){0};
     for (int32_t jj = start; jj < end; jj++) {
-        prefetch_ahead(a, jj, x, g, 32);
+        prefetch_ahead(a, jj, x, g, 8 * nv);
         const int32_t col = a->indices[jj];
         if (col < 0 || col >= g) return 1;
-        const float v = a->data[jj];
-        const v8 vv = {v, v, v, v, v, v, v, v};
-        const float *xr = x + (Py_ssize_t)col * 32;
-        v8 x0, x1, x2, x3;
-        memcpy(&x0, xr, sizeof x0);
-        memcpy(&x1, xr + 8, sizeof x1);
-        memcpy(&x2, xr + 16, sizeof x2);
-        memcpy(&x3, xr + 24, sizeof x3);
-        acc0 += vv * x0;
-        acc1 += vv * x1;
-        acc2 += vv * x2;
-        acc3 += vv * x3;
+        const float c = a->data[jj];
+        const v8 cc = {c, c, c, c, c, c, c, c};
+        const float *xr = x + (Py_ssize_t)col * 8 * nv;
+        for (int v = 0; v < nv; v++) {
+            v8 xv;
+            memcpy(&xv, xr + 8 * v, sizeof xv);
+            acc[v] += cc * xv;
+        }
     }
-    acc[0] = acc0, acc[1] = acc1, acc[2] = acc2, acc[3] = acc3;
-    return 0;
-}
-
-__attribute__((target("avx2"))) static int row_dot32_avx2(const csr_t *a, Py_ssize_t i,
-                                                         const float *x, Py_ssize_t g,
-                                                         float *y) {
-    v8 acc[4];
-    if (row_acc32(a, i, x, g, acc)) return 1;
-    memcpy(y, acc, sizeof acc);
     return 0;
 }
 
 /* sqrt(v), 1 where that is 0: numpy's sqrt, then the zeros replaced. */
-__attribute__((target("avx2"))) static inline v8 norm_or_one(v8 v) {
+AVX2_INLINE v8 norm_or_one(v8 v) {
     const __m256 root = _mm256_sqrt_ps((__m256)v);
     const __m256 zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.0f);
     return (v8)_mm256_blendv_ps(root, one, _mm256_cmp_ps(root, zero, _CMP_EQ_OQ));
 }
 
-/* pooled_cosines for 32 columns, in vector registers. */
-__attribute__((target("avx2"))) static int pooled32_avx2(const csr_t *ref, const csr_t *pool,
-                                                        const float *x, Py_ssize_t g,
-                                                        float *out) {
+AVX2_INLINE int row_dot_nv(const csr_t *a, Py_ssize_t i, const float *x, Py_ssize_t g,
+                           float *y, const int nv) {
+    v8 acc[4];
+    if (row_acc(a, i, x, g, acc, nv)) return 1;
+    memcpy(y, acc, (size_t)nv * sizeof(v8));
+    return 0;
+}
+
+/* pooled_cosines in vector registers. */
+AVX2_INLINE int pooled_nv(const csr_t *ref, const csr_t *pool, const float *x, Py_ssize_t g,
+                          float *out, const int nv) {
     const Py_ssize_t k_rows = ref->rows / 2;
     for (Py_ssize_t p = 0; p < pool->rows; p++) {
         v8 y[4] = {{0}, {0}, {0}, {0}};
@@ -112,28 +106,58 @@ __attribute__((target("avx2"))) static int pooled32_avx2(const csr_t *ref, const
             const int32_t j = pool->indices[jj];
             if (j < 0 || j >= k_rows) return 1;
             v8 norm[4], num[4];
-            if (row_acc32(ref, j, x, g, norm) || row_acc32(ref, k_rows + j, x, g, num)) return 1;
+            if (row_acc(ref, j, x, g, norm, nv) || row_acc(ref, k_rows + j, x, g, num, nv))
+                return 1;
             const float w = pool->data[jj];
             const v8 ww = {w, w, w, w, w, w, w, w};
-            for (int v = 0; v < 4; v++) y[v] += ww * (num[v] / norm_or_one(norm[v]));
+            for (int v = 0; v < nv; v++) y[v] += ww * (num[v] / norm_or_one(norm[v]));
         }
-        memcpy(out + p * 32, y, sizeof y);
+        memcpy(out + p * 8 * nv, y, (size_t)nv * sizeof(v8));
     }
     return 0;
 }
 
-/* divide_by_norms for 32 columns, in vector registers. */
-__attribute__((target("avx2"))) static int divide32_avx2(const csr_t *a, const float *x,
-                                                        Py_ssize_t g, float *out) {
+/* divide_by_norms in vector registers. */
+AVX2_INLINE int divide_nv(const csr_t *a, const float *x, Py_ssize_t g, float *out,
+                          const int nv) {
     for (Py_ssize_t p = 0; p < a->rows; p++) {
         v8 norm[4], y[4];
-        if (row_acc32(a, p, x, g, norm)) return 1;
-        memcpy(y, out + p * 32, sizeof y);
-        for (int v = 0; v < 4; v++) y[v] /= norm_or_one(norm[v]);
-        memcpy(out + p * 32, y, sizeof y);
+        if (row_acc(a, p, x, g, norm, nv)) return 1;
+        memcpy(y, out + p * 8 * nv, (size_t)nv * sizeof(v8));
+        for (int v = 0; v < nv; v++) y[v] /= norm_or_one(norm[v]);
+        memcpy(out + p * 8 * nv, y, (size_t)nv * sizeof(v8));
     }
     return 0;
 }
+
+/* One specialization per width: nv a constant in each. */
+#define BY_WIDTH(call)                                                                     \
+    switch (b) {                                                                           \
+    case 8: { const int nv = 1; return call; }                                            \
+    case 16: { const int nv = 2; return call; }                                           \
+    case 24: { const int nv = 3; return call; }                                           \
+    default: { const int nv = 4; return call; }                                           \
+    }
+
+__attribute__((target("avx2"))) static int row_dot_avx2(const csr_t *a, Py_ssize_t i,
+                                                       const float *x, Py_ssize_t g,
+                                                       Py_ssize_t b, float *y) {
+    BY_WIDTH(row_dot_nv(a, i, x, g, y, nv))
+}
+
+__attribute__((target("avx2"))) static int pooled_avx2(const csr_t *ref, const csr_t *pool,
+                                                      const float *x, Py_ssize_t g,
+                                                      Py_ssize_t b, float *out) {
+    BY_WIDTH(pooled_nv(ref, pool, x, g, out, nv))
+}
+
+__attribute__((target("avx2"))) static int divide_avx2(const csr_t *a, const float *x,
+                                                      Py_ssize_t g, Py_ssize_t b, float *out) {
+    BY_WIDTH(divide_nv(a, x, g, out, nv))
+}
+
+/* Widths the vector path takes. */
+#define AVX2_WIDTH(b) ((b) == 8 || (b) == 16 || (b) == 24 || (b) == 32)
 
 static int has_avx2;
 #endif
@@ -143,7 +167,7 @@ static int has_avx2;
 static int row_dot(const csr_t *a, Py_ssize_t i, const float *restrict x, Py_ssize_t g,
                    Py_ssize_t b, float *restrict y) {
 #ifdef HAVE_AVX2_ROW
-    if (b == 32 && has_avx2) return row_dot32_avx2(a, i, x, g, y);
+    if (has_avx2 && AVX2_WIDTH(b)) return row_dot_avx2(a, i, x, g, b, y);
 #endif
     const int32_t start = a->indptr[i], end = a->indptr[i + 1];
     if (start > end || end > a->nnz) return 1;
@@ -168,7 +192,7 @@ static int pooled_cosines(const csr_t *ref, const csr_t *pool, const float *x, P
     const Py_ssize_t k_rows = ref->rows / 2;
     if (!csr_check(ref) || !csr_check(pool) || ref->rows != 2 * k_rows) return 1;
 #ifdef HAVE_AVX2_ROW
-    if (b == 32 && has_avx2) return pooled32_avx2(ref, pool, x, g, out);
+    if (has_avx2 && AVX2_WIDTH(b)) return pooled_avx2(ref, pool, x, g, b, out);
 #endif
     for (Py_ssize_t p = 0; p < pool->rows; p++) {
         float *y = out + p * b;
@@ -195,7 +219,7 @@ static int divide_by_norms(const csr_t *a, const float *x, Py_ssize_t g, Py_ssiz
                            float *out, float *norm) {
     if (!csr_check(a)) return 1;
 #ifdef HAVE_AVX2_ROW
-    if (b == 32 && has_avx2) return divide32_avx2(a, x, g, out);
+    if (has_avx2 && AVX2_WIDTH(b)) return divide_avx2(a, x, g, b, out);
 #endif
     for (Py_ssize_t p = 0; p < a->rows; p++) {
         if (row_dot(a, p, x, g, b, norm)) return 1;
