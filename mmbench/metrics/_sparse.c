@@ -61,7 +61,7 @@ typedef float v8 __attribute__((vector_size(32)));
 AVX2_INLINE int row_acc(const csr_t *a, Py_ssize_t i, const float *x, Py_ssize_t g, v8 *acc,
                         const int nv) {
     const int32_t start = a->indptr[i], end = a->indptr[i + 1];
-    if (start > end || end > a->nnz) return 1;
+    if (start < 0 || start > end || end > a->nnz) return 1;
     for (int v = 0; v < nv; v++) acc[v] = (v8){0};
     for (int32_t jj = start; jj < end; jj++) {
         prefetch_ahead(a, jj, x, g, 8 * nv);
@@ -101,7 +101,7 @@ AVX2_INLINE int pooled_nv(const csr_t *ref, const csr_t *pool, const float *x, P
     for (Py_ssize_t p = 0; p < pool->rows; p++) {
         v8 y[4] = {{0}, {0}, {0}, {0}};
         const int32_t start = pool->indptr[p], end = pool->indptr[p + 1];
-        if (start > end || end > pool->nnz) return 1;
+        if (start < 0 || start > end || end > pool->nnz) return 1;
         for (int32_t jj = start; jj < end; jj++) {
             const int32_t j = pool->indices[jj];
             if (j < 0 || j >= k_rows) return 1;
@@ -170,7 +170,7 @@ static int row_dot(const csr_t *a, Py_ssize_t i, const float *restrict x, Py_ssi
     if (has_avx2 && AVX2_WIDTH(b)) return row_dot_avx2(a, i, x, g, b, y);
 #endif
     const int32_t start = a->indptr[i], end = a->indptr[i + 1];
-    if (start > end || end > a->nnz) return 1;
+    if (start < 0 || start > end || end > a->nnz) return 1;
     memset(y, 0, (size_t)b * sizeof(float));
     for (int32_t jj = start; jj < end; jj++) {
         prefetch_ahead(a, jj, x, g, b);
@@ -198,7 +198,7 @@ static int pooled_cosines(const csr_t *ref, const csr_t *pool, const float *x, P
         float *y = out + p * b;
         memset(y, 0, (size_t)b * sizeof(float));
         const int32_t start = pool->indptr[p], end = pool->indptr[p + 1];
-        if (start > end || end > pool->nnz) return 1;
+        if (start < 0 || start > end || end > pool->nnz) return 1;
         for (int32_t jj = start; jj < end; jj++) {
             const int32_t j = pool->indices[jj];
             if (j < 0 || j >= k_rows) return 1;
@@ -239,6 +239,8 @@ static int divide_by_norms(const csr_t *a, const float *x, Py_ssize_t g, Py_ssiz
 static int scatter(const void *row, int row_is_64, const int32_t *col, const float *value,
                    Py_ssize_t n_entries, const int32_t *indptr, Py_ssize_t rows,
                    int32_t *out_indices, float *out_data) {
+    for (Py_ssize_t r = 0; r < rows; r++)
+        if (indptr[r] < 0 || indptr[r] > indptr[r + 1]) return 1;
     int32_t *next = PyMem_RawMalloc((size_t)(rows > 0 ? rows : 1) * sizeof(int32_t));
     if (next == NULL) return 2;
     memcpy(next, indptr, (size_t)rows * sizeof(int32_t));
@@ -298,9 +300,8 @@ static int squared_idf(const csr_t *inc, const float *w, Py_ssize_t n, Py_ssize_
         float *y = scratch + d * b;
         if (row_dot(inc, d, w, n, b, y)) return 1;
         for (Py_ssize_t k = 0; k < b; k++) {
-            const int32_t df = (int32_t)y[k];
-            if (df < 0 || df >= n_idf) return 1;
-            y[k] = idf2[df];
+            if (!(y[k] >= 0.0f && y[k] < (float)n_idf)) return 1; /* NaN too */
+            y[k] = idf2[(int32_t)y[k]];
         }
     }
     for (Py_ssize_t g = 0; g < n_grams; g++) {

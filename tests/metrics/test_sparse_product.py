@@ -62,6 +62,18 @@ def test_out_of_range_input_is_refused_not_read():
         divide(indptr, np.array([0, 4, 1], np.int32), data, x, out)
     with pytest.raises(ValueError, match="out of range"):  # indptr past the entries
         divide(np.array([0, 2, 9], np.int32), np.zeros(3, np.int32), data, x, out)
+    with pytest.raises(ValueError, match="out of range"):  # a row that starts before 0
+        kernels.cider_pooled_cosines(
+            np.array([0, 3, -1, 3, 3], np.int32), np.zeros(3, np.int32), data,
+            np.array([0, 1], np.int32), np.array([0], np.int32), np.ones(1, np.float32),
+            x, np.empty((1, 32), np.float32),
+        )  # fmt: skip
+    with pytest.raises(ValueError, match="out of range"):  # draw counts past any DF
+        kernels.cider_squared_idf(
+            np.array([0, 1], np.int32), np.zeros(1, np.int32), np.ones(1, np.float32),
+            np.full((4, 32), 9.0, np.float32), np.ones(5, np.float32), np.zeros(2, np.int32),
+            np.empty((2, 32), np.float32),
+        )  # fmt: skip
     with pytest.raises(ValueError, match="format 'f'"):
         divide(indptr, np.zeros(3, np.int32), data.astype(np.float64), x, out)
     with pytest.raises(ValueError, match="shape"):
