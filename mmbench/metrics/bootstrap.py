@@ -8,9 +8,10 @@ others are re-scored one resample at a time. Index rows are drawn in chunks from
 generator (same numbers as one ``[R, n]`` draw), so memory stays bounded for large sets.
 When every metric is vectorized, chunks are scored on one thread per usable CPU (numpy and
 scipy release the GIL; vectorized ``resample`` methods must be thread-safe), each metric's
-set-up on a thread too, so that one slow set-up overlaps the others' resamples; each metric
-then draws the same chunks again (with at most ``workers + 1`` chunks of
-``CHUNK_ELEMENTS / (workers + 1)`` entries in memory). A resample's value does not depend on
+set-up on a thread too, so that one slow set-up overlaps the others' resamples: the chunks
+go to every metric ready by then, and the metrics ready later draw the same chunks again
+(with at most ``workers + 1`` chunks of ``CHUNK_ELEMENTS / (workers + 1)`` entries in
+memory). A resample's value does not depend on
 the chunk or the thread that scored it.
 
 >>> from mmbench.metrics.base import get_metric
@@ -28,7 +29,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -100,11 +101,12 @@ def bootstrap_scores_many(
     same resamples as alone).
 
     On one thread, the index chunks are drawn once for all jobs. With ``workers`` threads
-    (default: the usable CPUs; when every metric is vectorized), each job's scorer is set
-    up on a worker thread and its chunks are scored as soon as it is ready, so a slow set-up
-    (CIDEr-D's sparse matrices) overlaps the other metrics' resamples; the chunks are drawn
-    again for each job from the same seed (identical numbers, as little memory as one
-    pass). The numbers are the same for any ``workers``.
+    (default: the usable CPUs; when every metric is vectorized), the jobs' scorers are set
+    up on the worker threads and the chunks go to every scorer ready by then, so a slow
+    set-up (CIDEr-D's sparse matrices) overlaps the other metrics' resamples; the scorers
+    ready later get their own pass over the same chunks, drawn again from the seed
+    (identical numbers, as little memory as one pass). The numbers are the same for any
+    ``workers``.
     """
     sizes = {len(stats) for _, stats in jobs}
     if len(sizes) > 1:
@@ -123,20 +125,30 @@ def bootstrap_scores_many(
     by_memory = CHUNK_ELEMENTS // (max(n, 1) * (workers + 1))
     rows = max(1, min(math.ceil(n_resamples / (CHUNKS_PER_WORKER * workers)), by_memory))
     rows -= rows % CHUNK_MULTIPLE if rows >= CHUNK_MULTIPLE else 0
-    per_job: list[list[Future[dict[str, np.ndarray]]]] = [[] for _ in jobs]
+    per_job: list[list[tuple[Future[list[dict[str, np.ndarray]]], int]]] = [[] for _ in jobs]
     with ThreadPoolExecutor(workers, thread_name_prefix="bootstrap") as pool:
         builds = {pool.submit(_resampler, m, stats): j for j, (m, stats) in enumerate(jobs)}
         pending: list[Future[Any]] = list(builds)
-        for build in as_completed(builds):  # the first ready first
-            scorer = build.result()
+        while builds:  # one pass over the chunks for every scorer ready by then
+            wait(builds, return_when=FIRST_COMPLETED)
+            ready = [(j, f.result()) for f, j in builds.items() if f.done()]
+            builds = {f: j for f, j in builds.items() if not f.done()}
+            scorers = [scorer for _, scorer in ready]
             for idx in index_chunks(n, n_resamples, seed, rows):  # drawn here, in order
                 running = [f for f in pending if not f.done()]  # set-ups included
                 if len(running) >= workers:
                     wait(running, return_when=FIRST_COMPLETED)
-                pending = [*running, pool.submit(_scored, scorer, idx)]
-                per_job[builds[build]].append(pending[-1])
+                pending = [*running, pool.submit(_scored_all, scorers, idx)]
+                for k, (j, _) in enumerate(ready):
+                    per_job[j].append((pending[-1], k))
                 del idx
-    return [_joined(f.result() for f in futures) for futures in per_job]
+    return [_joined(f.result()[k] for f, k in parts) for parts in per_job]
+
+
+def _scored_all(
+    scorers: Sequence[Callable[[np.ndarray], dict]], idx: np.ndarray
+) -> list[dict[str, np.ndarray]]:
+    return [_scored(scorer, idx) for scorer in scorers]
 
 
 def _scored(scorer: Callable[[np.ndarray], dict], idx: np.ndarray) -> dict[str, np.ndarray]:
