@@ -47,25 +47,31 @@ def _resize(x: torch.Tensor, h: int, w: int) -> torch.Tensor:
 
 def _binomial5(a: np.ndarray) -> np.ndarray:
     """``[H, W, 3]`` uint8 blurred by ``[1, 4, 6, 4, 1] / 16`` along both axes, edges repeated,
-    in uint16 (at most ``256 * 255 + 128``) and rounded once."""
+    in uint16 (at most ``256 * 255 + 128``) and rounded once.
+
+    The filter is ``[1, 1]`` four times per axis; every sum runs over the flat padded buffer
+    (one contiguous numpy call each, rows ``r`` apart, pixels 3 apart), so the values that wrap
+    from one row into the next land in the padding columns and are dropped at the end.
+    """
     h, w = a.shape[:2]
-    p = np.empty((h + 4, w + 4, 3), np.uint16)  # [H + 4, W + 4, 3], edges repeated
-    p[2:-2, 2:-2] = a
-    p[:2, 2:-2], p[-2:, 2:-2] = a[:1], a[-1:]
-    p[:, :2], p[:, -2:] = p[:, 2:3], p[:, -3:-2]
-    out = p
-    for axis in (0, 1):
-        n = a.shape[axis]
-        t = [out[i : i + n] if axis == 0 else out[:, i : i + n] for i in range(5)]
-        acc = t[1] + t[3]  # in place from here: 3x faster than one expression
-        acc <<= 2
-        acc += t[0]
-        acc += t[4]
-        acc += t[2] * np.uint16(6)
-        out = acc  # [H, W + 4, 3] after the rows, [H, W, 3] after the columns
+    n = 3 * w
+    r = n + 12  # a padded row: two repeated pixels each side
+    p = np.empty((h + 4, r), np.uint16)  # [H + 4, 3 (W + 4)], edges repeated
+    rows = a.reshape(h, n)
+    p[2:-2, 6:-6] = rows
+    p[:2, 6:-6], p[-2:, 6:-6] = rows[0], rows[-1]
+    px = p.reshape(h + 4, w + 4, 3)
+    px[:, :2], px[:, -2:] = px[:, 2:3], px[:, -3:-2]
+    q = p.reshape(-1)  # [(H + 4) r]
+    for _ in range(4):
+        q = q[:-r] + q[r:]  # [(H + 4) r - r], ..., [H r]
+    for _ in range(3):
+        q = q[:-3] + q[3:]  # [H r - 3], ..., [H r - 9]
+    out = np.empty(h * r, np.uint16)  # [H r]: pixel (y, x) at y r + 3 x + channel
+    np.add(q[:-3], q[3:], out=out[:-12])
     out += 128
     out >>= 8
-    return out.astype(np.uint8)
+    return out.reshape(h, r)[:, :n].astype(np.uint8).reshape(h, w, 3)
 
 
 def _exact_gaussian(img: np.ndarray, sigma: float) -> np.ndarray:
