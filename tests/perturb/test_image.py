@@ -102,16 +102,17 @@ def test_gaussian_blur_stays_close_to_the_exact_gaussian(photo, size):
 
 
 @pytest.mark.parametrize("shape", [(1, 1, 3), (3, 2, 3), (17, 23, 3), (86, 115, 3)])
-def test_binomial_is_the_integer_filter_rounded_once(shape):
+@pytest.mark.parametrize("order", [2, 4])
+def test_binomial_is_the_integer_filter_rounded_once(shape, order):
     from scipy.ndimage import correlate1d
 
-    from mmbench.perturb.image import _binomial5
+    from mmbench.perturb.image import _binomial
 
     a = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
-    taps = np.array([1, 4, 6, 4, 1]) / 16
+    taps = {2: np.array([1, 2, 1]) / 4, 4: np.array([1, 4, 6, 4, 1]) / 16}[order]
     ref = correlate1d(a.astype(np.float64), taps, axis=0, mode="nearest")
     ref = correlate1d(ref, taps, axis=1, mode="nearest")
-    assert np.array_equal(_binomial5(a), np.floor(ref + 0.5).astype(np.uint8))
+    assert np.array_equal(_binomial(a, order), np.floor(ref + 0.5).astype(np.uint8))
 
 
 def test_gaussian_blur_of_narrow_sigmas_is_the_exact_filter(image):
