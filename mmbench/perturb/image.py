@@ -134,7 +134,15 @@ def gaussian_noise(img: np.ndarray, sigma: float, rng: np.random.Generator) -> n
     return np.clip(img.astype(np.int16) + noise, 0, 255).astype(np.uint8)
 
 
-@register("image:gaussian_blur", "sigma", (1, 2, 3, 4, 6), "px at 224 px", IMAGENET_C, version=4)
+@register(
+    "image:gaussian_blur",
+    "sigma",
+    (1, 2, 3, 4, 6),
+    "px at 224 px",
+    IMAGENET_C,
+    version=4,
+    seeded=False,
+)
 def gaussian_blur(img: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
     """Gaussian blur of standard deviation ``sigma`` pixels at 224 px, scaled to the image.
 
@@ -170,7 +178,7 @@ def gaussian_blur(img: np.ndarray, sigma: float, rng: np.random.Generator) -> np
     return out.numpy()[0].transpose(1, 2, 0)  # [H, W, 3], contiguous (out is channels last)
 
 
-@register("image:jpeg", "quality", (25, 18, 15, 10, 7), "JPEG quality", IMAGENET_C)
+@register("image:jpeg", "quality", (25, 18, 15, 10, 7), "JPEG quality", IMAGENET_C, seeded=False)
 def jpeg(img: np.ndarray, quality: float, rng: np.random.Generator) -> np.ndarray:
     """Re-encode as JPEG at ``quality`` (PIL's encoder, as ImageNet-C) and decode again."""
     from PIL import Image
@@ -182,7 +190,14 @@ def jpeg(img: np.ndarray, quality: float, rng: np.random.Generator) -> np.ndarra
         return np.asarray(out.convert("RGB"))
 
 
-@register("image:brightness", "delta", (0.1, 0.2, 0.3, 0.4, 0.5), "added to HSV value", IMAGENET_C)
+@register(
+    "image:brightness",
+    "delta",
+    (0.1, 0.2, 0.3, 0.4, 0.5),
+    "added to HSV value",
+    IMAGENET_C,
+    seeded=False,
+)
 def brightness(img: np.ndarray, delta: float, rng: np.random.Generator) -> np.ndarray:
     """Add ``delta`` to the HSV value channel (in [0, 1], clipped), hue and saturation kept.
 
@@ -198,7 +213,14 @@ def brightness(img: np.ndarray, delta: float, rng: np.random.Generator) -> np.nd
     return out
 
 
-@register("image:contrast", "factor", (0.4, 0.3, 0.2, 0.1, 0.05), "of the contrast", IMAGENET_C)
+@register(
+    "image:contrast",
+    "factor",
+    (0.4, 0.3, 0.2, 0.1, 0.05),
+    "of the contrast",
+    IMAGENET_C,
+    seeded=False,
+)
 def contrast(img: np.ndarray, factor: float, rng: np.random.Generator) -> np.ndarray:
     """Shrink every channel towards its mean: ``(x - mean) * factor + mean``."""
     from PIL import Image
@@ -209,7 +231,14 @@ def contrast(img: np.ndarray, factor: float, rng: np.random.Generator) -> np.nda
     return _lut(pil, table)
 
 
-@register("image:pixelate", "factor", (0.6, 0.5, 0.4, 0.3, 0.25), "resize factor", IMAGENET_C)
+@register(
+    "image:pixelate",
+    "factor",
+    (0.6, 0.5, 0.4, 0.3, 0.25),
+    "resize factor",
+    IMAGENET_C,
+    seeded=False,
+)
 def pixelate(img: np.ndarray, factor: float, rng: np.random.Generator) -> np.ndarray:
     """Downscale by ``factor`` and back with box filters."""
     from PIL import Image
