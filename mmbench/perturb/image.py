@@ -19,7 +19,7 @@ from __future__ import annotations
 import io
 import math
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import torch
@@ -134,6 +134,25 @@ def gaussian_noise(img: np.ndarray, sigma: float, rng: np.random.Generator) -> n
     return np.clip(img.astype(np.int16) + noise, 0, 255).astype(np.uint8)
 
 
+class _BlurPlan(NamedTuple):
+    """How ``gaussian_blur`` computes one blur (``benchmarks/bench_blur.py --split`` times it)."""
+
+    s: float  # sigma in pixels of this image
+    n: int  # order of the binomial at the small scale
+    hs: int  # rows of the small image; 0: the exact filter at full size
+    ws: int  # its columns
+
+
+def _blur_plan(h: int, w: int, sigma: float) -> _BlurPlan:
+    """The plan for an ``h`` x ``w`` image at ``sigma`` px at 224 px (see ``gaussian_blur``)."""
+    s = sigma * min(h, w) / IMAGENET_C_SIZE
+    n = 2 if sigma <= NARROW_SMALL_BLUR_MAX_SIGMA else 4
+    k = math.sqrt((s * s + 1 / 6) / (1 / 3 + n / 4))  # s^2 = k^2 / 6 + k^2 n / 4 + (k^2 - 1) / 6
+    if k < 1.5:
+        return _BlurPlan(s, n, 0, 0)
+    return _BlurPlan(s, n, max(1, round(h / k)), max(1, round(w / k)))
+
+
 @register(
     "image:gaussian_blur",
     "sigma",
@@ -161,19 +180,17 @@ def gaussian_blur(img: np.ndarray, sigma: float, rng: np.random.Generator) -> np
     2 shrank both axes in one call and rounded the binomial after each axis).
     """
     h, w = img.shape[:2]
-    s = sigma * min(h, w) / IMAGENET_C_SIZE
-    n = 2 if sigma <= NARROW_SMALL_BLUR_MAX_SIGMA else 4
-    k = math.sqrt((s * s + 1 / 6) / (1 / 3 + n / 4))  # s^2 = k^2 / 6 + k^2 n / 4 + (k^2 - 1) / 6
-    if k < 1.5:
-        return _exact_gaussian(img, s)
-    hs, ws = max(1, round(h / k)), max(1, round(w / k))
+    plan = _blur_plan(h, w, sigma)
+    if not plan.hs:
+        return _exact_gaussian(img, plan.s)
+    hs, ws = plan.hs, plan.ws
     # [1, 3, H, W] views of [H, W, 3] memory (channels last) made in numpy (torch's indexing and
     # permute cost 3 us each); a reshape, not [None], so the batch stride is not 0 (torch would
     # then take the layout for channels first and leave its fast path).
     x = np.require(img, requirements=("C", "W")).reshape(1, h, w, 3).transpose(0, 3, 1, 2)
     # The rows first: torch's horizontal pass, the dearer per pixel, then runs on hs rows.
     small = _resize(_resize(torch.from_numpy(x), hs, w), hs, ws)  # [1, 3, hs, ws]
-    b = _binomial(small.numpy()[0].transpose(1, 2, 0), n)  # [hs, ws, 3]
+    b = _binomial(small.numpy()[0].transpose(1, 2, 0), plan.n)  # [hs, ws, 3]
     out = _resize(torch.from_numpy(b.reshape(1, hs, ws, 3).transpose(0, 3, 1, 2)), h, w)
     return out.numpy()[0].transpose(1, 2, 0)  # [H, W, 3], contiguous (out is channels last)
 
