@@ -9,8 +9,8 @@
  * so the results are bit-identical to the numpy/scipy path (tested). What differs is
  * speed: the rows of x an entry reads are scattered over megabytes and scipy waits for
  * each, while these loops prefetch the row PREFETCH entries ahead (several cache misses in
- * flight); with 32 columns a row runs in four 8-lane AVX2 vectors where the CPU has them
- * (chosen at run time); and the steps between products need no temporaries. The GIL is
+ * flight); with 8, 16, 24 or 32 columns a row runs in 8-lane AVX2 vectors where the CPU
+ * has them (chosen at run time); and the steps between products need no temporaries. The GIL is
  * released inside. Indices are checked: out of range, a call raises ValueError.
  *
  * Built by setup.py as the optional extension mmbench.metrics._sparse; without a C
