@@ -14,8 +14,10 @@ them (``mmbench leaderboard --embed-media``) while the files are there.
 ``stats`` holds each metric's per-sample sufficient statistics when they are numbers or
 lists of numbers (VQA accuracy, WER's ``(S, D, I, H)``, BLEU's count rows, ROUGE-L); for
 metrics whose statistics are the tokens themselves (CIDEr-D: document frequencies depend on
-the scored subset) the prediction and references *are* the statistics, and
-:meth:`SampleLog.metric_stats` recomputes them with the recorded metric options. The gzip
+the scored subset) it holds the tokenizer's output, ``[prediction, [references...]]``
+(header ``"stats": "tokens"``), which :meth:`SampleLog.metric_stats` indexes without
+tokenizing again; logs written before that (``"recompute"``) have only the texts, and the
+statistics are recomputed from them with the recorded metric options. The gzip
 stream has no timestamp, so the same samples give the same bytes and the same sha256, which
 the results record stores (``samples_log``).
 
@@ -61,12 +63,18 @@ class MetricLog:
     keys: list[str]
     higher_is_better: bool
     stats: Sequence[Any] | None = None
+    #: per sample, the tokenizer output the statistics are built from (``log_tokens``)
+    tokens: Sequence[Any] | None = None
 
     @classmethod
     def of(cls, name: str, options: Mapping[str, Any], metric: Any, stats: Sequence[Any]):
-        """From a metric instance and the statistics it computed."""
+        """From a metric instance and the statistics it computed (with their tokens, for a
+        metric that has ``log_tokens``)."""
         keys = list(metric.keys)
-        return cls(name, options, metric.signature(), keys, metric.higher_is_better, stats)
+        log_tokens = getattr(metric, "log_tokens", None)
+        tokens = log_tokens(stats) if log_tokens is not None else None
+        sig = metric.signature()
+        return cls(name, options, sig, keys, metric.higher_is_better, stats, tokens)
 
     def header(self) -> dict[str, Any]:
         return {
@@ -75,8 +83,22 @@ class MetricLog:
             "signature": self.signature,
             "keys": list(self.keys),
             "higher_is_better": self.higher_is_better,
-            "stats": "per-sample" if self.json_stats() is not None else "recompute",
+            "stats": self.stats_kind(),
         }
+
+    def stats_kind(self) -> str:
+        """How the log holds the statistics: ``per-sample`` (numbers), ``tokens`` (the
+        tokenizer's output) or ``recompute`` (only the texts)."""
+        if self.json_stats() is not None:
+            return "per-sample"
+        return "tokens" if self.tokens is not None else "recompute"
+
+    def logged(self) -> list[Any] | None:
+        """Per sample, what the log's ``stats`` holds for this metric (None: nothing)."""
+        numbers = self.json_stats()
+        if numbers is not None or self.tokens is None:
+            return numbers
+        return [[pred, list(refs)] for pred, refs in self.tokens]
 
     def json_stats(self) -> list[Any] | None:
         """The statistics as JSON values, or None when they are not numbers / number lists."""
@@ -122,7 +144,7 @@ def encode_sample_log(
     header: Mapping[str, Any], rows: Sequence[SampleRow], metrics: Sequence[MetricLog]
 ) -> bytes:
     """The gzip bytes of a log (deterministic: no timestamp in the gzip header)."""
-    per_sample = {m.name: m.json_stats() for m in metrics}
+    per_sample = {m.name: m.logged() for m in metrics}
     per_sample = {k: v for k, v in per_sample.items() if v is not None}
     for name, values in per_sample.items():
         if len(values) != len(rows):
@@ -265,6 +287,8 @@ class SampleLog:
                 f"{self.path}: metric {name!r} is now {metric.signature()!r}, the log was "
                 f"scored with {entry['signature']!r}; its statistics cannot be rebuilt"
             )
+        if entry["stats"] == "tokens":  # the same tokenizer (signature): no need to rerun it
+            return metric.stats_from_tokens([r["stats"][name] for r in rows])
         return metric.stats([r["prediction"] or "" for r in rows], [r["references"] for r in rows])
 
 

@@ -72,18 +72,45 @@ def test_run_writes_log_with_its_sha256_and_the_task_file_hash(tmp_path):
     assert record["task"]["sha256"] == expected
 
 
-def test_caption_log_recomputes_cider_statistics(tmp_path):
+def test_caption_log_keeps_cider_tokens(tmp_path):
     res = run_task(
         "prior", load_task("shapes_caption"), RunConfig(out_dir=tmp_path, limit=15, progress=False)
     )
     log = read_sample_log(log_path(res.path), res.record["samples_log"]["sha256"])
-    assert log.metric("cider")["stats"] == "recompute"
+    assert log.metric("cider")["stats"] == "tokens"
     assert log.metric("bleu")["stats"] == "per-sample"
     from mmbench.metrics.base import get_metric
 
     cider = get_metric("cider", **log.metric("cider")["options"])
     value = cider.score(log.metric_stats("cider"))["CIDEr"]
     assert value == pytest.approx(res.record["scores"]["CIDEr"]["value"])
+
+
+def test_cider_from_logged_tokens_equals_recomputed_from_texts(tmp_path):
+    """A log with the tokenizer's output and an old-style log (texts only, ``recompute``)
+    give the same statistics: the same score and the same bootstrap draws, bit for bit."""
+    from mmbench.metrics.base import get_metric
+    from mmbench.metrics.bootstrap import bootstrap_scores
+
+    rng = random.Random(3)
+    words = ["a", "dog", "A.", "runs", "<b x='1'>", "cannot", "Dr.", "2 1/2", "(red)", "it's"]
+    preds = [" ".join(rng.choices(words, k=rng.randint(1, 6))) for _ in range(40)]
+    refs = [[" ".join(rng.choices(words, k=5)) for _ in range(3)] for _ in range(40)]
+    cider = get_metric("cider")
+    stats = cider.stats(preds, refs)
+    rows = [SampleRow(f"s{i}", p, r) for i, (p, r) in enumerate(zip(preds, refs, strict=True))]
+    new = MetricLog.of("cider", {}, cider, stats)
+    old = MetricLog("cider", {}, cider.signature(), ["CIDEr"], True, stats)  # no tokens
+    logs = []
+    for name, m in (("new", new), ("old", old)):
+        ref = write_sample_log(tmp_path / f"{name}.samples.jsonl.gz", {"task": "t"}, rows, [m])
+        logs.append(read_sample_log(tmp_path / f"{name}.samples.jsonl.gz", ref["sha256"]))
+    assert [log.metric("cider")["stats"] for log in logs] == ["tokens", "recompute"]
+    assert logs[0].samples[0]["stats"]["cider"][0] == stats[0].batch.strings[0]
+    got, want = (log.metric_stats("cider") for log in logs)
+    assert cider.score(got) == cider.score(want) == cider.score(stats)
+    draws = [bootstrap_scores(cider, s, 50, 7)["CIDEr"] for s in (got, want)]
+    assert draws[0].tolist() == draws[1].tolist()
 
 
 def test_vqav2_sized_log_stays_under_budget():

@@ -120,6 +120,12 @@ def tokenize_captions(
         distinct = list(dict.fromkeys(raw))
         normalized = dict(zip(distinct, map(norm, distinct), strict=True))
         strings = list(map(normalized.__getitem__, raw))
+    return _indexed(strings, n_refs)
+
+
+def _indexed(strings: list[str], n_refs: Sequence[int] | np.ndarray) -> Captions:
+    """:class:`Captions` of tokenizer output ``strings`` (predictions, then every sample's
+    references) for samples with ``n_refs`` [n] references each."""
     tokens, lengths, vocab = _token_ids(strings)
     return Captions(
         strings=strings,
@@ -128,6 +134,33 @@ def tokenize_captions(
         offsets=np.concatenate([[0], np.cumsum(lengths)]),
         ref_start=np.concatenate([[0], np.cumsum(n_refs, dtype=np.int64)]),
     )
+
+
+def tokenized_captions(tokenized: Sequence[tuple[str, Sequence[str]]]) -> Captions:
+    """:class:`Captions` of samples already tokenized: (prediction, references) pairs of
+    tokenizer output strings, as :func:`caption_tokens` gives them (no tokenizer runs).
+
+    >>> caps = tokenize_captions(["A dog."], [["A dog runs.", "a cat"]])
+    >>> caption_tokens(caps)
+    [('a dog', ['a dog runs', 'a cat'])]
+    >>> again = tokenized_captions(caption_tokens(caps))
+    >>> again.strings == caps.strings and again.tokens.tolist() == caps.tokens.tolist()
+    True
+    """
+    strings = [pred for pred, _ in tokenized]
+    strings += chain.from_iterable(refs for _, refs in tokenized)
+    n_refs = np.fromiter((len(refs) for _, refs in tokenized), np.int64, len(tokenized))
+    if n_refs.size and n_refs.min() == 0:
+        raise CaptionInputError("every sample needs a non-empty list of reference captions")
+    return _indexed(strings, n_refs)
+
+
+def caption_tokens(caps: Captions) -> list[tuple[str, list[str]]]:
+    """Each sample's (prediction, references) as tokenizer output strings."""
+    refs = caps.strings[caps.n :]
+    return [
+        (caps.strings[s], refs[caps.ref_start[s] : caps.ref_start[s + 1]]) for s in range(caps.n)
+    ]
 
 
 @lru_cache(maxsize=8)

@@ -6,13 +6,15 @@ with a ``resample(stats, idx) -> {key: [R] array}`` method scores all resamples 
 matrix ``idx`` ``[R, n]`` at once (mean-type metrics and WER do, vectorized with numpy);
 others are re-scored one resample at a time. Index rows are drawn in chunks from one seeded
 generator (same numbers as one ``[R, n]`` draw), so memory stays bounded for large sets.
-When every metric is vectorized, chunks are scored on one thread per usable CPU (numpy and
-scipy release the GIL; vectorized ``resample`` methods must be thread-safe), each metric's
-set-up on a thread too, so that one slow set-up overlaps the others' resamples: the chunks
-go to every metric ready by then, and the metrics ready later draw the same chunks again
-(with at most ``workers + 1`` chunks of ``CHUNK_ELEMENTS / (workers + 1)`` entries in
-memory). A resample's value does not depend on
-the chunk or the thread that scored it.
+Several jobs of one metric with a ``resampler_many(list of stats)`` method (``idx`` ->
+per job ``{key: [R]}``) are scored together by it (CIDEr-D shares its reference side across
+systems; the same numbers). When every metric is vectorized, chunks are scored on one
+thread per usable CPU (numpy and scipy release the GIL; vectorized ``resample`` methods
+must be thread-safe), the metrics' set-ups on those threads too, so that one slow set-up
+overlaps the others' resamples: the chunks go to every scorer ready by then, and the
+scorers ready later draw the same chunks again (with at most ``workers + 1`` chunks of
+``CHUNK_ELEMENTS / (workers + 1)`` entries in memory). A resample's value does not depend
+on the chunk or the thread that scored it.
 
 >>> from mmbench.metrics.base import get_metric
 >>> m = get_metric("exact_match")
@@ -100,6 +102,7 @@ def bootstrap_scores_many(
     """:func:`bootstrap_scores` of several metrics on the same samples (each job gets the
     same resamples as alone).
 
+    Jobs of one metric that has ``resampler_many`` are set up and scored together by it.
     On one thread, the index chunks are drawn once for all jobs. With ``workers`` threads
     (default: the usable CPUs; when every metric is vectorized), the jobs' scorers are set
     up on the worker threads and the chunks go to every scorer ready by then, so a slow
@@ -114,45 +117,67 @@ def bootstrap_scores_many(
     n = sizes.pop() if sizes else 0
     vectorized = all(hasattr(m, "resampler") or hasattr(m, "resample") for m, _ in jobs)
     workers = max(1, workers or usable_cpus()) if vectorized else 1
+    set_ups = _set_ups(jobs)
     if workers == 1:
-        scorers = [_resampler(metric, stats) for metric, stats in jobs]
-        done = [
-            [_scored(scorer, idx) for scorer in scorers]
-            for idx in index_chunks(n, n_resamples, seed)
-        ]
-        return [_joined(part[j] for part in done) for j in range(len(jobs))]
+        ready = [(js, build()) for js, build in set_ups]
+        per_job: list[list[dict[str, np.ndarray]]] = [[] for _ in jobs]
+        for idx in index_chunks(n, n_resamples, seed):
+            for (js, _), found in zip(ready, _scored_all([s for _, s in ready], idx), strict=True):
+                for j, d in zip(js, found, strict=True):
+                    per_job[j].append(d)
+        return [_joined(parts) for parts in per_job]
     # several chunks per thread; as many index entries in memory as one pass
     by_memory = CHUNK_ELEMENTS // (max(n, 1) * (workers + 1))
     rows = max(1, min(math.ceil(n_resamples / (CHUNKS_PER_WORKER * workers)), by_memory))
     rows -= rows % CHUNK_MULTIPLE if rows >= CHUNK_MULTIPLE else 0
-    per_job: list[list[tuple[Future[list[dict[str, np.ndarray]]], int]]] = [[] for _ in jobs]
+    # per job, (the future of a chunk's results, the place of the job's among them)
+    placed: list[list[tuple[Future[list[list[dict[str, np.ndarray]]]], int, int]]]
+    placed = [[] for _ in jobs]
     with ThreadPoolExecutor(workers, thread_name_prefix="bootstrap") as pool:
-        builds = {pool.submit(_resampler, m, stats): j for j, (m, stats) in enumerate(jobs)}
+        builds = {pool.submit(build): js for js, build in set_ups}
         pending: list[Future[Any]] = list(builds)
         while builds:  # one pass over the chunks for every scorer ready by then
             wait(builds, return_when=FIRST_COMPLETED)
-            ready = [(j, f.result()) for f, j in builds.items() if f.done()]
-            builds = {f: j for f, j in builds.items() if not f.done()}
+            ready = [(js, f.result()) for f, js in builds.items() if f.done()]
+            builds = {f: js for f, js in builds.items() if not f.done()}
             scorers = [scorer for _, scorer in ready]
             for idx in index_chunks(n, n_resamples, seed, rows):  # drawn here, in order
                 running = [f for f in pending if not f.done()]  # set-ups included
                 if len(running) >= workers:
                     wait(running, return_when=FIRST_COMPLETED)
                 pending = [*running, pool.submit(_scored_all, scorers, idx)]
-                for k, (j, _) in enumerate(ready):
-                    per_job[j].append((pending[-1], k))
+                for k, (js, _) in enumerate(ready):
+                    for place, j in enumerate(js):
+                        placed[j].append((pending[-1], k, place))
                 del idx
-    return [_joined(f.result()[k] for f, k in parts) for parts in per_job]
+    return [_joined(f.result()[k][place] for f, k, place in parts) for parts in placed]
 
 
-def _scored_all(
-    scorers: Sequence[Callable[[np.ndarray], dict]], idx: np.ndarray
-) -> list[dict[str, np.ndarray]]:
-    return [_scored(scorer, idx) for scorer in scorers]
+#: A scorer of one or more jobs: ``idx`` [B, n] -> per job ``{key: [B] scores}``.
+Scorer = Callable[[np.ndarray], list[dict[str, Any]]]
 
 
-def _scored(scorer: Callable[[np.ndarray], dict], idx: np.ndarray) -> dict[str, np.ndarray]:
-    return {k: np.asarray(v, dtype=np.float64) for k, v in scorer(idx).items()}
+def _set_ups(jobs: Sequence[tuple[Metric, Sequence[Any]]]) -> list[tuple[list[int], Any]]:
+    """(the jobs it scores, a function that builds their :data:`Scorer`) per set-up: one for
+    all jobs when they share one metric with ``resampler_many``, else one per job."""
+    metrics = {id(m): m for m, _ in jobs}
+    many = getattr(jobs[0][0], "resampler_many", None) if jobs else None
+    if len(metrics) == 1 and len(jobs) > 1 and many is not None:
+        return [(list(range(len(jobs))), partial(many, [stats for _, stats in jobs]))]
+    return [([j], partial(_alone, metric, stats)) for j, (metric, stats) in enumerate(jobs)]
+
+
+def _alone(metric: Metric, stats: Sequence[Any]) -> Scorer:
+    scorer = _resampler(metric, stats)
+    return lambda idx: [scorer(idx)]
+
+
+def _scored_all(scorers: Sequence[Scorer], idx: np.ndarray) -> list[list[dict[str, np.ndarray]]]:
+    """Each scorer's results on the chunk ``idx``, as float64 arrays."""
+    return [
+        [{k: np.asarray(v, dtype=np.float64) for k, v in d.items()} for d in scorer(idx)]
+        for scorer in scorers
+    ]
 
 
 def _joined(parts: Iterable[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:

@@ -36,9 +36,11 @@ from mmbench.metrics._captions import (
     MAX_N,
     CaptionRef,
     Captions,
+    caption_tokens,
     gather,
     resample_weights,
     tokenize_captions,
+    tokenized_captions,
 )
 from mmbench.metrics.base import Metric, versioned
 from mmbench.metrics.bootstrap import usable_cpus
@@ -136,9 +138,7 @@ class CiderResampler:
         scipy and numpy release the GIL in the products. A resample's score is the same
         for any ``block`` and ``workers``.
         """
-        rows = max(self.hyp.shape[0], len(self.gram_set))
-        block = block or block_columns(rows, self.idf2.dtype.itemsize)
-        block = _even_block(len(idx), block)
+        block = _even_block(len(idx), block or self.block_size())
         starts = range(0, len(idx), block)
         workers = min(workers or usable_cpus(), len(starts))
 
@@ -152,30 +152,28 @@ class CiderResampler:
                 parts = list(pool.map(scored, starts))
         return np.concatenate(parts) if parts else np.zeros(0)
 
+    def block_size(self) -> int:
+        """Resamples per block by default (:func:`block_columns` of the widest temporary)."""
+        rows = max(self.hyp.shape[0], len(self.gram_set))
+        return block_columns(rows, self.idf2.dtype.itemsize)
+
     def _block(self, idx: np.ndarray) -> np.ndarray:
         """float64 [b]: the scores of the resamples ``idx`` [b, n]."""
-        n, b = self.n, len(idx)
-        kernels = sparse_product.kernels if self.idf2.dtype == np.float32 else None
-        if kernels is not None:  # draw counts [n, b] straight from the indices
-            w = np.empty((n, b), dtype=np.float32)
-            kernels.cider_draw_counts(np.ascontiguousarray(idx, dtype=np.int64), w)
-        else:
-            w = np.ascontiguousarray(resample_weights(idx, n).T)  # [n, b] float64
-        if kernels is not None:  # [G, b] squared IDF in each resample, in one pass
-            u = np.empty((len(self.gram_set), b), dtype=np.float32)
-            inc = csr_arrays(self.incidence)
-            kernels.cider_squared_idf(*inc, w, self.idf2, self.gram_set, u)
-        else:
-            df = (self.incidence @ w.astype(self.idf2.dtype)).astype(np.int32)  # [D, b]
-            u = self.idf2[df][self.gram_set]  # [G, b]
-            del df
+        w = _draw_counts(idx, self.n, self.idf2.dtype)
+        return self._scored(w, _squared_idf(self.incidence, w, self.idf2, self.gram_set))
+
+    def _scored(self, w: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """float64 [b]: the scores of a block of resamples from their draw counts ``w``
+        [n, b] and the squared IDFs ``u`` [G, b] of every n-gram in each."""
+        n, b = self.n, w.shape[1]
         cos = np.zeros((n * MAX_N, b), dtype=self.idf2.dtype)  # [n*4, b]
         for ref, pool, r0 in zip(self.refs, self.pools, self.pool_start, strict=True):
             # summed over references; the parts' rows are disjoint (a sample is in one part)
             _pooled_cosines(ref, pool, u, cos[r0 : r0 + pool.shape[0]])
         _divide_by_norms(self.hyp, u, cos)  # by the prediction norms
         del u
-        if kernels is not None:  # the same float64 operations in one pass
+        kernels = sparse_product.kernels
+        if kernels is not None and w.dtype == cos.dtype == np.float32:  # one pass, same ops
             weighted = np.empty((b, n))
             kernels.cider_weighted_scores(cos, w, self.scale, weighted)
             return weighted.sum(axis=1)
@@ -224,6 +222,73 @@ def _even_block(b: int, most: int) -> int:
     """
     even = math.ceil(b / max(1, math.ceil(b / most)))
     return min(most, 8 * math.ceil(even / 8))
+
+
+def _draw_counts(idx: np.ndarray, n: int, dtype: Any) -> np.ndarray:
+    """[n, b]: how often each sample is drawn in each resample ``idx`` [b, n]: float32 from
+    the C kernel where it is built and ``dtype`` is float32, else float64 (numpy)."""
+    kernels = sparse_product.kernels
+    if kernels is not None and dtype == np.float32:
+        w = np.empty((n, len(idx)), dtype=np.float32)
+        kernels.cider_draw_counts(np.ascontiguousarray(idx, dtype=np.int64), w)
+        return w
+    return np.ascontiguousarray(resample_weights(idx, n).T)
+
+
+def _squared_idf(incidence: Any, w: np.ndarray, idf2: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """[len(rows), b]: ``idf2`` at each row's document frequency (``incidence`` [D, n] @ the
+    draw counts ``w`` [n, b], whole numbers) for the rows ``rows`` of ``incidence``: in one
+    pass by the C kernel where it applies, else scipy and numpy (the same values)."""
+    if kernel_fits(incidence, x=w) and idf2.dtype == np.float32:
+        u = np.empty((len(rows), w.shape[1]), dtype=np.float32)
+        sparse_product.kernels.cider_squared_idf(*csr_arrays(incidence), w, idf2, rows, u)
+        return u
+    df = (incidence @ w.astype(idf2.dtype)).astype(np.int32)  # [D, b]
+    return idf2[df][rows]
+
+
+@dataclass(frozen=True)
+class SharedCiderResampler:
+    """:class:`CiderResampler` of several systems on the same samples (the models of a
+    leaderboard column), sharing the reference side that does not depend on the system:
+    each resample's draw counts, and the document frequencies of the union of their
+    ``incidence`` rows (the sets of samples whose references hold an n-gram), drawn and
+    counted once per block for all. The per-system products are those of each alone, so
+    every score is the same as each resampler's own."""
+
+    parts: tuple[CiderResampler, ...]
+    incidence: Any  # csr [U, n]: the distinct rows of every part's incidence
+    gram_rows: tuple[np.ndarray, ...]  # per part, int32 [G_p]: each n-gram's row of incidence
+
+    @classmethod
+    def of(cls, parts: Sequence[CiderResampler]) -> SharedCiderResampler:
+        """Share the reference side of ``parts`` (same samples, same ``idf2``)."""
+        from scipy import sparse
+
+        if len({p.n for p in parts}) > 1 or len({p.idf2.dtype for p in parts}) > 1:
+            raise ValueError("shared CIDEr-D resamplers need the same samples and dtype")
+        stacked = sparse.vstack([p.incidence for p in parts], format="csr")
+        union, of = _distinct_rows(stacked)
+        cuts = np.cumsum([0, *(p.incidence.shape[0] for p in parts)])
+        rows = [of[a:b] for a, b in itertools.pairwise(cuts)]  # per part, [D_p]
+        gram_rows = tuple(r[p.gram_set] for r, p in zip(rows, parts, strict=True))
+        return cls(tuple(parts), union, gram_rows)
+
+    def __call__(self, idx: np.ndarray) -> list[np.ndarray]:
+        """Per part, float64 [B]: corpus CIDEr-D of each resample ``idx`` [B, n] (one
+        thread; blocks of the smallest of the parts' default sizes)."""
+        if not self.parts:
+            return []
+        first = self.parts[0]
+        block = _even_block(len(idx), min(p.block_size() for p in self.parts))
+        every_row = np.arange(self.incidence.shape[0], dtype=np.int32)
+        out: list[list[np.ndarray]] = [[] for _ in self.parts]
+        for b0 in range(0, len(idx), block):
+            w = _draw_counts(idx[b0 : b0 + block], first.n, first.idf2.dtype)  # [n, b]
+            idf2 = _squared_idf(self.incidence, w, first.idf2, every_row)  # [U, b]
+            for scores, part, rows in zip(out, self.parts, self.gram_rows, strict=True):
+                scores.append(part._scored(w, idf2[rows]))
+        return [np.concatenate(s) if s else np.zeros(0) for s in out]
 
 
 def block_columns(rows: int, itemsize: int, budget: int = BLOCK_BYTES) -> int:
@@ -488,6 +553,22 @@ class CiderD(Metric):
         """Per-sample statistics (views of ``caps``) from captions tokenized once."""
         return list(map(CaptionRef, repeat(caps, caps.n), range(caps.n)))
 
+    def log_tokens(self, stats: Sequence[CaptionRef]) -> list[tuple[str, list[str]]]:
+        """What a sample log keeps of ``stats``: each sample's (prediction, references) as
+        tokenizer output, so a report rebuilds them without tokenizing
+        (:meth:`stats_from_tokens`)."""
+        return caption_tokens(gather(stats))
+
+    def stats_from_tokens(self, tokens: Sequence[tuple[str, Sequence[str]]]) -> list[CaptionRef]:
+        """Per-sample statistics from :meth:`log_tokens`' output (the same as :meth:`stats`
+        on the texts it came from)."""
+        return self.stats_tokenized(tokenized_captions(tokens))
+
+    def compact(self, stats: Sequence[CaptionRef]) -> list[CaptionRef]:
+        """``stats`` as views of one batch holding exactly these samples in this order, so
+        scoring and resampling them gather nothing and count n-grams once (same values)."""
+        return self.stats_tokenized(gather(stats))
+
     def score(self, stats: Sequence[CaptionRef]) -> dict[str, float]:
         if len(stats) == 0:
             return {"CIDEr": 0.0}
@@ -504,6 +585,16 @@ class CiderD(Metric):
         the calling thread (the bootstrap scores chunks on one thread per CPU)."""
         scores = cider_resampler(gather(stats), self.sigma, dtype=RESAMPLE_DTYPE)
         return lambda idx: {"CIDEr": scores(idx, workers=1)}
+
+    def resampler_many(
+        self, many: Sequence[Sequence[CaptionRef]]
+    ) -> Callable[[np.ndarray], list[dict[str, np.ndarray]]]:
+        """:meth:`resampler` of several systems on the same samples at once (one thread):
+        the draw counts and document frequencies are shared (:class:`SharedCiderResampler`);
+        the same scores as each system's own resampler."""
+        parts = [cider_resampler(gather(stats), self.sigma, RESAMPLE_DTYPE) for stats in many]
+        shared = SharedCiderResampler.of(parts)
+        return lambda idx: [{"CIDEr": scores} for scores in shared(idx)]
 
     def signature(self) -> str:
         tok = "ptb-py" if self.tokenizer == "ptb" else self.tokenizer

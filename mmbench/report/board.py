@@ -22,13 +22,16 @@ one that ran them all; lower is better; ties: more columns first, then name.
 
 from __future__ import annotations
 
+import gc
+import multiprocessing
 import re
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from mmbench.metrics.base import get_metric
-from mmbench.metrics.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED
+from mmbench.metrics.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED, usable_cpus
 from mmbench.report.inputs import Entry, Inputs, Skipped, Sweep
 from mmbench.report.ranking import PairTest, paired_tests, rank_models, with_holm
 from mmbench.samplelog import SampleLogError
@@ -91,6 +94,9 @@ class TaskBoard:
     pairs: list[PairTest] = field(default_factory=list)
     perturbation: dict[str, Any] | None = None  # the records' ``perturbation`` (None: clean)
     breakdowns: dict[str, dict[str, Any]] = field(default_factory=dict)  # VQA: by answer type...
+    # per model, each sample's value by id (:func:`mmbench.report.samples.sample_values`),
+    # for the page's sample browser
+    values: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
     def spec(self) -> str | None:
@@ -197,6 +203,7 @@ def _task_board(
     skipped: list[Skipped],
     n_resamples: int,
     seed: int,
+    workers: int | None = None,
 ) -> TaskBoard | None:
     ref = entries[0]
     key = key or HEADLINE[ref.record["task"]["kind"]]
@@ -245,7 +252,7 @@ def _task_board(
                 skipped.append(Skipped(str(e.path), f"sample log: {exc}"))
                 board.entries.pop(e.model)
         if len(stats) > 1:
-            pairs += paired_tests(metric, key, stats, n_resamples, seed)
+            pairs += paired_tests(metric, key, stats, n_resamples, seed, workers)
     board.pairs = with_holm(pairs)
     for group_id, members in enumerate(groups.values()):
         names = [e.model for e in members if e.model in board.entries]
@@ -268,6 +275,95 @@ def _task_board(
                 "extra": rec["scores"][key].get("extra", {}),
             }
     return board
+
+
+#: Logged samples (over all columns) from which a board ranks its columns in worker processes.
+POOL_SAMPLES = 20_000
+#: Relative cost of a column's ranking per logged sample, by task kind (the order the
+#: columns are handed to the worker processes: the slowest first).
+KIND_COST = {"caption": 20.0, "asr": 2.0}
+
+# (label, entries, score key, resamples, seed) of each column; set before the worker
+# processes fork, so they read the entries (and their logs) without pickling them
+_COLUMNS: list[tuple[str, list[Entry], str | None, int, int]] = []
+
+
+def _rank_column(
+    i: int, workers: int | None = None
+) -> tuple[TaskBoard | None, list[str], list[Skipped]]:
+    """Column ``i`` of :data:`_COLUMNS` ranked, with its VQA breakdowns and per-sample
+    values: (the board with no entries, the models kept in it in order, what was skipped).
+    In a worker process the board travels back without its entries (the parent has them)."""
+    from mmbench.report.samples import sample_values, vqa_breakdowns
+
+    label, entries, key, n_resamples, seed = _COLUMNS[i]
+    skipped: list[Skipped] = []
+    board = _task_board(label, entries, key, skipped, n_resamples, seed, workers)
+    if board is None:
+        return None, [], skipped
+    board.breakdowns = vqa_breakdowns(board)
+    board.values = {
+        m: sample_values(board, e.log) for m, e in board.entries.items() if e.log is not None
+    }
+    kept = list(board.entries)
+    board.entries = {}
+    return board, kept, skipped
+
+
+def _rank_in_worker(i: int) -> tuple[TaskBoard | None, list[str], list[Skipped]]:
+    """:func:`_rank_column` in a worker process: one bootstrap thread (the processes
+    already keep the CPUs busy), no cyclic garbage collection (the worker is short-lived)."""
+    gc.disable()
+    return _rank_column(i, workers=1)
+
+
+def _rank_columns(
+    columns: list[tuple[str, list[Entry], str | None, int, int]], processes: int | None
+) -> list[tuple[TaskBoard | None, list[str], list[Skipped]]]:
+    """Rank every column: in ``processes`` forked worker processes (default: the usable
+    CPUs once the logs hold :data:`POOL_SAMPLES` samples), slowest columns first, or here.
+    The numbers are the same either way."""
+    global _COLUMNS
+    if processes is None:
+        size = sum(len(e.log.samples) for c in columns for e in c[1] if e.log is not None)
+        processes = usable_cpus() if size >= POOL_SAMPLES else 1
+    processes = min(processes, len(columns))
+    methods = multiprocessing.get_all_start_methods()
+    _COLUMNS = columns
+    try:
+        if processes <= 1 or "fork" not in methods:
+            done = [_rank_column(i) for i in range(len(columns))]
+        else:
+            done = _rank_forked(columns, processes)
+    finally:
+        _COLUMNS = []
+    for (_, entries, *_rest), (board, kept, _skipped) in zip(columns, done, strict=True):
+        if board is not None:
+            by_model = {e.model: e for e in entries}
+            board.entries = {m: by_model[m] for m in kept}
+    return done
+
+
+def _rank_forked(
+    columns: list[tuple[str, list[Entry], str | None, int, int]], processes: int
+) -> list[tuple[TaskBoard | None, list[str], list[Skipped]]]:
+    """:func:`_rank_columns` in ``processes`` forked workers, the slowest columns first."""
+
+    def cost(i: int) -> float:
+        entries = columns[i][1]
+        kind = entries[0].record["task"]["kind"]
+        n = sum(len(e.log.samples) for e in entries if e.log is not None)
+        return KIND_COST.get(kind, 1.0) * n
+
+    order = sorted(range(len(columns)), key=cost, reverse=True)
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(processes, mp_context=context) as pool:
+        gc.freeze()  # the workers' collections skip what they inherit (no copy-on-write)
+        try:
+            futures = {i: pool.submit(_rank_in_worker, i) for i in order}
+        finally:
+            gc.unfreeze()
+        return [futures[i].result() for i in range(len(columns))]
 
 
 def sweep_summary(sweep: Sweep) -> dict[str, Any]:
@@ -328,33 +424,38 @@ def build_board(
     baseline: str | None = None,
     n_resamples: int = DEFAULT_RESAMPLES,
     seed: int = DEFAULT_SEED,
+    processes: int | None = None,
 ) -> Board:
     """Rank the models of ``inputs`` on each column (``tasks`` picks and orders the tasks;
     a task's clean column comes first, then its perturbed columns by spec).
 
     ``metric``: one score key for every task, or ``{task: key}`` (its perturbed columns
-    too); default :data:`HEADLINE`.
+    too); default :data:`HEADLINE`. ``processes``: worker processes ranking the columns
+    (default: :func:`_rank_columns` decides; 1: none); the board is the same for any.
     """
-    from mmbench.report.samples import vqa_breakdowns
-
     skipped = list(inputs.skipped)
     by_task: dict[str, dict[str | None, list[Entry]]] = {}
     for e in sorted(inputs.entries, key=lambda e: str(e.path)):
         by_task.setdefault(e.task, {}).setdefault(e.perturbation, []).append(e)
     names = list(dict.fromkeys(tasks)) if tasks else sorted(by_task)
-    boards = []
+    columns: list[tuple[str, list[Entry], str | None, int, int]] = []
+    missing: dict[int, list[Skipped]] = {}  # tasks with no results, before column i
     for name in names:
         if name not in by_task:
-            skipped.append(Skipped(name, f"no results for task {name!r}"))
+            missing.setdefault(len(columns), []).append(
+                Skipped(name, f"no results for task {name!r}")
+            )
             continue
         key = metric.get(name) if isinstance(metric, dict) else metric
-        columns = by_task[name]
-        for spec in sorted(columns, key=lambda s: (s is not None, s or "")):
-            label = column_label(name, spec)
-            board = _task_board(label, columns[spec], key, skipped, n_resamples, seed)
-            if board is not None:
-                board.breakdowns = vqa_breakdowns(board)
-                boards.append(board)
+        found = by_task[name]
+        for spec in sorted(found, key=lambda s: (s is not None, s or "")):
+            columns.append((column_label(name, spec), found[spec], key, n_resamples, seed))
+    boards = []
+    for i, (board, _kept, left_out) in enumerate(_rank_columns(columns, processes)):
+        skipped += missing.get(i, []) + left_out
+        if board is not None:
+            boards.append(board)
+    skipped += missing.get(len(columns), [])
     return Board(
         title=title,
         tasks=boards,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -61,14 +62,20 @@ def _env() -> Any:
 
 
 def render_html(
-    board: Board, plots: bool = True, embed_media: bool = False, notes: list[str] | None = None
+    board: Board,
+    plots: bool = True,
+    embed_media: bool = False,
+    notes: list[str] | None = None,
+    task_plots: Callable[[], dict[str, str]] | None = None,
 ) -> str:
     """The page as a string (``plots=False`` leaves the matplotlib figures out;
     ``embed_media`` adds the shown samples' images and audio, see :mod:`mmbench.report.media`;
-    a warning about media files that could not be read is appended to ``notes``)."""
+    a warning about media files that could not be read is appended to ``notes``).
+    ``task_plots``: the task plots already started (:func:`~mmbench.report.plots.
+    start_task_plots`; default: started here)."""
     from mmbench.report import samples
     from mmbench.report.media import MediaEmbedder
-    from mmbench.report.plots import fusion_plot, sweep_plot, task_plots
+    from mmbench.report.plots import fusion_plot, start_task_plots, sweep_plot
 
     script = _template_text("board.js")
     style = _template_text("board.css")
@@ -77,17 +84,21 @@ def render_html(
         f"script-src {csp_hash(script)}; style-src {csp_hash(style)}; "
         "base-uri 'none'; form-action 'none'"
     )
-    images = task_plots(board) if plots else {}
+    images = (task_plots or start_task_plots(board)) if plots else dict  # drawn meanwhile
     media = MediaEmbedder() if embed_media else None
-    tasks = [
-        {
-            "board": t,
-            "plot": images.get(t.label),
-            "browser": samples.browser(board, t, media),
-            "error_split": samples.error_split(t),
-        }
-        for t in board.tasks
-    ]
+    try:
+        tasks = [
+            {
+                "board": t,
+                "browser": samples.browser(board, t, media),
+                "error_split": samples.error_split(t),
+            }
+            for t in board.tasks
+        ]
+    finally:
+        drawn = images()  # (the workers are waited for even when a browser fails)
+    for task in tasks:
+        task["plot"] = drawn.get(task["board"].label)
     families = sorted({board.overall[m]["family"] for m in board.models})
     warning = media.warning() if media is not None else None
     if warning is not None and notes is not None:

@@ -16,8 +16,10 @@ own column.
 
 from __future__ import annotations
 
+import gc
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -139,21 +141,31 @@ def load_sweep(path: Path) -> Sweep:
     return Sweep(path, record)
 
 
-def load_entry(path: Path) -> Entry:
-    """Read and validate one results file and its sample log (``ValueError`` naming it)."""
-    from mmbench.results import record_problem
-
+def _read_record(path: Path) -> dict[str, Any]:
+    """The JSON of a results file (``ValueError`` if it does not parse)."""
     try:
-        record = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"not a readable JSON file: {exc}") from None
+
+
+def _problem(record: dict[str, Any]) -> str | None:
+    """Why ``record`` is not a valid results record, as :func:`load_entry` says it."""
+    from mmbench.results import record_problem
+
     problem = record_problem(record)
-    if problem is not None:
-        raise ValueError(f"not a valid results record: {problem}")
+    return None if problem is None else f"not a valid results record: {problem}"
+
+
+def _read_log(path: Path, record: dict[str, Any]) -> SampleLog:
+    """The sample log of the (valid) results record ``record`` of ``path``."""
     ref = record.get("samples_log")
     if ref is None:
         raise ValueError("has no per-sample log (made before mmbench wrote them): rerun it")
-    log = read_sample_log(path.parent / ref["file"], ref["sha256"])
+    return read_sample_log(path.parent / ref["file"], ref["sha256"])
+
+
+def _entry(path: Path, record: dict[str, Any], log: SampleLog) -> Entry:
     if log.header.get("n") != record["n_samples"]:
         raise SampleLogError(
             f"{log.path}: {log.header.get('n')} samples, the record says {record['n_samples']}"
@@ -161,19 +173,127 @@ def load_entry(path: Path) -> Entry:
     return Entry(path, record, log)
 
 
-def collect(paths: Iterable[str | Path]) -> Inputs:
-    """Results files (given, or ``*.json`` under given folders) with their logs."""
+def load_entry(path: Path) -> Entry:
+    """Read and validate one results file and its sample log (``ValueError`` naming it)."""
+    record = _read_record(path)
+    problem = _problem(record)
+    if problem is not None:
+        raise ValueError(problem)
+    return _entry(path, record, _read_log(path, record))
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside (the collector's passes over a growing heap of
+    acyclic decoded JSON cost a third of reading the logs); as it was afterwards.
+
+    >>> was = gc.isenabled()
+    >>> with gc_paused():
+    ...     gc.isenabled()
+    False
+    >>> gc.isenabled() == was
+    True
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+#: Results files from which :func:`collect` validates records in worker processes.
+POOL_FILES = 200
+_RECORDS: list[dict[str, Any] | None] = []  # what forked validators read (set before the fork)
+
+
+def _problems_in_worker(start: int, stop: int) -> list[str | None]:
+    return [_problem(r) if r is not None else None for r in _RECORDS[start:stop]]
+
+
+def _validate_all(records: list[dict[str, Any] | None], processes: int | None) -> Any:
+    """Start validating ``records`` (None: unreadable, skipped); returns the function that
+    waits for the problems (in order). With ``processes`` > 1 (default: the usable CPUs
+    from :data:`POOL_FILES` records on) forked workers validate them while the caller
+    reads the sample logs."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from mmbench.metrics.bootstrap import usable_cpus
+
+    if processes is None:
+        processes = usable_cpus() if len(records) >= POOL_FILES else 1
+    if processes <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return lambda: [_problem(r) if r is not None else None for r in records]
+    _RECORDS[:] = records
+    gc.freeze()  # the workers' collections skip what they inherit (no copy-on-write)
+    try:
+        pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"))
+        step = -(-len(records) // processes)
+        futures = [
+            pool.submit(_problems_in_worker, a, a + step) for a in range(0, len(records), step)
+        ]
+    finally:
+        gc.unfreeze()
+
+    def wait() -> list[str | None]:
+        try:
+            return [p for f in futures for p in f.result()]
+        finally:
+            pool.shutdown()
+            _RECORDS.clear()
+
+    return wait
+
+
+def collect(paths: Iterable[str | Path], processes: int | None = None) -> Inputs:
+    """Results files (given, or ``*.json`` under given folders) with their logs.
+
+    ``processes``: worker processes that validate the records while the logs are read
+    (default: :func:`_validate_all` decides; 1: none); the same inputs either way.
+    """
     out = Inputs()
     by_key: dict[tuple[str, str, str | None], Entry] = {}
-    for path in _results_files(paths, out.skipped):
-        if _looks_like_sweep(path):
+    files = _results_files(paths, out.skipped)
+    sweep = [_looks_like_sweep(path) for path in files]
+    records: list[dict[str, Any] | None] = []
+    unreadable: dict[Path, ValueError] = {}
+    for path, is_sweep in zip(files, sweep, strict=True):
+        if is_sweep:
+            continue
+        try:
+            records.append(_read_record(path))
+        except ValueError as exc:
+            records.append(None)
+            unreadable[path] = exc
+    problems = _validate_all(records, processes)
+    # the logs are read while the records are checked; a log only counts for a valid record
+    logs: list[SampleLog | Exception] = []
+    results = [path for path, is_sweep in zip(files, sweep, strict=True) if not is_sweep]
+    with gc_paused():  # decoding makes many containers and no cycles
+        for path, record in zip(results, records, strict=True):
+            try:
+                logs.append(_read_log(path, record) if isinstance(record, dict) else ValueError())
+            except (ValueError, SampleLogError, KeyError, TypeError, OSError) as exc:
+                logs.append(exc)  # (reported only if the record is valid)
+    found = iter(zip(records, problems(), logs, strict=True))
+    for path, is_sweep in zip(files, sweep, strict=True):
+        if is_sweep:
             try:
                 out.sweeps.append(load_sweep(path))
             except ValueError as exc:
                 out.skipped.append(Skipped(str(path), str(exc)))
             continue
+        record, problem, log = next(found)
         try:
-            entry = load_entry(path)
+            if record is None:
+                raise unreadable[path]
+            if problem is not None:
+                raise ValueError(problem)
+            if isinstance(log, Exception):
+                raise log
+            entry = _entry(path, record, log)
         except (ValueError, SampleLogError) as exc:
             message = str(exc)
             if isinstance(exc, SampleLogError):

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import suppress
 from pathlib import Path
 
 from mmbench.atomic import write_text_atomic
@@ -35,14 +36,25 @@ def write_board(
     shown samples' media if ``embed_media``; warnings are appended to ``notes``)."""
     board = build_board(inputs, title, tasks, metric, baseline, n_resamples)
     out = Path(out_dir)
-    files = [
-        write_text_atomic(out / "leaderboard.md", markdown(board)),
-        write_text_atomic(out / "leaderboard.csv", to_csv_text(board)),
-        write_text_atomic(out / "leaderboard.json", to_json_text(board)),
-    ]
-    if html:
-        from mmbench.report.html import render_html
+    plots = None
+    if html:  # the plots are drawn (in worker processes on a large board) meanwhile
+        from mmbench.report.plots import start_task_plots
 
-        page = render_html(board, embed_media=embed_media, notes=notes)
-        files.append(write_text_atomic(out / "index.html", page))
+        plots = start_task_plots(board)
+    try:
+        files = [
+            write_text_atomic(out / "leaderboard.md", markdown(board)),
+            write_text_atomic(out / "leaderboard.csv", to_csv_text(board)),
+            write_text_atomic(out / "leaderboard.json", to_json_text(board)),
+        ]
+        if html:
+            from mmbench.report.html import render_html
+
+            page = render_html(board, embed_media=embed_media, notes=notes, task_plots=plots)
+            files.append(write_text_atomic(out / "index.html", page))
+    except BaseException:
+        if plots is not None:  # the workers are waited for (waiting twice is harmless)
+            with suppress(Exception):
+                plots()
+        raise
     return board, files

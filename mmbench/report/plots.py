@@ -12,9 +12,13 @@ reference fusion models (``ref-<fusion>``) side by side. Matplotlib's object API
 from __future__ import annotations
 
 import base64
+import gc
 import io
 import math
-from collections.abc import Sequence
+import multiprocessing
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 
 import numpy as np
 
@@ -185,18 +189,85 @@ class _TaskCanvas:
         return _png_uri(np.asarray(canvas.buffer_rgba())[..., :3])
 
 
-def task_plots(board: Board) -> dict[str, str]:
-    """Per column (by label): scores with CI whiskers (left) and score vs samples/s with the
-    Pareto front (right), as PNG ``data:`` URIs; columns with the same models share one
-    figure (:class:`_TaskCanvas`)."""
-    canvases: dict[tuple[str, ...], _TaskCanvas] = {}
-    out = {}
+def _canvases(board: Board) -> dict[tuple[str, ...], _TaskCanvas]:
+    """One figure per distinct set of models among the columns, drawn once
+    (:class:`_TaskCanvas`)."""
+    out: dict[tuple[str, ...], _TaskCanvas] = {}
     for task in board.tasks:
         models = tuple(m for m in board.models if m in task.rows)
-        if models not in canvases:
-            canvases[models] = _TaskCanvas(models)
+        if models not in out:
+            out[models] = _TaskCanvas(models)
+    return out
+
+
+def _draw(
+    board: Board, canvases: dict[tuple[str, ...], _TaskCanvas], columns: Sequence[int]
+) -> dict[str, str]:
+    """The plots of ``board.tasks[i]`` for ``i`` in ``columns`` (by label), each drawn on
+    the figure of its models."""
+    out = {}
+    for task in (board.tasks[i] for i in columns):
+        models = tuple(m for m in board.models if m in task.rows)
         out[task.label] = canvases[models].render(task, [task.rows[m] for m in models])
     return out
+
+
+#: Plotted points (columns x models) from which worker processes draw the task plots.
+POOL_POINTS = 300
+#: What a forked worker draws from (the board and its figures, set before the fork).
+_SHARED: list[tuple[Board, dict[tuple[str, ...], _TaskCanvas]]] = []
+
+
+def _draw_in_worker(columns: list[int]) -> dict[str, str]:
+    return _draw(*_SHARED[0], columns)
+
+
+def start_task_plots(board: Board, processes: int | None = None) -> Callable[[], dict[str, str]]:
+    """Start drawing :func:`task_plots`; returns the function that waits for them.
+
+    The figures' common parts are drawn here; with ``processes`` > 1 (default: the usable
+    CPUs from :data:`POOL_POINTS` points on) forked worker processes, which inherit those
+    figures, draw the columns (every other one each) while the caller does other work;
+    otherwise they are drawn when waited for. The images are the same.
+    """
+    from mmbench.metrics.bootstrap import usable_cpus
+
+    n = len(board.tasks)
+    if processes is None:
+        points = sum(len(t.rows) for t in board.tasks)
+        processes = usable_cpus() if points >= POOL_POINTS else 1
+    processes = min(processes, n)
+    canvases = _canvases(board)
+    if processes <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return partial(_draw, board, canvases, range(n))
+    _SHARED[:] = [(board, canvases)]
+    pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"))
+    gc.freeze()  # the workers' collections skip what they inherit (no copy-on-write)
+    try:
+        futures = [
+            pool.submit(_draw_in_worker, list(range(k, n, processes))) for k in range(processes)
+        ]
+    finally:
+        gc.unfreeze()
+
+    def wait() -> dict[str, str]:
+        try:
+            drawn = {}
+            for future in futures:
+                drawn.update(future.result())
+        finally:
+            pool.shutdown()
+            _SHARED.clear()
+        return {t.label: drawn[t.label] for t in board.tasks}
+
+    return wait
+
+
+def task_plots(board: Board, processes: int | None = None) -> dict[str, str]:
+    """Per column (by label): scores with CI whiskers (left) and score vs samples/s with the
+    Pareto front (right), as PNG ``data:`` URIs (``processes``: see
+    :func:`start_task_plots`)."""
+    return start_task_plots(board, processes)()
 
 
 def fusion_plot(board: Board) -> str | None:

@@ -101,16 +101,23 @@ def paired_tests(
     stats: Mapping[str, Sequence[Any]],
     n_resamples: int = DEFAULT_RESAMPLES,
     seed: int = DEFAULT_SEED,
+    workers: int | None = None,
 ) -> list[PairTest]:
     """Unadjusted paired bootstrap tests of every two models (stats aligned by sample).
 
     The resample indices are drawn once for all models; the pairs' differences, intervals,
     standard errors and count-based p-values are computed for blocks of pairs at once.
+    ``workers``: the bootstrap's threads (default: the usable CPUs); same numbers for any.
     """
     names = list(stats)
+    compact = getattr(metric, "compact", None)  # one batch per model (CIDEr-D): gathered once
+    if compact is not None:
+        stats = {m: compact(stats[m]) for m in names}
     scores = np.array([float(metric.score(stats[m])[key]) for m in names])  # [M]
     jobs = [(metric, stats[m]) for m in names]
-    draws = np.stack([d[key] for d in bootstrap_scores_many(jobs, n_resamples, seed)])  # [M, R]
+    draws = np.stack(
+        [d[key] for d in bootstrap_scores_many(jobs, n_resamples, seed, workers)]
+    )  # [M, R]
     first, second = np.triu_indices(len(names), 1)  # [P] the pairs in combinations() order
     out = []
     for start in range(0, len(first), PAIR_BLOCK):

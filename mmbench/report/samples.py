@@ -41,7 +41,8 @@ def per_sample_values(metric_name: str, stats: Sequence[Any], metric: Any) -> li
     return [float(metric.score([s])[key]) for s in stats]
 
 
-def _values(task: TaskBoard, log: SampleLog) -> dict[str, float]:
+def sample_values(task: TaskBoard, log: SampleLog) -> dict[str, float]:
+    """Each sample's value (by id) in ``log`` under the column's ranking metric."""
     from mmbench.metrics.base import get_metric
 
     spec = log.metric(task.metric)
@@ -80,7 +81,7 @@ def browser(board: Board, task: TaskBoard, media: Any = None) -> dict[str, Any]:
         return {"models": [], "samples": [], "contested": []}
     best_first = sorted(models, key=lambda m: (task.rows[m]["rank"], board.models.index(m)))
     logs = {m: task.entries[m].log for m in models}
-    values = {m: _values(task, logs[m]) for m in models}
+    values = {m: task.values.get(m) or sample_values(task, logs[m]) for m in models}
     rows = {m: {r["id"]: r for r in logs[m].samples} for m in models}
     n_samples = len({sid for v in values.values() for sid in v})
     k = max(MIN_CONTESTED, CELL_BUDGET // (len(models) * max(len(board.tasks), 1)))

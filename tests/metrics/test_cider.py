@@ -170,3 +170,34 @@ def test_row_order_is_the_stable_argsort(rows):
     as32 = small.astype(np.int32)
     np.testing.assert_array_equal(cider._row_order(as32), np.argsort(small, kind="stable"))
     np.testing.assert_array_equal(as32, small)
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    samples=SAMPLES,
+    other=st.lists(CAPTION, min_size=10, max_size=10),
+    seed=st.integers(0, 1000),
+    n_resamples=st.integers(1, 40),
+)
+def test_shared_reference_side_gives_each_systems_own_scores(samples, other, seed, n_resamples):
+    """Systems on the same samples (same references, their own predictions and so their own
+    vocabularies) scored together share draw counts and document frequencies: bit for bit
+    each system's own resampler, and what the bootstrap gives each alone."""
+    from mmbench.metrics.bootstrap import bootstrap_scores, bootstrap_scores_many
+
+    refs = [r for _, r in samples]
+    systems = [[p for p, _ in samples], other[: len(samples)], [""] * len(samples)]
+    caps = [tokenize_captions(preds, refs) for preds in systems]
+    idx = resample_indices(len(samples), n_resamples, seed)
+    parts = [cider_resampler(c, dtype=np.float32) for c in caps]
+    shared = cider.SharedCiderResampler.of(parts)
+    assert shared.incidence.shape[0] <= sum(p.incidence.shape[0] for p in parts)
+    for together, part in zip(shared(idx), parts, strict=True):
+        np.testing.assert_array_equal(together, part(idx, workers=1))
+    metric = CiderD()
+    stats = [metric.stats(preds, refs) for preds in systems]
+    many = bootstrap_scores_many([(metric, s) for s in stats], n_resamples, seed)
+    for got, s in zip(many, stats, strict=True):
+        np.testing.assert_array_equal(
+            got["CIDEr"], bootstrap_scores(metric, s, n_resamples, seed)["CIDEr"]
+        )

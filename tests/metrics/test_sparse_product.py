@@ -139,3 +139,25 @@ def test_draw_counts_count_each_resample_and_refuse_bad_indices():
         kernels.cider_draw_counts(
             np.array([[0, 3, 1]], dtype=np.int64), np.empty((3, 1), np.float32)
         )
+
+
+def test_shared_resampler_is_the_same_with_and_without_the_kernels(monkeypatch):
+    """A leaderboard column's models sharing the reference side: the same bits either way."""
+    from mmbench.metrics._captions import tokenize_captions
+
+    base = _caps(11, n=40)
+    refs = [
+        base.strings[base.n + base.ref_start[s] : base.n + base.ref_start[s + 1]] for s in range(40)
+    ]
+    systems = [base.strings[:40], base.strings[40:80], [r[0] for r in refs]]
+    parts = [
+        cider.cider_resampler(tokenize_captions(preds, refs), dtype=np.float32) for preds in systems
+    ]
+    idx = resample_indices(40, 50, seed=8)
+    shared = cider.SharedCiderResampler.of(parts)
+    with_kernels = shared(idx)
+    for part, scores in zip(parts, with_kernels, strict=True):
+        np.testing.assert_array_equal(scores, part(idx, workers=1))
+    monkeypatch.setattr(sparse_product, "kernels", None)
+    for got, expected in zip(shared(idx), with_kernels, strict=True):
+        np.testing.assert_array_equal(got, expected)

@@ -72,6 +72,11 @@ def test_bad_inputs_are_skipped_with_the_file_named(tmp_path, board_dir, templat
     assert "no results files" in reasons[str(empty)]
     board = build_board(found, n_resamples=100)
     assert set(board.tasks[2].rows) == {"alpha-big", EVIL}  # toy_vqa: what was valid
+    pooled = collect([bad, empty], processes=2)  # records validated in worker processes
+    assert pooled.skipped == found.skipped
+    assert [(e.path, e.record, e.log.samples) for e in pooled.entries] == [
+        (e.path, e.record, e.log.samples) for e in found.entries
+    ]
 
 
 def test_newer_duplicate_wins_and_mismatches_are_refused(tmp_path, template):
@@ -214,3 +219,22 @@ def test_profile_sweeps_among_the_paths_become_batch_size_curves(tmp_path, board
     assert "## Batch-size sweeps" in markdown(board)
     page = render_html(board)
     assert 'alt="samples/s and p90 batch latency against batch size"' in page
+
+
+def test_worker_processes_give_the_same_board(tmp_path, board_dir):
+    """Columns ranked in forked worker processes: the same numbers, rows, pairs, entries
+    and skipped notes (in the same order) as ranked in this process."""
+    bad = tmp_path / "in"
+    shutil.copytree(board_dir, bad)
+    log = bad / "results" / "toy_asr__beta.samples.jsonl.gz"
+    log.write_bytes(log.read_bytes()[:-5])
+    found = collect([bad])
+    tasks = ["toy_caption", "nope", "toy_asr", "toy_vqa", "later"]
+    here = build_board(found, tasks=tasks, n_resamples=200, processes=1)
+    pooled = build_board(found, tasks=tasks, n_resamples=200, processes=2)
+    assert json.dumps(pooled.to_json()) == json.dumps(here.to_json())
+    missing = [s.path for s in pooled.skipped if s.reason.startswith("no results for task")]
+    assert missing == ["nope", "later"] and any("sha256" in s.reason for s in pooled.skipped)
+    for a, b in zip(here.tasks, pooled.tasks, strict=True):
+        assert list(a.entries) == list(b.entries) and a.entries.keys() == b.rows.keys()
+        assert all(a.entries[m].log is b.entries[m].log for m in a.entries)

@@ -91,3 +91,15 @@ def test_embed_media_adds_small_images_and_clips_and_warns_once(tmp_path, templa
     assert "2 media file(s) missing" in note and "toy_" in note
     plain = render_html(board, plots=False)
     assert "data:image/jpeg" not in plain and "/media/" not in plain
+
+
+def test_plots_drawn_in_worker_processes_are_the_same(board_dir):
+    """Plots drawn in forked workers (each with its own figure, every other column) are
+    byte for byte those drawn here, in the board's column order."""
+    from mmbench.report.plots import task_plots
+
+    board = build_board(collect([board_dir]), n_resamples=100)
+    here = task_plots(board, processes=1)
+    pooled = task_plots(board, processes=2)
+    assert list(pooled) == list(here) == [t.label for t in board.tasks]
+    assert pooled == here and all(uri.startswith("data:image/png;base64,") for uri in here.values())
