@@ -5,8 +5,12 @@ turn; its ratios drift with the load). CPU time per image (``time.process_time``
 thread as in DataLoader workers; the median and the fastest of ``--rounds`` rounds, and each
 as a share of the decode's median / fastest.
 
+``--split S`` (the blur only) also times each step of ``image:gaussian_blur@S`` on its own
+inputs in the same rounds (torch's resizes of the rows and the columns, the binomial), as a
+share of the whole blur; the rest of the whole is the glue around them.
+
 Run: PYTHONPATH=$PWD python benchmarks/bench_blur.py [--perturbation image:gaussian_blur]
-[--rounds 201] [--append]
+[--rounds 201] [--split 3] [--append]
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import torch
 from PIL import Image
 
@@ -25,13 +30,36 @@ from benchmarks._common import append_results
 from benchmarks.bench_perturb import photo
 from mmbench.datasets.media import decode_image
 from mmbench.perturb import parse_one
-from mmbench.perturb.definition import SEVERITIES
+from mmbench.perturb.definition import SEVERITIES, definition
+from mmbench.perturb.image import _binomial, _blur_plan, _resize
+
+
+def blur_steps(img: np.ndarray, severity: int) -> dict[str, Callable[[], object]]:
+    """Each step of ``gaussian_blur`` at ``severity`` on ``img``, on its own precomputed input."""
+    h, w = img.shape[:2]
+    plan = _blur_plan(h, w, definition("image:gaussian_blur").value_at(severity))
+    if not plan.hs:
+        raise SystemExit(f"severity {severity} is the exact filter at {w} x {h}: no steps")
+    hs, ws, n = plan.hs, plan.ws, plan.n
+    x = torch.from_numpy(img.reshape(1, h, w, 3).transpose(0, 3, 1, 2))  # [1, 3, H, W]
+    rows = _resize(x, hs, w)  # [1, 3, hs, W]
+    small = _resize(rows, hs, ws).numpy()[0].transpose(1, 2, 0)  # [hs, ws, 3]
+    b = torch.from_numpy(_binomial(small, n).reshape(1, hs, ws, 3).transpose(0, 3, 1, 2))
+    wide = _resize(b, hs, w)  # [1, 3, hs, W]
+    return {
+        f"shrink the rows {h} -> {hs}": lambda: _resize(x, hs, w),
+        f"shrink the columns {w} -> {ws}": lambda: _resize(rows, hs, ws),
+        f"binomial n={n} on {hs} x {ws}": lambda: _binomial(small, n),
+        f"enlarge the columns {ws} -> {w}": lambda: _resize(b, hs, w),
+        f"enlarge the rows {hs} -> {h}": lambda: _resize(wide, h, w),
+    }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--perturbation", default="image:gaussian_blur")
     ap.add_argument("--rounds", type=int, default=201)
+    ap.add_argument("--split", type=int, metavar="S", help="time the blur's steps at severity S")
     ap.add_argument("--append", action="store_true", help="append the table to RESULTS.md")
     args = ap.parse_args()
     torch.set_num_threads(1)
@@ -44,6 +72,10 @@ def main() -> None:
     for s in SEVERITIES:
         step = parse_one(f"{args.perturbation}@{s}")
         steps[step.spec] = lambda step=step: step.apply(img, "sample-1")
+    split = blur_steps(img, args.split) if args.split else {}
+    if split and args.perturbation != "image:gaussian_blur":
+        raise SystemExit("--split times image:gaussian_blur only")
+    steps.update(split)
     times: dict[str, list[float]] = {name: [] for name in steps}
     for fn in steps.values():
         fn()  # warm-up
@@ -56,9 +88,28 @@ def main() -> None:
     med, fast = statistics.median(times[decode]), min(times[decode])
     lines = ["| step | CPU ms, median | of decode | CPU ms, fastest | of decode |"]
     lines.append("|---|---:|---:|---:|---:|")
-    for name, t in times.items():
-        m, f = statistics.median(t), min(t)
+    for name in [n for n in times if n not in split]:
+        m, f = statistics.median(times[name]), min(times[name])
         lines.append(f"| {name} | {m * 1e3:.3f} | {m / med:.0%} | {f * 1e3:.3f} | {f / fast:.0%} |")
+    if split:
+        whole = f"{args.perturbation}@{args.split}"
+        wm, wf = statistics.median(times[whole]), min(times[whole])
+        lines += [
+            "",
+            f"| step of {whole} | CPU ms, median | of the blur | CPU ms, fastest | of it |",
+        ]
+        lines.append("|---|---:|---:|---:|---:|")
+        rest_m, rest_f = wm, wf
+        for name in split:
+            m, f = statistics.median(times[name]), min(times[name])
+            rest_m, rest_f = rest_m - m, rest_f - f
+            lines.append(
+                f"| {name} | {m * 1e3:.3f} | {m / wm:.0%} | {f * 1e3:.3f} | {f / wf:.0%} |"
+            )
+        lines.append(
+            f"| around them | {rest_m * 1e3:.3f} | {rest_m / wm:.0%} | {rest_f * 1e3:.3f} "
+            f"| {rest_f / wf:.0%} |"
+        )
     table = "\n".join(lines)
     print(table)
     if args.append:

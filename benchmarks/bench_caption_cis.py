@@ -8,7 +8,7 @@ the CI's CPU seconds; with ``c`` CPUs, the CI's wall time is at best
 ``build + loop / c``. Wall seconds are printed too, with the load average, and the
 bootstrap's minor page faults (temporaries mapped afresh instead of reused cost system CPU).
 
-    PYTHONPATH=$PWD python benchmarks/bench_caption_cis.py [--images 40000] [--repeat 3]
+    PYTHONPATH=$PWD python benchmarks/bench_caption_cis.py [--images 40000] [--repeat 3] [--numpy]
 
 The captions are the generated COCO-style set of ``bench_scoring_process.py``.
 """
@@ -21,7 +21,7 @@ import resource
 import time
 
 from mmbench.datasets._synthetic_captions import coco_caption_files
-from mmbench.metrics import cider
+from mmbench.metrics import cider, sparse_product
 from mmbench.metrics._captions import tokenize_captions
 from mmbench.metrics.base import get_metric
 from mmbench.metrics.bootstrap import DEFAULT_SEED, bootstrap_scores_many, usable_cpus
@@ -55,7 +55,10 @@ def main() -> None:
     ap.add_argument("--images", type=int, default=40_000)
     ap.add_argument("--resamples", type=int, default=1000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--numpy", action="store_true", help="without the C kernels (comparison)")
     args = ap.parse_args()
+    if args.numpy:
+        sparse_product.kernels = None
     caps = tokenize_captions(*captions(args.images))
     metrics = [get_metric(name) for name in ("bleu", "rouge_l", "cider")]
     jobs = [(m, m.stats_tokenized(caps)) for m in metrics]
@@ -68,7 +71,9 @@ def main() -> None:
         boots.append((cpu, wall, flt))
     build, boot = min(builds), min(boots)  # the bootstrap builds its own resampler too
     loop = boot[0] - build[0]
+    kernel = "numpy" if sparse_product.kernels is None else sparse_product.KERNEL
     print(f"{args.images:,} images x 5, {args.resamples:,} resamples, {usable_cpus()} CPUs")
+    print(f"kernels: {kernel}")
     print(f"build CIDEr-D matrices (serial): {build[0]:.2f} CPU s ({build[1]:.2f} s wall)")
     print(f"bootstrap incl. build: {boot[0]:.2f} CPU s ({boot[1]:.2f} s wall, {boot[2]:,} faults)")
     print(f"resample loop (threads): {loop:.2f} CPU s")

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from mmbench.metrics import sparse_product
 from mmbench.metrics._captions import (
     MAX_N,
     CaptionRef,
@@ -43,6 +44,7 @@ from mmbench.metrics._captions import (
 )
 from mmbench.metrics.base import Metric, versioned
 from mmbench.metrics.bootstrap import usable_cpus
+from mmbench.metrics.sparse_product import csr_arrays, kernel_fits
 from mmbench.registry import METRICS
 
 SIGMA = 6.0
@@ -136,13 +138,12 @@ class CiderResampler:
         scipy and numpy release the GIL in the products. A resample's score is the same
         for any ``block`` and ``workers``.
         """
-        block = block or self.block_size()
-        block = math.ceil(len(idx) / max(1, math.ceil(len(idx) / block)))  # even split
+        block = _even_block(len(idx), block or self.block_size())
         starts = range(0, len(idx), block)
         workers = min(workers or usable_cpus(), len(starts))
 
         def scored(b0: int) -> np.ndarray:
-            return self._block(resample_weights(idx[b0 : b0 + block], self.n))  # [b, n] draws
+            return self._block(idx[b0 : b0 + block])
 
         if workers <= 1:
             parts = [scored(b0) for b0 in starts]
@@ -156,47 +157,94 @@ class CiderResampler:
         rows = max(self.hyp.shape[0], len(self.gram_set))
         return block_columns(rows, self.idf2.dtype.itemsize)
 
-    def _block(self, draws: np.ndarray) -> np.ndarray:
-        """float64 [b]: the scores of the resamples with draw counts ``draws`` [b, n]."""
-        w64 = np.ascontiguousarray(draws.T)  # [n, b]
-        del draws  # the temporaries of a block are few: two threads hold one each
-        return self._scored(w64, self.idf2[document_frequencies(self.incidence, w64)])
+    def _block(self, idx: np.ndarray) -> np.ndarray:
+        """float64 [b]: the scores of the resamples ``idx`` [b, n]."""
+        w = _draw_counts(idx, self.n, self.idf2.dtype)
+        return self._scored(w, _squared_idf(self.incidence, w, self.idf2, self.gram_set))
 
-    def _scored(self, w64: np.ndarray, idf2: np.ndarray, rows: np.ndarray | None = None):
-        """float64 [b]: the scores of a block of resamples from their draw counts ``w64``
-        [n, b] and the squared IDFs ``idf2`` [D', b] of the rows of ``incidence`` (or of the
-        rows ``rows`` [D] of a larger incidence matrix that holds them)."""
-        n, b = self.n, w64.shape[1]
-        gram_rows = self.gram_set if rows is None else rows[self.gram_set]
-        u = idf2[gram_rows]  # [G, b] squared IDF in each resample
-        del idf2
+    def _scored(self, w: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """float64 [b]: the scores of a block of resamples from their draw counts ``w``
+        [n, b] and the squared IDFs ``u`` [G, b] of every n-gram in each."""
+        n, b = self.n, w.shape[1]
         cos = np.zeros((n * MAX_N, b), dtype=self.idf2.dtype)  # [n*4, b]
         for ref, pool, r0 in zip(self.refs, self.pools, self.pool_start, strict=True):
-            k = pool.shape[1]
-            rr = ref @ u  # [2 K_p, b]
-            rn = np.sqrt(rr[:k], out=rr[:k])  # [K_p, b] reference norms
-            rn[rn == 0] = 1.0  # a zero vector has zero dot products: 0 / 1
             # summed over references; the parts' rows are disjoint (a sample is in one part)
-            cos[r0 : r0 + pool.shape[0]] = pool @ np.divide(rr[k:], rn, out=rr[k:])
-            del rr, rn
-        hn = self.hyp @ u  # [n*4, b] squared prediction norms
+            _pooled_cosines(ref, pool, u, cos[r0 : r0 + pool.shape[0]])
+        _divide_by_norms(self.hyp, u, cos)  # by the prediction norms
         del u
-        hn = np.sqrt(hn, out=hn)
-        hn[hn == 0] = 1.0
-        cos /= hn
-        del hn
+        kernels = sparse_product.kernels
+        if kernels is not None and w.dtype == cos.dtype == np.float32:  # one pass, same ops
+            weighted = np.empty((b, n))
+            kernels.cider_weighted_scores(cos, w, self.scale, weighted)
+            return weighted.sum(axis=1)
         per_sample = cos.reshape(n, MAX_N, -1).sum(axis=1, dtype=np.float64)  # [n, b]
         del cos
-        per_sample *= w64
+        per_sample *= w
         weighted = np.ascontiguousarray(per_sample.T)  # [b, n]
         weighted *= self.scale
         return weighted.sum(axis=1)  # [b] pairwise sums: the same numbers for any block
 
 
-def document_frequencies(incidence: Any, w64: np.ndarray) -> np.ndarray:
-    """int32 [D, b]: the document frequency of each row of ``incidence`` (csr [D, n]) in
-    each resample with draw counts ``w64`` [n, b] (whole numbers, exact in float32)."""
-    return (incidence @ w64.astype(incidence.dtype)).astype(np.int32)
+def _pooled_cosines(ref: Any, pool: Any, u: np.ndarray, out: np.ndarray) -> None:
+    """``out`` [P, b] = ``pool`` @ (products / norms): ``ref`` [2 K, G] holds K rows of
+    squared counts (whose ``@ u`` are squared norms) then K rows of clipped products, ``pool``
+    [P, K] each row's length penalty into its prediction's row; a norm of 0 counts as 1 (a
+    zero vector has zero products). The C kernel when built (no [2 K, b] temporary), else
+    scipy and numpy: the same float32 operations in the same order, the same bits."""
+    if kernel_fits(ref, pool, x=u):
+        sparse_product.kernels.cider_pooled_cosines(*csr_arrays(ref), *csr_arrays(pool), u, out)
+        return
+    k = pool.shape[1]
+    rr = ref @ u  # [2 K, b]
+    rn = np.sqrt(rr[:k], out=rr[:k])  # [K, b] reference norms
+    rn[rn == 0] = 1.0
+    out[...] = pool @ np.divide(rr[k:], rn, out=rr[k:])
+
+
+def _divide_by_norms(hyp: Any, u: np.ndarray, out: np.ndarray) -> None:
+    """``out`` [P, b] /= sqrt(``hyp`` @ ``u``) (the prediction norms; 0 counts as 1), by
+    the C kernel when built, else scipy and numpy (the same bits)."""
+    if kernel_fits(hyp, x=u):
+        sparse_product.kernels.cider_divide_by_norms(*csr_arrays(hyp), u, out)
+        return
+    hn = hyp @ u  # [P, b] squared norms
+    hn = np.sqrt(hn, out=hn)
+    hn[hn == 0] = 1.0
+    out /= hn
+
+
+def _even_block(b: int, most: int) -> int:
+    """Resamples per block when ``b`` are split into blocks of at most ``most``: as even as
+    possible, rounded up to a multiple of 8 (the C kernels' vector width) below ``most``.
+
+    >>> _even_block(33, 32), _even_block(100, 32), _even_block(1000, 32), _even_block(5, 32)
+    (24, 32, 32, 8)
+    """
+    even = math.ceil(b / max(1, math.ceil(b / most)))
+    return min(most, 8 * math.ceil(even / 8))
+
+
+def _draw_counts(idx: np.ndarray, n: int, dtype: Any) -> np.ndarray:
+    """[n, b]: how often each sample is drawn in each resample ``idx`` [b, n]: float32 from
+    the C kernel where it is built and ``dtype`` is float32, else float64 (numpy)."""
+    kernels = sparse_product.kernels
+    if kernels is not None and dtype == np.float32:
+        w = np.empty((n, len(idx)), dtype=np.float32)
+        kernels.cider_draw_counts(np.ascontiguousarray(idx, dtype=np.int64), w)
+        return w
+    return np.ascontiguousarray(resample_weights(idx, n).T)
+
+
+def _squared_idf(incidence: Any, w: np.ndarray, idf2: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """[len(rows), b]: ``idf2`` at each row's document frequency (``incidence`` [D, n] @ the
+    draw counts ``w`` [n, b], whole numbers) for the rows ``rows`` of ``incidence``: in one
+    pass by the C kernel where it applies, else scipy and numpy (the same values)."""
+    if kernel_fits(incidence, x=w) and idf2.dtype == np.float32:
+        u = np.empty((len(rows), w.shape[1]), dtype=np.float32)
+        sparse_product.kernels.cider_squared_idf(*csr_arrays(incidence), w, idf2, rows, u)
+        return u
+    df = (incidence @ w.astype(idf2.dtype)).astype(np.int32)  # [D, b]
+    return idf2[df][rows]
 
 
 @dataclass(frozen=True)
@@ -210,7 +258,7 @@ class SharedCiderResampler:
 
     parts: tuple[CiderResampler, ...]
     incidence: Any  # csr [U, n]: the distinct rows of every part's incidence
-    rows: tuple[np.ndarray, ...]  # per part, int32 [D_p]: the row of ``incidence`` of each
+    gram_rows: tuple[np.ndarray, ...]  # per part, int32 [G_p]: each n-gram's row of incidence
 
     @classmethod
     def of(cls, parts: Sequence[CiderResampler]) -> SharedCiderResampler:
@@ -222,8 +270,9 @@ class SharedCiderResampler:
         stacked = sparse.vstack([p.incidence for p in parts], format="csr")
         union, of = _distinct_rows(stacked)
         cuts = np.cumsum([0, *(p.incidence.shape[0] for p in parts)])
-        rows = tuple(of[a:b] for a, b in itertools.pairwise(cuts))
-        return cls(tuple(parts), union, rows)
+        rows = [of[a:b] for a, b in itertools.pairwise(cuts)]  # per part, [D_p]
+        gram_rows = tuple(r[p.gram_set] for r, p in zip(rows, parts, strict=True))
+        return cls(tuple(parts), union, gram_rows)
 
     def __call__(self, idx: np.ndarray) -> list[np.ndarray]:
         """Per part, float64 [B]: corpus CIDEr-D of each resample ``idx`` [B, n] (one
@@ -231,14 +280,14 @@ class SharedCiderResampler:
         if not self.parts:
             return []
         first = self.parts[0]
-        block = min(p.block_size() for p in self.parts)
-        block = math.ceil(len(idx) / max(1, math.ceil(len(idx) / block)))  # even split
+        block = _even_block(len(idx), min(p.block_size() for p in self.parts))
+        every_row = np.arange(self.incidence.shape[0], dtype=np.int32)
         out: list[list[np.ndarray]] = [[] for _ in self.parts]
         for b0 in range(0, len(idx), block):
-            w64 = np.ascontiguousarray(resample_weights(idx[b0 : b0 + block], first.n).T)
-            idf2 = first.idf2[document_frequencies(self.incidence, w64)]  # [U, b]
-            for scores, part, rows in zip(out, self.parts, self.rows, strict=True):
-                scores.append(part._scored(w64, idf2, rows))
+            w = _draw_counts(idx[b0 : b0 + block], first.n, first.idf2.dtype)  # [n, b]
+            idf2 = _squared_idf(self.incidence, w, first.idf2, every_row)  # [U, b]
+            for scores, part, rows in zip(out, self.parts, self.gram_rows, strict=True):
+                scores.append(part._scored(w, idf2[rows]))
         return [np.concatenate(s) if s else np.zeros(0) for s in out]
 
 
@@ -270,8 +319,18 @@ def cider_resampler(
     kept = np.zeros(n_ref * MAX_N, dtype=bool)
     for k, c in enumerate(grams):
         kept[(c.caption[c.hyp_count > 0] - n) * MAX_N + k] = True
-    new_row = (np.cumsum(kept) - 1).astype(np.int32)  # [R*4] row among the K kept
-    k_rows = int(kept.sum())
+    # the K kept rows, numbered sample by sample, then order by order, then reference by
+    # reference: each prediction row's (sample, order) references are consecutive rows, in
+    # the order their cosines are summed
+    kept_rows = np.flatnonzero(kept)  # [K] reference*4 + order
+    owner = caps.ref_sample()[kept_rows // MAX_N]  # [K] non-decreasing
+    pool_row = owner * MAX_N + kept_rows % MAX_N  # [K] the prediction row it is summed into
+    by_pool = np.argsort(pool_row, kind="stable")
+    kept_rows, owner, pool_row = kept_rows[by_pool], owner[by_pool], pool_row[by_pool]
+    del by_pool
+    k_rows = len(kept_rows)
+    new_row = np.full(n_ref * MAX_N, -1, dtype=np.int32)  # [R*4] row among the K kept
+    new_row[kept_rows] = np.arange(k_rows, dtype=np.int32)
     # entries that count: predictions' own, and references' in kept rows
     used = []
     needed = np.zeros(n_grams, dtype=bool)  # n-grams that need an IDF
@@ -306,9 +365,6 @@ def cider_resampler(
             out.append((rows, new_gram[c.gram[sel] + base[k]], c.count[sel].astype(dtype) ** 2))
         return out
 
-    kept_rows = np.flatnonzero(kept)  # [K] reference*4 + order
-    owner = caps.ref_sample()[kept_rows // MAX_N]  # [K] non-decreasing
-    pool_row = owner * MAX_N + kept_rows % MAX_N
     penalty = _penalty(caps, sigma)[kept_rows // MAX_N]
     step = max(1, BLOCK_BYTES // (2 * MAX_BLOCK * np.dtype(dtype).itemsize))
 
@@ -453,18 +509,28 @@ def _row_order(row: np.ndarray) -> np.ndarray:
 
 def _csr(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], shape: tuple[int, int], dtype):
     """A scipy CSR matrix of ``dtype`` from (row, column, value) arrays (no repeated
-    positions)."""
+    positions), each row's entries in the order given (the C kernel's counting sort
+    where it applies, else a stable sort)."""
     from scipy import sparse
 
-    order = _row_order(np.concatenate([p[0] for p in parts]))  # entries row by row
-    col = np.concatenate([p[1] for p in parts]).astype(np.int32)[order]
-    value = np.concatenate([p[2].astype(dtype) for p in parts])[order]
-    del order
     counts = np.zeros(shape[0] + 1, dtype=np.int64)
     for p in parts:
         counts[1:] += np.bincount(p[0], minlength=shape[0])
+    indptr = np.cumsum(counts)
+    row = np.concatenate([p[0] for p in parts])
+    col = np.concatenate([p[1] for p in parts]).astype(np.int32)
+    value = np.concatenate([p[2].astype(dtype) for p in parts])
+    kernels = sparse_product.kernels
+    if kernels is not None and len(row) < 2**31 and value.dtype == np.float32:
+        indptr = indptr.astype(np.int32)
+        indices, data = np.empty_like(col), np.empty_like(value)
+        kernels.csr_scatter(row, col, value, indptr, indices, data)
+        return sparse.csr_matrix((data, indices, indptr), shape)
+    order = _row_order(row)  # entries row by row
+    col, value = col[order], value[order]
+    del order
     index = np.int32 if len(col) < 2**31 else np.int64
-    return sparse.csr_matrix((value, col.astype(index), np.cumsum(counts).astype(index)), shape)
+    return sparse.csr_matrix((value, col.astype(index), indptr.astype(index)), shape)
 
 
 @METRICS.register("cider")

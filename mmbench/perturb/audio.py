@@ -70,7 +70,14 @@ def pink_noise(wave: np.ndarray, snr: float, rng: np.random.Generator) -> np.nda
     return _add_at_snr(wave, pink(wave.shape[0], rng), snr)
 
 
-@register("audio:speed", "factor", (1.1, 1.2, 1.3, 1.4, 1.5), "x faster", "speed perturbation")
+@register(
+    "audio:speed",
+    "factor",
+    (1.1, 1.2, 1.3, 1.4, 1.5),
+    "x faster",
+    "speed perturbation",
+    seeded=False,
+)
 def speed(wave: np.ndarray, factor: float, rng: np.random.Generator) -> np.ndarray:
     """Play ``factor`` times faster (pitch rises with it, like tape; soxr resampling); the
     freed end is silence, so the length is kept."""
@@ -83,7 +90,14 @@ def speed(wave: np.ndarray, factor: float, rng: np.random.Generator) -> np.ndarr
     return out
 
 
-@register("audio:clipping", "level", (0.5, 0.3, 0.2, 0.1, 0.05), "of the peak", "hard clipping")
+@register(
+    "audio:clipping",
+    "level",
+    (0.5, 0.3, 0.2, 0.1, 0.05),
+    "of the peak",
+    "hard clipping",
+    seeded=False,
+)
 def clipping(wave: np.ndarray, level: float, rng: np.random.Generator) -> np.ndarray:
     """Hard-clip at ``level`` times the wave's peak amplitude (an overdriven input)."""
     limit = np.float32(level * float(np.max(np.abs(wave), initial=0.0)))

@@ -125,3 +125,42 @@ def test_threads_and_chunks_give_the_same_numbers(monkeypatch):
             for key in a:
                 assert len(b[key]) == 90
                 np.testing.assert_array_equal(a[key], b[key])
+
+
+def test_a_slow_set_up_gets_its_own_pass_and_the_same_numbers(monkeypatch):
+    """The quick scorers share one pass over the chunks while a slow set-up runs on the
+    other thread; the slow one then draws the same chunks again: the same numbers."""
+    import threading
+
+    from mmbench.metrics._captions import tokenize_captions
+
+    rng = np.random.default_rng(3)
+    words = np.array(["a", "man", "dog", "on", "the", "red", "bus"])
+    preds = [" ".join(rng.choice(words, size=5)) for _ in range(30)]
+    refs = [[" ".join(rng.choice(words, size=6)) for _ in range(2)] for _ in range(30)]
+    caps = tokenize_captions(preds, refs)
+    jobs = [(m, m.stats_tokenized(caps)) for m in map(get_metric, ("bleu", "rouge_l", "cider"))]
+    one = bootstrap.bootstrap_scores_many(jobs, 60, seed=2, workers=1)
+    cider_metric = jobs[2][0]
+    quick_done = threading.Event()
+    slow_build = cider_metric.resampler
+
+    def held_back(stats):  # CIDEr-D's set-up waits until a pass has begun
+        quick_done.wait(timeout=10)
+        return slow_build(stats)
+
+    draws = []
+    real_chunks = bootstrap.index_chunks
+
+    def counted(*args, **kwargs):
+        draws.append(args)
+        quick_done.set()
+        return real_chunks(*args, **kwargs)
+
+    monkeypatch.setattr(cider_metric, "resampler", held_back)
+    monkeypatch.setattr(bootstrap, "index_chunks", counted)
+    two = bootstrap.bootstrap_scores_many(jobs, 60, seed=2, workers=2)
+    assert len(draws) in (2, 3)  # BLEU and ROUGE-L (together unless one lagged), CIDEr-D
+    for a, b in zip(one, two, strict=True):
+        for key in a:
+            np.testing.assert_array_equal(a[key], b[key])

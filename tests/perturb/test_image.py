@@ -60,6 +60,28 @@ def test_psnr_falls_with_severity(name, scenes):
     assert all(a > b for a, b in zip(values, values[1:], strict=False)), values
 
 
+def test_unseeded_perturbations_draw_nothing(image, monkeypatch):
+    """Those registered ``seeded=False`` skip the per-sample generator and leave the shared one
+    untouched; the random ones (noise, occlusion) keep theirs."""
+    from mmbench.perturb import definition as d
+
+    def no_generator(*args):
+        raise AssertionError("a per-sample generator was built")
+
+    unseeded = [n for n in IMAGE if not definition(n).seeded]
+    assert unseeded == [
+        "image:brightness", "image:contrast", "image:gaussian_blur", "image:jpeg", "image:pixelate"
+    ]  # fmt: skip
+    state = d.UNSEEDED.bit_generator.state
+    monkeypatch.setattr(d, "rng_for", no_generator)
+    for name in unseeded:
+        for s in SEVERITIES:
+            at(name, s, image)
+    assert d.UNSEEDED.bit_generator.state == state
+    with pytest.raises(AssertionError, match="per-sample generator"):
+        at("image:gaussian_noise", 3, image)
+
+
 def test_gaussian_noise_has_the_imagenet_c_standard_deviation():
     flat = np.full((200, 200, 3), 128, np.uint8)
     out = at("image:gaussian_noise", 3, flat).astype(np.float64)
@@ -102,16 +124,17 @@ def test_gaussian_blur_stays_close_to_the_exact_gaussian(photo, size):
 
 
 @pytest.mark.parametrize("shape", [(1, 1, 3), (3, 2, 3), (17, 23, 3), (86, 115, 3)])
-def test_binomial_is_the_integer_filter_rounded_once(shape):
+@pytest.mark.parametrize("order", [2, 4])
+def test_binomial_is_the_integer_filter_rounded_once(shape, order):
     from scipy.ndimage import correlate1d
 
-    from mmbench.perturb.image import _binomial5
+    from mmbench.perturb.image import _binomial
 
     a = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
-    taps = np.array([1, 4, 6, 4, 1]) / 16
+    taps = {2: np.array([1, 2, 1]) / 4, 4: np.array([1, 4, 6, 4, 1]) / 16}[order]
     ref = correlate1d(a.astype(np.float64), taps, axis=0, mode="nearest")
     ref = correlate1d(ref, taps, axis=1, mode="nearest")
-    assert np.array_equal(_binomial5(a), np.floor(ref + 0.5).astype(np.uint8))
+    assert np.array_equal(_binomial(a, order), np.floor(ref + 0.5).astype(np.uint8))
 
 
 def test_gaussian_blur_of_narrow_sigmas_is_the_exact_filter(image):
@@ -125,3 +148,11 @@ def test_gaussian_blur_accepts_read_only_and_tiny_images(photo):
     frozen.flags.writeable = False
     assert at("image:gaussian_blur", 5, frozen).shape == (200, 300, 3)
     assert at("image:gaussian_blur", 5, photo[:3, :2].copy()).shape == (3, 2, 3)
+
+
+@pytest.mark.parametrize("size", [(480, 640), (224, 224), (1, 1)])
+def test_gaussian_blur_returns_contiguous_rows(photo, size):
+    """Torch's result is channels last (its fast uint8 path), so the ``[H, W, 3]`` view of it is
+    C-contiguous; a channels-first result (e.g. from a batch stride of 0) would not be."""
+    img = np.ascontiguousarray(photo[: size[0], : size[1]])
+    assert all(at("image:gaussian_blur", s, img).flags.c_contiguous for s in SEVERITIES)
