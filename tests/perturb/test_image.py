@@ -156,3 +156,17 @@ def test_gaussian_blur_returns_contiguous_rows(photo, size):
     C-contiguous; a channels-first result (e.g. from a batch stride of 0) would not be."""
     img = np.ascontiguousarray(photo[: size[0], : size[1]])
     assert all(at("image:gaussian_blur", s, img).flags.c_contiguous for s in SEVERITIES)
+
+
+def test_gaussian_noise_results_do_not_share_its_scratch_buffer(image):
+    """The int16 scratch array is reused from call to call; what is returned never is."""
+    import numpy as np
+
+    from mmbench.perturb.image import gaussian_noise
+
+    first = gaussian_noise(image, 0.18, np.random.default_rng(1))
+    kept = first.copy()
+    second = gaussian_noise(image, 0.38, np.random.default_rng(2))
+    assert not np.shares_memory(first, second)
+    np.testing.assert_array_equal(first, kept)
+    assert not np.array_equal(first, second)
