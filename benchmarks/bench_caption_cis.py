@@ -21,7 +21,7 @@ import resource
 import time
 
 from mmbench.datasets._synthetic_captions import coco_caption_files
-from mmbench.metrics import cider, sparse_product
+from mmbench.metrics import bootstrap, cider, sparse_product
 from mmbench.metrics._captions import tokenize_captions
 from mmbench.metrics.base import get_metric
 from mmbench.metrics.bootstrap import DEFAULT_SEED, bootstrap_scores_many, usable_cpus
@@ -57,8 +57,9 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--numpy", action="store_true", help="without the C kernels (comparison)")
     args = ap.parse_args()
-    if args.numpy:
+    if args.numpy:  # as an install without a C compiler
         sparse_product.kernels = None
+        bootstrap.CHUNK_MULTIPLE = 1
     caps = tokenize_captions(*captions(args.images))
     metrics = [get_metric(name) for name in ("bleu", "rouge_l", "cider")]
     jobs = [(m, m.stats_tokenized(caps)) for m in metrics]

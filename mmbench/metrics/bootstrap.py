@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from mmbench.metrics.base import Metric
+from mmbench.metrics.sparse_product import KERNEL
 
 DEFAULT_RESAMPLES = 1000
 DEFAULT_SEED = 12345
@@ -47,8 +48,9 @@ CHUNK_ELEMENTS = 4_000_000
 #: At least this many chunks per worker thread, so the threads finish together.
 CHUNKS_PER_WORKER = 4
 #: Chunk rows are a multiple of this where they can be: the C kernels of CIDEr-D's
-#: bootstrap run 8, 16, 24 or 32 resamples at a time in vectors.
-CHUNK_MULTIPLE = 8
+#: bootstrap run 8, 16, 24 or 32 resamples at a time in vectors. Without them, 1: on the
+#: numpy path, 32-row chunks page-fault ~15x more than 33-row ones (docs/metrics-speed.md).
+CHUNK_MULTIPLE = 8 if KERNEL == "c" else 1
 
 
 def usable_cpus() -> int:
