@@ -132,7 +132,7 @@ def bootstrap_scores_many(
     by_memory = CHUNK_ELEMENTS // (max(n, 1) * (workers + 1))
     rows = max(1, min(math.ceil(n_resamples / (CHUNKS_PER_WORKER * workers)), by_memory))
     rows -= rows % CHUNK_MULTIPLE if rows >= CHUNK_MULTIPLE else 0
-    # per job, (the future of a chunk's results, the place of the job's among them)
+    # per job: (the future of a chunk's results, its scorer's place, the job's place there)
     placed: list[list[tuple[Future[list[list[dict[str, np.ndarray]]]], int, int]]]
     placed = [[] for _ in jobs]
     with ThreadPoolExecutor(workers, thread_name_prefix="bootstrap") as pool:
@@ -159,7 +159,9 @@ def bootstrap_scores_many(
 Scorer = Callable[[np.ndarray], list[dict[str, Any]]]
 
 
-def _set_ups(jobs: Sequence[tuple[Metric, Sequence[Any]]]) -> list[tuple[list[int], Any]]:
+def _set_ups(
+    jobs: Sequence[tuple[Metric, Sequence[Any]]],
+) -> list[tuple[list[int], Callable[[], Scorer]]]:
     """(the jobs it scores, a function that builds their :data:`Scorer`) per set-up: one for
     all jobs when they share one metric with ``resampler_many``, else one per job."""
     metrics = {id(m): m for m, _ in jobs}
