@@ -338,6 +338,41 @@ static Py_buffer *take(buffers_t *bufs, PyObject *obj, const char *format, int n
     return view;
 }
 
+/* The next buffer of args: a C-contiguous array of ndim dimensions of int64 (or int32 too,
+ * with any_width) integers. */
+static Py_buffer *take_ints(buffers_t *bufs, PyObject *obj, int ndim, int any_width,
+                            const char *name) {
+    Py_buffer *view = &bufs->views[bufs->count];
+    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return NULL;
+    bufs->count++;
+    const char *formats = any_width ? "ilq" : "lq";
+    if (view->ndim != ndim || strlen(view->format) != 1 ||
+        strchr(formats, view->format[0]) == NULL ||
+        (view->itemsize != 8 && !(any_width && view->itemsize == 4))) {
+        PyErr_Format(PyExc_ValueError, "%s: expected a C-contiguous %d-d %s array", name, ndim,
+                     any_width ? "int32 or int64" : "int64");
+        return NULL;
+    }
+    return view;
+}
+
+/* The end of a call: the buffers released; None when the kernel's status is 0, else the
+ * error (1: ValueError with message; 2: out of memory; -1: already set). */
+static PyObject *finish(buffers_t *bufs, int status, const char *message) {
+    release(bufs);
+    if (status == 0) Py_RETURN_NONE;
+    if (status == 1) PyErr_SetString(PyExc_ValueError, message);
+    if (status == 2) PyErr_NoMemory();
+    return NULL;
+}
+
+/* Whether a call got n arguments (a TypeError set when not). */
+static int nargs_ok(Py_ssize_t nargs, Py_ssize_t n) {
+    if (nargs == n) return 1;
+    PyErr_Format(PyExc_TypeError, "expected %zd arguments", n);
+    return 0;
+}
+
 /* A CSR matrix from three arrays (indptr int32, indices int32, data float32). */
 static int take_csr(buffers_t *bufs, PyObject *const *objs, const char *name, csr_t *a) {
     Py_buffer *indptr = take(bufs, objs[0], "i", 1, 0, name);
@@ -361,43 +396,29 @@ enum kind { POOLED, DIVIDE };
 /* Parse (CSR arrays..., x, out), check the shapes, run the kernel without the GIL. */
 static PyObject *call(PyObject *const *args, Py_ssize_t nargs, enum kind kind) {
     const Py_ssize_t n_csr = kind == POOLED ? 2 : 1;
-    if (nargs != 3 * n_csr + 2) {
-        PyErr_Format(PyExc_TypeError, "expected %zd arguments", 3 * n_csr + 2);
-        return NULL;
-    }
+    if (!nargs_ok(nargs, 3 * n_csr + 2)) return NULL;
     buffers_t bufs = {.count = 0};
     csr_t a, pool;
-    Py_buffer *x = NULL, *out = NULL;
+    Py_buffer *x, *out;
     if (take_csr(&bufs, args, "a", &a) < 0) goto fail;
     if (kind == POOLED && take_csr(&bufs, args + 3, "pool", &pool) < 0) goto fail;
     if ((x = take(&bufs, args[3 * n_csr], "f", 2, 0, "x")) == NULL) goto fail;
     if ((out = take(&bufs, args[3 * n_csr + 1], "f", 2, 1, "out")) == NULL) goto fail;
     const Py_ssize_t g = x->shape[0], b = x->shape[1];
     const Py_ssize_t rows = kind == POOLED ? pool.rows : a.rows;
-    if (out->shape[0] != rows || out->shape[1] != b) {
-        PyErr_SetString(PyExc_ValueError, "out: the shape does not fit");
-        goto fail;
-    }
+    if (out->shape[0] != rows || out->shape[1] != b)
+        return finish(&bufs, 1, "out: the shape does not fit");
     float *scratch = PyMem_RawMalloc(2 * (size_t)(b > 0 ? b : 1) * sizeof(float));
-    if (scratch == NULL) {
-        PyErr_NoMemory();
-        goto fail;
-    }
-    int bad = 0;
+    if (scratch == NULL) return finish(&bufs, 2, NULL);
+    int bad;
     Py_BEGIN_ALLOW_THREADS
     if (kind == POOLED) bad = pooled_cosines(&a, &pool, x->buf, g, b, out->buf, scratch, scratch + b);
     else bad = divide_by_norms(&a, x->buf, g, b, out->buf, scratch);
     Py_END_ALLOW_THREADS
     PyMem_RawFree(scratch);
-    if (bad) {
-        PyErr_SetString(PyExc_ValueError, "an index or a row pointer is out of range");
-        goto fail;
-    }
-    release(&bufs);
-    Py_RETURN_NONE;
+    return finish(&bufs, bad, "an index or a row pointer is out of range");
 fail:
-    release(&bufs);
-    return NULL;
+    return finish(&bufs, -1, NULL);
 }
 
 static PyObject *cider_pooled_cosines(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
@@ -409,19 +430,10 @@ static PyObject *cider_divide_by_norms(PyObject *self, PyObject *const *args, Py
 }
 
 static PyObject *csr_scatter(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 6) {
-        PyErr_SetString(PyExc_TypeError, "expected 6 arguments");
-        return NULL;
-    }
+    if (!nargs_ok(nargs, 6)) return NULL;
     buffers_t bufs = {.count = 0};
-    Py_buffer *row = &bufs.views[0], *col, *value, *indptr, *indices, *data;
-    if (PyObject_GetBuffer(args[0], row, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return NULL;
-    bufs.count = 1;
-    if (row->ndim != 1 || strlen(row->format) != 1 || strchr("ilq", row->format[0]) == NULL ||
-        (row->itemsize != 4 && row->itemsize != 8)) {
-        PyErr_SetString(PyExc_ValueError, "row: expected a C-contiguous 1-d int32 or int64 array");
-        goto fail;
-    }
+    Py_buffer *row, *col, *value, *indptr, *indices, *data;
+    if ((row = take_ints(&bufs, args[0], 1, 1, "row")) == NULL) goto fail;
     if ((col = take(&bufs, args[1], "i", 1, 0, "col")) == NULL) goto fail;
     if ((value = take(&bufs, args[2], "f", 1, 0, "value")) == NULL) goto fail;
     if ((indptr = take(&bufs, args[3], "i", 1, 0, "indptr")) == NULL) goto fail;
@@ -430,70 +442,38 @@ static PyObject *csr_scatter(PyObject *self, PyObject *const *args, Py_ssize_t n
     const Py_ssize_t e = row->shape[0], rows = indptr->shape[0] - 1;
     const int32_t *ip = indptr->buf;
     if (col->shape[0] != e || value->shape[0] != e || indices->shape[0] != e ||
-        data->shape[0] != e || rows < 0 || ip[0] != 0 || ip[rows] != e) {
-        PyErr_SetString(PyExc_ValueError, "csr_scatter: the shapes do not fit");
-        goto fail;
-    }
+        data->shape[0] != e || rows < 0 || ip[0] != 0 || ip[rows] != e)
+        return finish(&bufs, 1, "csr_scatter: the shapes do not fit");
     int bad;
     Py_BEGIN_ALLOW_THREADS
     bad = scatter(row->buf, row->itemsize == 8, col->buf, value->buf, e, ip, rows,
                   indices->buf, data->buf);
     Py_END_ALLOW_THREADS
-    if (bad == 2) {
-        PyErr_NoMemory();
-        goto fail;
-    }
-    if (bad) {
-        PyErr_SetString(PyExc_ValueError, "csr_scatter: a row is out of range");
-        goto fail;
-    }
-    release(&bufs);
-    Py_RETURN_NONE;
+    return finish(&bufs, bad, "csr_scatter: a row is out of range");
 fail:
-    release(&bufs);
-    return NULL;
+    return finish(&bufs, -1, NULL);
 }
 
 static PyObject *cider_draw_counts(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 2) {
-        PyErr_SetString(PyExc_TypeError, "expected 2 arguments");
-        return NULL;
-    }
+    if (!nargs_ok(nargs, 2)) return NULL;
     buffers_t bufs = {.count = 0};
-    Py_buffer *idx = &bufs.views[0], *out;
-    if (PyObject_GetBuffer(args[0], idx, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return NULL;
-    bufs.count = 1;
-    if (idx->ndim != 2 || idx->itemsize != 8 || strlen(idx->format) != 1 ||
-        strchr("lq", idx->format[0]) == NULL) {
-        PyErr_SetString(PyExc_ValueError, "idx: expected a C-contiguous 2-d int64 array");
-        goto fail;
-    }
+    Py_buffer *idx, *out;
+    if ((idx = take_ints(&bufs, args[0], 2, 0, "idx")) == NULL) goto fail;
     if ((out = take(&bufs, args[1], "f", 2, 1, "out")) == NULL) goto fail;
     const Py_ssize_t b = idx->shape[0], n = idx->shape[1];
-    if (out->shape[0] != n || out->shape[1] != b) {
-        PyErr_SetString(PyExc_ValueError, "out: the shape does not fit");
-        goto fail;
-    }
+    if (out->shape[0] != n || out->shape[1] != b)
+        return finish(&bufs, 1, "out: the shape does not fit");
     int bad;
     Py_BEGIN_ALLOW_THREADS
     bad = draw_counts(idx->buf, b, n, out->buf);
     Py_END_ALLOW_THREADS
-    if (bad) {
-        PyErr_SetString(PyExc_ValueError, "idx: a sample index is out of range");
-        goto fail;
-    }
-    release(&bufs);
-    Py_RETURN_NONE;
+    return finish(&bufs, bad, "idx: a sample index is out of range");
 fail:
-    release(&bufs);
-    return NULL;
+    return finish(&bufs, -1, NULL);
 }
 
 static PyObject *cider_weighted_scores(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 4) {
-        PyErr_SetString(PyExc_TypeError, "expected 4 arguments");
-        return NULL;
-    }
+    if (!nargs_ok(nargs, 4)) return NULL;
     buffers_t bufs = {.count = 0};
     Py_buffer *cos, *w, *scale, *out;
     if ((cos = take(&bufs, args[0], "f", 2, 0, "cos")) == NULL) goto fail;
@@ -502,25 +482,18 @@ static PyObject *cider_weighted_scores(PyObject *self, PyObject *const *args, Py
     if ((out = take(&bufs, args[3], "d", 2, 1, "out")) == NULL) goto fail;
     const Py_ssize_t n = w->shape[0], b = w->shape[1];
     if (cos->shape[0] != 4 * n || cos->shape[1] != b || scale->shape[0] != n ||
-        out->shape[0] != b || out->shape[1] != n) {
-        PyErr_SetString(PyExc_ValueError, "cider_weighted_scores: the shapes do not fit");
-        goto fail;
-    }
+        out->shape[0] != b || out->shape[1] != n)
+        return finish(&bufs, 1, "cider_weighted_scores: the shapes do not fit");
     Py_BEGIN_ALLOW_THREADS
     weighted_scores(cos->buf, w->buf, scale->buf, n, b, out->buf);
     Py_END_ALLOW_THREADS
-    release(&bufs);
-    Py_RETURN_NONE;
+    return finish(&bufs, 0, NULL);
 fail:
-    release(&bufs);
-    return NULL;
+    return finish(&bufs, -1, NULL);
 }
 
 static PyObject *cider_squared_idf(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 7) {
-        PyErr_SetString(PyExc_TypeError, "expected 7 arguments");
-        return NULL;
-    }
+    if (!nargs_ok(nargs, 7)) return NULL;
     buffers_t bufs = {.count = 0};
     csr_t inc;
     Py_buffer *w, *idf2, *gram_set, *out;
@@ -530,30 +503,20 @@ static PyObject *cider_squared_idf(PyObject *self, PyObject *const *args, Py_ssi
     if ((gram_set = take(&bufs, args[5], "i", 1, 0, "gram_set")) == NULL) goto fail;
     if ((out = take(&bufs, args[6], "f", 2, 1, "out")) == NULL) goto fail;
     const Py_ssize_t n = w->shape[0], b = w->shape[1], n_grams = gram_set->shape[0];
-    if (out->shape[0] != n_grams || out->shape[1] != b) {
-        PyErr_SetString(PyExc_ValueError, "cider_squared_idf: the shapes do not fit");
-        goto fail;
-    }
-    float *scratch = PyMem_RawMalloc((size_t)((inc.rows > 0 ? inc.rows : 1) * b + 1) * sizeof(float));
-    if (scratch == NULL) {
-        PyErr_NoMemory();
-        goto fail;
-    }
+    if (out->shape[0] != n_grams || out->shape[1] != b)
+        return finish(&bufs, 1, "cider_squared_idf: the shapes do not fit");
+    const size_t cells = (size_t)((inc.rows > 0 ? inc.rows : 1) * b + 1);
+    float *scratch = PyMem_RawMalloc(cells * sizeof(float));
+    if (scratch == NULL) return finish(&bufs, 2, NULL);
     int bad;
     Py_BEGIN_ALLOW_THREADS
     bad = squared_idf(&inc, w->buf, n, b, idf2->buf, idf2->shape[0], gram_set->buf, n_grams,
                       scratch, out->buf);
     Py_END_ALLOW_THREADS
     PyMem_RawFree(scratch);
-    if (bad) {
-        PyErr_SetString(PyExc_ValueError, "cider_squared_idf: an index is out of range");
-        goto fail;
-    }
-    release(&bufs);
-    Py_RETURN_NONE;
+    return finish(&bufs, bad, "cider_squared_idf: an index is out of range");
 fail:
-    release(&bufs);
-    return NULL;
+    return finish(&bufs, -1, NULL);
 }
 
 static PyMethodDef methods[] = {

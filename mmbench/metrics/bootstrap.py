@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from mmbench.metrics.base import Metric
-from mmbench.metrics.sparse_product import KERNEL
+from mmbench.metrics.sparse_product import KERNEL, VECTOR_WIDTH
 
 DEFAULT_RESAMPLES = 1000
 DEFAULT_SEED = 12345
@@ -50,7 +50,7 @@ CHUNKS_PER_WORKER = 4
 #: Chunk rows are a multiple of this where they can be: the C kernels of CIDEr-D's
 #: bootstrap run 8, 16, 24 or 32 resamples at a time in vectors. Without them, 1: on the
 #: numpy path, 32-row chunks page-fault ~15x more than 33-row ones (docs/metrics-speed.md).
-CHUNK_MULTIPLE = 8 if KERNEL == "c" else 1
+CHUNK_MULTIPLE = VECTOR_WIDTH if KERNEL == "c" else 1
 
 
 def usable_cpus() -> int:

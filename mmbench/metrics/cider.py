@@ -44,7 +44,7 @@ from mmbench.metrics._captions import (
 )
 from mmbench.metrics.base import Metric, versioned
 from mmbench.metrics.bootstrap import usable_cpus
-from mmbench.metrics.sparse_product import csr_arrays, kernel_fits
+from mmbench.metrics.sparse_product import VECTOR_WIDTH, csr_arrays, kernel_fits
 from mmbench.registry import METRICS
 
 SIGMA = 6.0
@@ -221,7 +221,7 @@ def _even_block(b: int, most: int) -> int:
     (24, 32, 32, 8)
     """
     even = math.ceil(b / max(1, math.ceil(b / most)))
-    return min(most, 8 * math.ceil(even / 8))
+    return min(most, VECTOR_WIDTH * math.ceil(even / VECTOR_WIDTH))
 
 
 def _draw_counts(idx: np.ndarray, n: int, dtype: Any) -> np.ndarray:

@@ -25,6 +25,8 @@ except ImportError:  # pragma: no cover - an install without a C compiler
 
 #: ``"c"`` when the extension is built, else ``"numpy"``.
 KERNEL = "numpy" if kernels is None else "c"
+#: Resamples the kernels run at once in vectors: blocks of 8, 16, 24 or 32 take that path.
+VECTOR_WIDTH = 8
 
 
 def kernel_fits(*matrices: Any, x: np.ndarray) -> bool:

@@ -70,3 +70,27 @@ def photo() -> np.ndarray:
         cy, cx, r = rng.uniform(0, 480), rng.uniform(0, 640), rng.uniform(20, 120)
         base[(y - cy) ** 2 + (x - cx) ** 2 < r * r] = rng.uniform(0, 255, 3)
     return (base + rng.normal(0, 6, base.shape)).clip(0, 255).astype(np.uint8)
+
+
+@pytest.fixture
+def draws_nothing(monkeypatch):
+    """``check(names, apply, random_name)``: ``apply(name, severity)`` of every name at every
+    severity builds no per-sample generator and leaves the shared ``UNSEEDED`` one as it was,
+    while ``random_name`` (a perturbation that draws) does build one."""
+    from mmbench.perturb import definition as d
+    from mmbench.perturb.definition import SEVERITIES
+
+    def no_generator(*args):
+        raise AssertionError("a per-sample generator was built")
+
+    def check(names, apply, random_name: str) -> None:
+        state = d.UNSEEDED.bit_generator.state
+        monkeypatch.setattr(d, "rng_for", no_generator)
+        for name in names:
+            for s in SEVERITIES:
+                apply(name, s)
+        assert d.UNSEEDED.bit_generator.state == state
+        with pytest.raises(AssertionError, match="per-sample generator"):
+            apply(random_name, 3)
+
+    return check

@@ -84,20 +84,8 @@ def test_silence_stays_silent():
     assert not at("audio:white_noise", 5, silent).any()
 
 
-def test_unseeded_perturbations_draw_nothing(wave, monkeypatch):
+def test_unseeded_perturbations_draw_nothing(wave, draws_nothing):
     """speed and clipping draw nothing: no per-sample generator, the shared one untouched."""
-    from mmbench.perturb import definition as d
-
-    def no_generator(*args):
-        raise AssertionError("a per-sample generator was built")
-
     unseeded = [n for n in AUDIO if not definition(n).seeded]
     assert unseeded == ["audio:clipping", "audio:speed"]
-    state = d.UNSEEDED.bit_generator.state
-    monkeypatch.setattr(d, "rng_for", no_generator)
-    for name in unseeded:
-        for s in SEVERITIES:
-            at(name, s, wave)
-    assert d.UNSEEDED.bit_generator.state == state
-    with pytest.raises(AssertionError, match="per-sample generator"):
-        at("audio:white_noise", 3, wave)
+    draws_nothing(unseeded, lambda name, s: at(name, s, wave), "audio:white_noise")

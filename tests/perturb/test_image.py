@@ -60,26 +60,14 @@ def test_psnr_falls_with_severity(name, scenes):
     assert all(a > b for a, b in zip(values, values[1:], strict=False)), values
 
 
-def test_unseeded_perturbations_draw_nothing(image, monkeypatch):
+def test_unseeded_perturbations_draw_nothing(image, draws_nothing):
     """Those registered ``seeded=False`` skip the per-sample generator and leave the shared one
     untouched; the random ones (noise, occlusion) keep theirs."""
-    from mmbench.perturb import definition as d
-
-    def no_generator(*args):
-        raise AssertionError("a per-sample generator was built")
-
     unseeded = [n for n in IMAGE if not definition(n).seeded]
     assert unseeded == [
         "image:brightness", "image:contrast", "image:gaussian_blur", "image:jpeg", "image:pixelate"
     ]  # fmt: skip
-    state = d.UNSEEDED.bit_generator.state
-    monkeypatch.setattr(d, "rng_for", no_generator)
-    for name in unseeded:
-        for s in SEVERITIES:
-            at(name, s, image)
-    assert d.UNSEEDED.bit_generator.state == state
-    with pytest.raises(AssertionError, match="per-sample generator"):
-        at("image:gaussian_noise", 3, image)
+    draws_nothing(unseeded, lambda name, s: at(name, s, image), "image:gaussian_noise")
 
 
 def test_gaussian_noise_has_the_imagenet_c_standard_deviation():
