@@ -67,48 +67,169 @@ def _figure(width: float, height: float):  # -> matplotlib Figure
     return fig
 
 
-def _png_uri(rgb: np.ndarray) -> str:
-    """An RGB image ``[H, W, 3]`` uint8 as a PNG ``data:`` URI, quantized to a 64-colour
-    palette (a third of the bytes; plots have few colours)."""
+def _png_uri(pixels: np.ndarray) -> str:
+    """An RGB or RGBA image ``[H, W, 3 or 4]`` uint8 as a PNG ``data:`` URI of its colours,
+    quantized to a 64-colour palette (a third of the bytes; plots have few colours)."""
     from PIL import Image
 
     buf = io.BytesIO()
-    palette = Image.fromarray(rgb).quantize(64, method=Image.Quantize.FASTOCTREE)
-    palette.save(buf, format="PNG")
+    image = Image.fromarray(np.ascontiguousarray(pixels)).convert("RGB")
+    image.quantize(64, method=Image.Quantize.FASTOCTREE).save(buf, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 def _uri(fig) -> str:
     fig.canvas.draw()
-    return _png_uri(np.asarray(fig.canvas.buffer_rgba())[..., :3])
+    return _png_uri(np.asarray(fig.canvas.buffer_rgba()))
 
 
-def _limits(values: Sequence[float], log: bool = False) -> tuple[float, float]:
-    """Axis limits around ``values`` with 5% margins (in log space for a log axis).
+def _limits(values: Sequence[float]) -> tuple[float, float]:
+    """Axis limits around the finite ``values`` with 5% margins.
 
-    >>> _limits([1.0, 2.0]), _limits([3.0, 3.0])
-    ((0.95, 2.05), (2.85, 3.15))
-    >>> [round(x, 2) for x in _limits([10.0, 1000.0], log=True)]
-    [7.94, 1258.93]
+    >>> _limits([1.0, 2.0]), _limits([3.0, 3.0]), _limits([])
+    ((0.95, 2.05), (2.85, 3.15), (0.0, 1.0))
     """
-    v = np.asarray([x for x in values if math.isfinite(x) and (x > 0 or not log)], dtype=float)
+    v = np.asarray([x for x in values if math.isfinite(x)], dtype=float)
     if len(v) == 0:
-        return (1.0, 10.0) if log else (0.0, 1.0)
-    if log:
-        lo, hi = _limits(np.log10(v).tolist())
-        return 10.0**lo, 10.0**hi
+        return 0.0, 1.0
     lo, hi = float(v.min()), float(v.max())
     pad = 0.05 * (hi - lo) if hi > lo else 0.05 * max(abs(hi), 1.0)
     return lo - pad, hi + pad
 
 
+def _number(value: float, decimals: int) -> str:
+    """``value`` with ``decimals`` decimals, a true minus sign and no negative zero.
+
+    >>> _number(-0.001, 2), _number(-1.5, 1), _number(2.0, 0)
+    ('0.00', '−1.5', '2')
+    """
+    text = f"{value:.{decimals}f}"
+    return "0" + text[2:] if text.startswith("-") and float(text) == 0 else text.replace("-", "−")
+
+
+def _nice_ticks(lo: float, hi: float, max_ticks: int) -> tuple[list[float], list[str]]:
+    """Ticks in ``[lo, hi]`` at multiples of the smallest step 1, 2, 2.5 or 5 x 10^k that
+    gives at most ``max_ticks`` of them, and their labels.
+
+    >>> _nice_ticks(0.12, 0.87, 9)
+    ([0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8], ['0.2', '0.3', '0.4', '0.5', '0.6', '0.7', '0.8'])
+    >>> _nice_ticks(0.0, 1.0, 5)[1], _nice_ticks(10.0, 95.0, 5)[1]
+    (['0.00', '0.25', '0.50', '0.75', '1.00'], ['20', '40', '60', '80'])
+    """
+    exponent = math.floor(math.log10((hi - lo) / max_ticks))
+    while True:
+        for mantissa in (1.0, 2.0, 2.5, 5.0):
+            step = mantissa * 10.0**exponent
+            first, last = math.ceil(lo / step - 1e-9), math.floor(hi / step + 1e-9)
+            if last - first < max_ticks:
+                decimals = max(0, -exponent + (mantissa == 2.5))
+                ticks = [round(k * step, decimals + 1) for k in range(first, last + 1)]
+                return ticks, [_number(t, decimals) for t in ticks]
+        exponent += 1
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _log_ticks(lo: float, hi: float, max_ticks: int) -> tuple[list[float], list[str], list[float]]:
+    """Ticks of a log axis drawn as a linear one on log10 values ``[lo, hi]``: the powers of
+    ten ("10³") with minor ticks at 2-9 x 10^k, or, spanning less than two powers, nice
+    values in linear terms at their logarithms (no minor ticks).
+
+    >>> major, labels, minor = _log_ticks(1.9, 3.7, 9)
+    >>> major, labels, [round(10**m) for m in minor][:3], len(minor)
+    ([2, 3], ['10²', '10³'], [80, 90, 200], 14)
+    >>> _log_ticks(2.0, 2.5, 5)[1]
+    ['100', '150', '200', '250', '300']
+    """
+    decades = range(math.ceil(lo), math.floor(hi) + 1)
+    if len(decades) >= 2:
+        minor = [
+            k + math.log10(m)
+            for k in range(math.floor(lo), math.floor(hi) + 1)
+            for m in range(2, 10)
+            if lo <= k + math.log10(m) <= hi
+        ]
+        return list(decades), [f"10{str(k).translate(_SUPERSCRIPT)}" for k in decades], minor
+    values, labels = _nice_ticks(10.0**lo, 10.0**hi, max_ticks)
+    return [math.log10(v) for v in values], labels, []
+
+
+#: Text sizes (points, pixels at :data:`DPI`): tick labels and axis labels; model names.
+TEXT_SIZE, NAME_SIZE = 10.0, 7.0
+#: Tick lengths and the gap to their labels (pixels), as matplotlib's defaults.
+TICK, MINOR_TICK, TICK_PAD = 4, 2, 4
+_BLACK = (0, 0, 0)
+#: Grid lines: matplotlib's grid colour at 30% on white.
+_GRID = (231, 231, 231)
+#: What :func:`_text_bitmap` rendered in this process, by (text, size).
+_TEXTS: dict[tuple[str, float], tuple[np.ndarray, int]] = {}
+
+
+def _text_bitmap(text: str, size: float) -> tuple[np.ndarray, int]:
+    """``text`` in matplotlib's default font (what the Agg backend draws) at ``size``
+    points: its coverage ``[h, w]`` uint8 and how many of its rows lie below the baseline.
+    Rendered once per process and text."""
+    key = (text, size)
+    if key not in _TEXTS:
+        from matplotlib.backends.backend_agg import get_hinting_flag
+        from matplotlib.font_manager import FontProperties, findfont, get_font
+
+        font = get_font(findfont(FontProperties(size=size)))
+        font.clear()
+        font.set_size(size, DPI)
+        font.set_text(text, 0.0, flags=get_hinting_flag())
+        font.draw_glyphs_to_bitmap(antialiased=True)
+        _TEXTS[key] = np.array(font.get_image(), dtype=np.uint8), round(font.get_descent() / 64)
+    return _TEXTS[key]
+
+
+def _stamp(
+    pixels: np.ndarray,
+    text: str,
+    x: float,
+    y: float,
+    ha: str = "left",
+    va: str = "baseline",
+    size: float = TEXT_SIZE,
+    colour: tuple[int, int, int] = _BLACK,
+) -> None:
+    """Blend ``text`` onto ``pixels`` ``[H, W, 4]`` (RGBA, row 0 on top) at column ``x``, row
+    ``y``: ``ha`` left/center/right, ``va`` top/center/baseline of its ink; clipped to the
+    image."""
+    cover, descent = _text_bitmap(text, size)
+    h, w = cover.shape
+    left = round(x - {"left": 0.0, "center": w / 2, "right": w}[ha])
+    top = round(y - {"top": 0.0, "center": h / 2, "baseline": h - descent}[va])
+    r0, c0 = max(top, 0), max(left, 0)
+    r1, c1 = min(top + h, pixels.shape[0]), min(left + w, pixels.shape[1])
+    if r0 >= r1 or c0 >= c1:
+        return
+    alpha = cover[r0 - top : r1 - top, c0 - left : c1 - left, None].astype(np.uint16)  # [h, w, 1]
+    region = pixels[r0:r1, c0:c1, :3]  # [h, w, 3]
+    ink = np.array(colour, dtype=np.uint16) * alpha  # [h, w, 3]
+    region[:] = (region * (255 - alpha) + ink + 127) // 255
+
+
+def _to_pixels(
+    values: Sequence[float], lo: float, hi: float, start: float, end: float
+) -> np.ndarray:
+    """Data ``values`` on an axis from ``lo`` to ``hi`` as pixel positions from ``start`` to
+    ``end`` (either may be the larger), as int indices ``[n]``."""
+    v = np.asarray(values, dtype=float)
+    return np.floor(start + (v - lo) * ((end - start) / (hi - lo))).astype(int)
+
+
 class _TaskCanvas:
     """One figure for every column with the same models, drawn once.
 
-    What the columns share (model names, frames, titles) is drawn once and kept as pixels;
-    for each column only its data, its axes' ticks and the Pareto labels are drawn onto a
-    copy of those pixels (matplotlib's blitting), which skips re-drawing dozens of model
-    names per column.
+    Matplotlib draws what the columns share (frames and titles) once, then the model names
+    are blended in, and the pixels are kept. Per column, on a copy of them: the grid lines,
+    matplotlib's data artists (blitting), then the ticks and their labels, the axis labels
+    and the Pareto labels. The tick values are computed here (:func:`_nice_ticks`,
+    :func:`_log_ticks`, the throughput on a linear axis of its log10), and the texts are
+    rendered once per process (:func:`_text_bitmap`) and blended in with numpy: matplotlib's
+    tick machinery and text layout were most of a column's time.
     """
 
     def __init__(self, models: Sequence[str]) -> None:
@@ -122,31 +243,59 @@ class _TaskCanvas:
         fig.subplots_adjust(
             left=0.2, right=0.98, wspace=0.25, bottom=0.7 / height, top=1 - 0.35 / height
         )
-        self.ys = np.arange(n)[::-1].astype(float)  # first model on top
-        ax.set_yticks(self.ys, [m[:28] for m in models], fontsize=7)
+        for a in (ax, ax2):
+            a.set_xticks([])
+            a.set_yticks([])
         ax.set_ylim(-0.7, n - 0.3)
         ax.set_title("score, 95% CI", fontsize=9)
-        ax.grid(axis="x", alpha=0.3)
-        ax2.set_xscale("log")
-        ax2.set_xlabel("samples/s (log)")
         ax2.set_title("quality vs throughput (red: Pareto front)", fontsize=9)
-        ax2.grid(alpha=0.3)
         blue, red = "#1f5fa8", "#c0392b"
         self.whiskers = ax.add_collection(LineCollection([], colors=blue))
         (self.caps,) = ax.plot([], [], "|", ms=6, color=blue)
         (self.points,) = ax.plot([], [], "o", ms=4, color=blue)
         self.cloud = ax2.scatter([], [], s=14, color="#888")
         (self.front,) = ax2.plot([], [], "-o", ms=4, color=red)
-        self.moving = [ax.xaxis, ax2.xaxis, ax2.yaxis, self.whiskers, self.caps, self.points]
-        self.moving += [self.cloud, self.front]
+        self.moving = [self.whiskers, self.caps, self.points, self.cloud, self.front]
         for artist in self.moving:
             artist.set_animated(True)
         fig.canvas.draw()
-        self.background = fig.canvas.copy_from_bbox(fig.bbox)
+        #: The renderer's pixels ``[H, W, 4]`` (a view: blitted artists land in it).
+        self.pixels = pixels = np.asarray(fig.canvas.buffer_rgba())
+        # the axes' boxes in pixels: left, right columns, top, bottom rows
+        rows = pixels.shape[0]
+        self.box, self.box2 = (
+            (round(b.x0), round(b.x1), round(rows - b.y1), round(rows - b.y0))
+            for b in (ax.bbox, ax2.bbox)
+        )
+        left, _, top, bottom = self.box
+        self.ys = np.arange(n)[::-1].astype(float)  # first model on top
+        for name, row in zip(models, _to_pixels(self.ys, -0.7, n - 0.3, bottom, top), strict=True):
+            pixels[row, left - TICK : left, :3] = 0
+            _stamp(pixels, name[:28], left - TICK - TICK_PAD, row, "right", "center", NAME_SIZE)
+        self.background = pixels.copy()
+
+    def _x_axis(
+        self,
+        box: tuple[int, int, int, int],
+        limits: tuple[float, float],
+        ticks: tuple[list[float], list[str], list[float]],
+        label: str,
+    ) -> None:
+        """Grid lines, ticks and labels of a panel's x axis, and its label."""
+        left, right, top, bottom = box
+        major, labels, minor = ticks
+        pixels = self.pixels
+        for col, text in zip(_to_pixels(major, *limits, left, right), labels, strict=True):
+            pixels[top + 1 : bottom, col, :3] = _GRID
+            pixels[bottom : bottom + TICK, col, :3] = 0
+            _stamp(pixels, text, col, bottom + TICK + TICK_PAD, "center", "top")
+        for col in _to_pixels(minor, *limits, left, right):
+            pixels[bottom : bottom + MINOR_TICK, col, :3] = 0
+        _stamp(pixels, label, (left + right) / 2, bottom + 30, "center", "baseline")
 
     def render(self, task: TaskBoard, rows: Sequence[dict]) -> str:
         """The column's plot as a PNG ``data:`` URI."""
-        ax, ax2, ys = self.ax, self.ax2, self.ys
+        ax, ax2, ys, pixels = self.ax, self.ax2, self.ys, self.pixels
         scores = np.array([r["score"] for r in rows], dtype=float)
         lows = np.array([r["ci95_low"] if r["ci95_low"] is not None else r["score"] for r in rows])
         highs = np.array(
@@ -157,36 +306,46 @@ class _TaskCanvas:
         )
         self.caps.set_data(np.concatenate([lows, highs]), np.concatenate([ys, ys]))
         self.points.set_data(scores, ys)
-        ax.set_xlim(*_limits([*lows, *highs, *scores]))
-        ax.set_xlabel(f"{task.key} ({'higher' if task.higher_is_better else 'lower'} is better)")
+        xlim = _limits([*lows, *highs, *scores])
+        ax.set_xlim(*xlim)
         pts = [
-            (r["samples_per_s"], r["score"], m)
+            (math.log10(r["samples_per_s"]), r["score"], m)
             for m, r in zip(self.names, rows, strict=True)
             if r["samples_per_s"] and r["samples_per_s"] > 0 and not math.isnan(r["score"])
         ]
         front = pareto_front([(p[0], p[1]) for p in pts], task.higher_is_better)
         self.cloud.set_offsets([(p[0], p[1]) for p in pts] or np.zeros((0, 2)))
         self.front.set_data([pts[i][0] for i in front], [pts[i][1] for i in front])
-        ax2.set_xlim(*_limits([p[0] for p in pts], log=True))
-        ax2.set_ylim(*_limits([p[1] for p in pts]))
-        labels = [
-            ax2.annotate(
-                pts[i][2][:20],
-                (pts[i][0], pts[i][1]),
-                fontsize=7,
-                xytext=(3, 3),
-                textcoords="offset points",
-                animated=True,
-            )
-            for i in _spread(front, MAX_LABELS)
-        ]
-        canvas = self.fig.canvas
-        canvas.restore_region(self.background)
-        for artist in [*self.moving, *labels]:
+        xlim2, ylim2 = _limits([p[0] for p in pts]), _limits([p[1] for p in pts])
+        ax2.set_xlim(*xlim2)
+        ax2.set_ylim(*ylim2)
+
+        np.copyto(pixels, self.background)
+        left, right, top, bottom = self.box2
+        y_ticks, y_labels = _nice_ticks(*ylim2, max(2, (bottom - top) // 60))
+        y_rows = _to_pixels(y_ticks, *ylim2, bottom, top)
+        for row, text in zip(y_rows, y_labels, strict=True):
+            pixels[row, left + 1 : right, :3] = _GRID
+            pixels[row, left - TICK : left, :3] = 0
+            _stamp(pixels, text, left - TICK - TICK_PAD, row, "right", "center")
+        x_ticks = max(2, (right - left) // 32)  # at most, on either panel (same widths)
+        better = "higher" if task.higher_is_better else "lower"
+        key = f"{task.key} ({better} is better)"
+        self._x_axis(self.box, xlim, (*_nice_ticks(*xlim, x_ticks), []), key)
+        self._x_axis(self.box2, xlim2, _log_ticks(*xlim2, x_ticks), "samples/s (log)")
+        for artist in self.moving:  # the data, over the grid lines
             artist.axes.draw_artist(artist)
-        for label in labels:
-            label.remove()
-        return _png_uri(np.asarray(canvas.buffer_rgba())[..., :3])
+        labelled = _spread(front, MAX_LABELS)
+        cols = _to_pixels([pts[i][0] for i in labelled], *xlim2, left, right)
+        rows = _to_pixels([pts[i][1] for i in labelled], *ylim2, bottom, top)
+        for i, col, row in zip(labelled, cols, rows, strict=True):
+            name = pts[i][2][:20]
+            width = _text_bitmap(name, NAME_SIZE)[0].shape[1]
+            if col + 3 + width <= pixels.shape[1]:  # right of the point, or left at the edge
+                _stamp(pixels, name, col + 3, row - 3, "left", "baseline", NAME_SIZE)
+            else:
+                _stamp(pixels, name, col - 3, row - 3, "right", "baseline", NAME_SIZE)
+        return _png_uri(pixels)
 
 
 def _canvases(board: Board) -> dict[tuple[str, ...], _TaskCanvas]:
