@@ -37,7 +37,7 @@ def write_board(
     board = build_board(inputs, title, tasks, metric, baseline, n_resamples)
     out = Path(out_dir)
     plots = None
-    if html:  # the plots are drawn (in worker processes on a large board) meanwhile
+    if html:  # the plots are drawn (in a worker process on a large board) meanwhile
         from mmbench.report.plots import start_task_plots
 
         plots = start_task_plots(board)

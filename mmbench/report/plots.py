@@ -107,39 +107,44 @@ def _number(value: float, decimals: int) -> str:
     return "0" + text[2:] if text.startswith("-") and float(text) == 0 else text.replace("-", "−")
 
 
-def _nice_ticks(lo: float, hi: float, max_ticks: int) -> tuple[list[float], list[str]]:
-    """Ticks in ``[lo, hi]`` at multiples of the smallest step 1, 2, 2.5 or 5 x 10^k that
-    gives at most ``max_ticks`` of them, and their labels.
+def _nice_ticks(lo: float, hi: float, bins: int) -> tuple[list[float], list[str]]:
+    """Ticks in ``[lo, hi]`` at the multiples of the smallest step 1, 2, 2.5 or 5 x 10^k
+    that is at least ``(hi - lo) / bins``, or the largest smaller one that gives two ticks
+    (matplotlib's ``MaxNLocator``), and their labels.
 
-    >>> _nice_ticks(0.12, 0.87, 9)
-    ([0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8], ['0.2', '0.3', '0.4', '0.5', '0.6', '0.7', '0.8'])
-    >>> _nice_ticks(0.0, 1.0, 5)[1], _nice_ticks(10.0, 95.0, 5)[1]
-    (['0.00', '0.25', '0.50', '0.75', '1.00'], ['20', '40', '60', '80'])
+    >>> _nice_ticks(0.05, 0.9, 8)
+    ([0.2, 0.4, 0.6, 0.8], ['0.2', '0.4', '0.6', '0.8'])
+    >>> _nice_ticks(0.0, 1.0, 4)[1], _nice_ticks(10.0, 95.0, 4)[1], _nice_ticks(-1.1, 0.1, 2)[1]
+    (['0.00', '0.25', '0.50', '0.75', '1.00'], ['25', '50', '75'], ['−1', '0'])
+    >>> _nice_ticks(0.121, 0.129, 1)[1]
+    ['0.1225', '0.1250', '0.1275']
     """
-    exponent = math.floor(math.log10((hi - lo) / max_ticks))
-    while True:
-        for mantissa in (1.0, 2.0, 2.5, 5.0):
-            step = mantissa * 10.0**exponent
-            first, last = math.ceil(lo / step - 1e-9), math.floor(hi / step + 1e-9)
-            if last - first < max_ticks:
-                decimals = max(0, -exponent + (mantissa == 2.5))
-                ticks = [round(k * step, decimals + 1) for k in range(first, last + 1)]
-                return ticks, [_number(t, decimals) for t in ticks]
-        exponent += 1
+    least = (hi - lo) / bins
+    low = math.floor(math.log10(least)) - 1
+    steps = [(m, e) for e in (low, low + 1, low + 2) for m in (1.0, 2.0, 2.5, 5.0)]
+    largest = next(k for k, (m, e) in enumerate(steps) if m * 10.0**e >= least)
+    for mantissa, exponent in reversed(steps[: largest + 1]):
+        step = mantissa * 10.0**exponent
+        first, last = math.ceil(lo / step - 1e-9), math.floor(hi / step + 1e-9)
+        if last > first:
+            break
+    decimals = max(0, -exponent + (mantissa == 2.5))
+    ticks = [round(k * step, decimals + 1) for k in range(first, last + 1)]
+    return ticks, [_number(t, decimals) for t in ticks]
 
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
-def _log_ticks(lo: float, hi: float, max_ticks: int) -> tuple[list[float], list[str], list[float]]:
+def _log_ticks(lo: float, hi: float, bins: int) -> tuple[list[float], list[str], list[float]]:
     """Ticks of a log axis drawn as a linear one on log10 values ``[lo, hi]``: the powers of
     ten ("10³") with minor ticks at 2-9 x 10^k, or, spanning less than two powers, nice
     values in linear terms at their logarithms (no minor ticks).
 
-    >>> major, labels, minor = _log_ticks(1.9, 3.7, 9)
+    >>> major, labels, minor = _log_ticks(1.9, 3.7, 8)
     >>> major, labels, [round(10**m) for m in minor][:3], len(minor)
     ([2, 3], ['10²', '10³'], [80, 90, 200], 14)
-    >>> _log_ticks(2.0, 2.5, 5)[1]
+    >>> _log_ticks(2.0, 2.5, 8)[1]
     ['100', '150', '200', '250', '300']
     """
     decades = range(math.ceil(lo), math.floor(hi) + 1)
@@ -151,7 +156,7 @@ def _log_ticks(lo: float, hi: float, max_ticks: int) -> tuple[list[float], list[
             if lo <= k + math.log10(m) <= hi
         ]
         return list(decades), [f"10{str(k).translate(_SUPERSCRIPT)}" for k in decades], minor
-    values, labels = _nice_ticks(10.0**lo, 10.0**hi, max_ticks)
+    values, labels = _nice_ticks(10.0**lo, 10.0**hi, bins)
     return [math.log10(v) for v in values], labels, []
 
 
@@ -322,17 +327,17 @@ class _TaskCanvas:
 
         np.copyto(pixels, self.background)
         left, right, top, bottom = self.box2
-        y_ticks, y_labels = _nice_ticks(*ylim2, max(2, (bottom - top) // 60))
+        y_ticks, y_labels = _nice_ticks(*ylim2, min(max(1, (bottom - top) // 20), 9))
         y_rows = _to_pixels(y_ticks, *ylim2, bottom, top)
         for row, text in zip(y_rows, y_labels, strict=True):
             pixels[row, left + 1 : right, :3] = _GRID
             pixels[row, left - TICK : left, :3] = 0
             _stamp(pixels, text, left - TICK - TICK_PAD, row, "right", "center")
-        x_ticks = max(2, (right - left) // 32)  # at most, on either panel (same widths)
+        x_bins = min(max(1, (right - left) // 30), 9)  # either panel's (same widths)
         better = "higher" if task.higher_is_better else "lower"
         key = f"{task.key} ({better} is better)"
-        self._x_axis(self.box, xlim, (*_nice_ticks(*xlim, x_ticks), []), key)
-        self._x_axis(self.box2, xlim2, _log_ticks(*xlim2, x_ticks), "samples/s (log)")
+        self._x_axis(self.box, xlim, (*_nice_ticks(*xlim, x_bins), []), key)
+        self._x_axis(self.box2, xlim2, _log_ticks(*xlim2, x_bins), "samples/s (log)")
         for artist in self.moving:  # the data, over the grid lines
             artist.axes.draw_artist(artist)
         labelled = _spread(front, MAX_LABELS)
@@ -348,58 +353,50 @@ class _TaskCanvas:
         return _png_uri(pixels)
 
 
-def _canvases(board: Board) -> dict[tuple[str, ...], _TaskCanvas]:
-    """One figure per distinct set of models among the columns, drawn once
-    (:class:`_TaskCanvas`)."""
-    out: dict[tuple[str, ...], _TaskCanvas] = {}
-    for task in board.tasks:
-        models = tuple(m for m in board.models if m in task.rows)
-        if models not in out:
-            out[models] = _TaskCanvas(models)
-    return out
-
-
-def _draw(
-    board: Board, canvases: dict[tuple[str, ...], _TaskCanvas], columns: Sequence[int]
-) -> dict[str, str]:
+def _draw(board: Board, columns: Sequence[int]) -> dict[str, str]:
     """The plots of ``board.tasks[i]`` for ``i`` in ``columns`` (by label), each drawn on
-    the figure of its models."""
+    the figure of its models (:class:`_TaskCanvas`, set up here once per model list)."""
+    canvases: dict[tuple[str, ...], _TaskCanvas] = {}
     out = {}
     for task in (board.tasks[i] for i in columns):
         models = tuple(m for m in board.models if m in task.rows)
+        if models not in canvases:
+            canvases[models] = _TaskCanvas(models)
         out[task.label] = canvases[models].render(task, [task.rows[m] for m in models])
     return out
 
 
-#: Plotted points (columns x models) from which worker processes draw the task plots.
+#: Plotted points (columns x models) from which a worker process draws the task plots.
 POOL_POINTS = 300
-#: What a forked worker draws from (the board and its figures, set before the fork).
-_SHARED: list[tuple[Board, dict[tuple[str, ...], _TaskCanvas]]] = []
+#: What a forked worker draws from (the board, set before the fork).
+_SHARED: list[Board] = []
 
 
 def _draw_in_worker(columns: list[int]) -> dict[str, str]:
-    return _draw(*_SHARED[0], columns)
+    return _draw(_SHARED[0], columns)
 
 
 def start_task_plots(board: Board, processes: int | None = None) -> Callable[[], dict[str, str]]:
     """Start drawing :func:`task_plots`; returns the function that waits for them.
 
-    The figures' common parts are drawn here; with ``processes`` > 1 (default: the usable
-    CPUs from :data:`POOL_POINTS` points on) forked worker processes, which inherit those
-    figures, draw the columns (every other one each) while the caller does other work;
-    otherwise they are drawn when waited for. The images are the same.
+    ``processes`` forked worker processes draw the columns (every ``processes``-th one
+    each, on figures they set up themselves, importing matplotlib if the caller has not)
+    while the caller does other work; with 0 (or no ``fork``) the columns are drawn in the
+    caller when waited for. The images are the same. Default: one worker from
+    :data:`POOL_POINTS` points on with two or more usable CPUs, otherwise 0: the plots take
+    less CPU time than what the caller does meanwhile (the other outputs and the page), so
+    one worker takes them off the caller's path, and more would only cost more forks.
     """
     from mmbench.metrics.bootstrap import usable_cpus
 
     n = len(board.tasks)
     if processes is None:
         points = sum(len(t.rows) for t in board.tasks)
-        processes = usable_cpus() if points >= POOL_POINTS else 1
+        processes = 1 if points >= POOL_POINTS and usable_cpus() > 1 else 0
     processes = min(processes, n)
-    canvases = _canvases(board)
-    if processes <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return partial(_draw, board, canvases, range(n))
-    _SHARED[:] = [(board, canvases)]
+    if processes == 0 or "fork" not in multiprocessing.get_all_start_methods():
+        return partial(_draw, board, range(n))
+    _SHARED[:] = [board]
     pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"))
     gc.freeze()  # the workers' collections skip what they inherit (no copy-on-write)
     try:
