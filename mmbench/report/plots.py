@@ -2,8 +2,9 @@
 
 Per column: the headline scores with their 95% CI whiskers, and quality against throughput
 with the Pareto front (the models no other model beats on both). Across tasks: the shipped
-reference fusion models (``ref-<fusion>``) side by side. Matplotlib's object API is used
-(no pyplot state), with the Agg canvas.
+reference fusion models (``ref-<fusion>``) side by side. The per-column plots are drawn with
+numpy and Pillow (:class:`_TaskCanvas`: no matplotlib import); the others with matplotlib's
+object API (no pyplot state) and the Agg canvas.
 
 >>> pareto_front([(1.0, 0.5), (2.0, 0.4), (0.5, 0.6), (1.5, 0.3)], higher_is_better=True)
 [2, 0, 1]
@@ -18,7 +19,8 @@ import math
 import multiprocessing
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from functools import partial
+from functools import cache, partial
+from pathlib import Path
 
 import numpy as np
 
@@ -160,33 +162,61 @@ def _log_ticks(lo: float, hi: float, bins: int) -> tuple[list[float], list[str],
     return [math.log10(v) for v in values], labels, []
 
 
-#: Text sizes (points, pixels at :data:`DPI`): tick labels and axis labels; model names.
-TEXT_SIZE, NAME_SIZE = 10.0, 7.0
+#: Text sizes (points, pixels at :data:`DPI`): tick and axis labels; titles; model names.
+TEXT_SIZE, TITLE_SIZE, NAME_SIZE = 10, 9, 7
 #: Tick lengths and the gap to their labels (pixels), as matplotlib's defaults.
 TICK, MINOR_TICK, TICK_PAD = 4, 2, 4
-_BLACK = (0, 0, 0)
+Colour = tuple[int, int, int]
+_BLACK, _BLUE, _RED, _GREY = (0, 0, 0), (31, 95, 168), (192, 57, 43), (136, 136, 136)
 #: Grid lines: matplotlib's grid colour at 30% on white.
 _GRID = (231, 231, 231)
 #: What :func:`_text_bitmap` rendered in this process, by (text, size).
-_TEXTS: dict[tuple[str, float], tuple[np.ndarray, int]] = {}
+_TEXTS: dict[tuple[str, int], tuple[np.ndarray, int]] = {}
 
 
-def _text_bitmap(text: str, size: float) -> tuple[np.ndarray, int]:
-    """``text`` in matplotlib's default font (what the Agg backend draws) at ``size``
-    points: its coverage ``[h, w]`` uint8 and how many of its rows lie below the baseline.
-    Rendered once per process and text."""
+@cache
+def _font(size: int):  # -> PIL.ImageFont.FreeTypeFont
+    """DejaVu Sans (matplotlib's default font, from its package data, without importing
+    matplotlib) at ``size`` pixels."""
+    from importlib.util import find_spec
+
+    from PIL import ImageFont
+
+    spec = find_spec("matplotlib")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("the plots need matplotlib (its DejaVu Sans font)")
+    folder = Path(spec.submodule_search_locations[0], "mpl-data", "fonts", "ttf")
+    return ImageFont.truetype(str(folder / "DejaVuSans.ttf"), size)
+
+
+def _text_bitmap(text: str, size: int) -> tuple[np.ndarray, int]:
+    """``text`` in DejaVu Sans at ``size`` pixels: its coverage ``[h, w]`` uint8 and how many
+    of its rows lie below the baseline. Rendered once per process and text."""
     key = (text, size)
     if key not in _TEXTS:
-        from matplotlib.backends.backend_agg import get_hinting_flag
-        from matplotlib.font_manager import FontProperties, findfont, get_font
+        from PIL import Image, ImageDraw
 
-        font = get_font(findfont(FontProperties(size=size)))
-        font.clear()
-        font.set_size(size, DPI)
-        font.set_text(text, 0.0, flags=get_hinting_flag())
-        font.draw_glyphs_to_bitmap(antialiased=True)
-        _TEXTS[key] = np.array(font.get_image(), dtype=np.uint8), round(font.get_descent() / 64)
+        font = _font(size)
+        left, top, right, bottom = font.getbbox(text)
+        image = Image.new("L", (max(right - left, 1), max(bottom - top, 1)))
+        ImageDraw.Draw(image).text((-left, -top), text, fill=255, font=font)
+        ascent = font.getmetrics()[0]  # the baseline, from the text's origin
+        _TEXTS[key] = np.asarray(image), bottom - ascent
     return _TEXTS[key]
+
+
+def _blend(pixels: np.ndarray, r0: int, c0: int, cover: np.ndarray, colour: Colour) -> None:
+    """Blend ``colour`` with coverage ``cover`` ``[h, w]`` (uint8) onto ``pixels``
+    ``[H, W, 3]`` from row ``r0``, column ``c0``; clipped to the image."""
+    h, w = cover.shape
+    top, left = max(r0, 0), max(c0, 0)
+    bottom, right = min(r0 + h, pixels.shape[0]), min(c0 + w, pixels.shape[1])
+    if top >= bottom or left >= right:
+        return
+    alpha = cover[top - r0 : bottom - r0, left - c0 : right - c0, None] / np.float32(255)
+    region = pixels[top:bottom, left:right]  # [h, w, 3]
+    ink = np.asarray(colour, dtype=np.float32)
+    region[:] = region + alpha * (ink - region) + np.float32(0.5)
 
 
 def _stamp(
@@ -196,87 +226,129 @@ def _stamp(
     y: float,
     ha: str = "left",
     va: str = "baseline",
-    size: float = TEXT_SIZE,
-    colour: tuple[int, int, int] = _BLACK,
+    size: int = TEXT_SIZE,
+    colour: Colour = _BLACK,
 ) -> None:
-    """Blend ``text`` onto ``pixels`` ``[H, W, 4]`` (RGBA, row 0 on top) at column ``x``, row
+    """Blend ``text`` onto ``pixels`` ``[H, W, 3]`` (RGB, row 0 on top) at column ``x``, row
     ``y``: ``ha`` left/center/right, ``va`` top/center/baseline of its ink; clipped to the
     image."""
     cover, descent = _text_bitmap(text, size)
     h, w = cover.shape
     left = round(x - {"left": 0.0, "center": w / 2, "right": w}[ha])
     top = round(y - {"top": 0.0, "center": h / 2, "baseline": h - descent}[va])
-    r0, c0 = max(top, 0), max(left, 0)
-    r1, c1 = min(top + h, pixels.shape[0]), min(left + w, pixels.shape[1])
-    if r0 >= r1 or c0 >= c1:
-        return
-    alpha = cover[r0 - top : r1 - top, c0 - left : c1 - left, None].astype(np.uint16)  # [h, w, 1]
-    region = pixels[r0:r1, c0:c1, :3]  # [h, w, 3]
-    ink = np.array(colour, dtype=np.uint16) * alpha  # [h, w, 3]
-    region[:] = (region * (255 - alpha) + ink + 127) // 255
+    _blend(pixels, top, left, cover, colour)
 
 
-def _to_pixels(
-    values: Sequence[float], lo: float, hi: float, start: float, end: float
-) -> np.ndarray:
-    """Data ``values`` on an axis from ``lo`` to ``hi`` as pixel positions from ``start`` to
-    ``end`` (either may be the larger), as int indices ``[n]``."""
+class _Ink:
+    """One colour's coverage ``[h, w]`` (in [0, 1]) of the part of an image inside ``clip``
+    (first and last row, first and last column): the shapes drawn take the maximum of
+    their coverages, and :meth:`onto` blends them onto the image at once."""
+
+    def __init__(self, clip: tuple[int, int, int, int]) -> None:
+        self.r0, r1, self.c0, c1 = clip
+        self.cover = np.zeros((r1 - self.r0 + 1, c1 - self.c0 + 1), dtype=np.float32)
+
+    def _add(self, r0: np.ndarray, c0: np.ndarray, cover: np.ndarray) -> None:
+        """Take the maximum with the windows ``cover`` ``[n, h, w]`` whose top left pixels
+        are at rows ``r0``, columns ``c0`` ``[n]`` of the image, clipped."""
+        n, h, w = cover.shape
+        rows = r0[:, None, None] - self.r0 + np.arange(h)[None, :, None]  # [n, h, 1]
+        cols = c0[:, None, None] - self.c0 + np.arange(w)[None, None, :]  # [n, 1, w]
+        rows, cols = np.broadcast_arrays(rows, cols)  # [n, h, w] each
+        height, width = self.cover.shape
+        keep = (cover > 0) & (rows >= 0) & (rows < height) & (cols >= 0) & (cols < width)
+        np.maximum.at(self.cover, (rows[keep], cols[keep]), cover[keep])
+
+    def rects(self, x0: np.ndarray, x1: np.ndarray, y0: np.ndarray, y1: np.ndarray) -> None:
+        """Axis-aligned rectangles ``[n]`` (x: columns, y: rows, in pixels), each pixel covered
+        by the part of its area inside them."""
+        c0, r0 = np.floor(x0).astype(int), np.floor(y0).astype(int)  # [n]
+        w = int((np.ceil(x1) - c0).max(initial=1))
+        h = int((np.ceil(y1) - r0).max(initial=1))
+        cols = (c0[:, None] + np.arange(w)[None, :]).astype(np.float32)  # [n, w]
+        rows = (r0[:, None] + np.arange(h)[None, :]).astype(np.float32)  # [n, h]
+        across = np.minimum(cols + 1, x1[:, None]) - np.maximum(cols, x0[:, None])  # [n, w]
+        down = np.minimum(rows + 1, y1[:, None]) - np.maximum(rows, y0[:, None])  # [n, h]
+        cover = np.clip(down, 0, 1)[:, :, None] * np.clip(across, 0, 1)[:, None, :]
+        self._add(r0, c0, cover.astype(np.float32))
+
+    def segment(self, p: tuple[float, float], q: tuple[float, float], width: float) -> None:
+        """A line ``width`` pixels wide from ``p`` to ``q`` (column, row), antialiased."""
+        (px, py), (qx, qy) = p, q
+        dx, dy = qx - px, qy - py
+        reach = width / 2 + 0.5
+        c0, r0 = math.floor(min(px, qx) - reach), math.floor(min(py, qy) - reach)
+        x = np.arange(c0, math.ceil(max(px, qx) + reach), dtype=np.float32)[None, :] + 0.5
+        y = np.arange(r0, math.ceil(max(py, qy) + reach), dtype=np.float32)[:, None] + 0.5
+        length2 = dx * dx + dy * dy
+        t = np.clip(((x - px) * dx + (y - py) * dy) / length2, 0, 1) if length2 else 0.0
+        distance = np.hypot(x - (px + t * dx), y - (py + t * dy))  # [h, w], to the segment
+        cover = np.clip(reach - distance, 0, 1).astype(np.float32)[None]  # [1, h, w]
+        self._add(np.array([r0]), np.array([c0]), cover)
+
+    def discs(self, xs: np.ndarray, ys: np.ndarray, diameter: float) -> None:
+        """Filled circles ``diameter`` pixels across centred on ``xs``, ``ys`` ``[n]``,
+        antialiased."""
+        reach = diameter / 2 + 0.5
+        c0, r0 = np.floor(xs - reach).astype(int), np.floor(ys - reach).astype(int)  # [n]
+        offsets = np.arange(math.ceil(2 * reach) + 1) + 0.5  # pixel centres from c0, r0
+        dx = (c0 - xs)[:, None, None] + offsets[None, None, :]  # [n, 1, k]
+        dy = (r0 - ys)[:, None, None] + offsets[None, :, None]  # [n, k, 1]
+        self._add(r0, c0, np.clip(reach - np.hypot(dx, dy), 0, 1).astype(np.float32))
+
+    def onto(self, pixels: np.ndarray, colour: Colour) -> None:
+        """Blend the colour with this coverage onto ``pixels`` ``[H, W, 3]``."""
+        rows, cols = np.nonzero(self.cover)  # [m] each
+        alpha = self.cover[rows, cols][:, None]  # [m, 1]
+        rows, cols = rows + self.r0, cols + self.c0
+        before = pixels[rows, cols].astype(np.float32)  # [m, 3]
+        ink = np.asarray(colour, dtype=np.float32)
+        pixels[rows, cols] = before + alpha * (ink - before) + np.float32(0.5)
+
+
+def _scale(values: Sequence[float], lo: float, hi: float, start: float, end: float) -> np.ndarray:
+    """Data ``values`` on an axis from ``lo`` to ``hi`` as pixel positions ``[n]`` (float)
+    from ``start`` to ``end`` (either may be the larger)."""
     v = np.asarray(values, dtype=float)
-    return np.floor(start + (v - lo) * ((end - start) / (hi - lo))).astype(int)
+    return start + (v - lo) * ((end - start) / (hi - lo))
 
 
 class _TaskCanvas:
-    """One figure for every column with the same models, drawn once.
+    """The plots of every column with the same models: what they share drawn once.
 
-    Matplotlib draws what the columns share (frames and titles) once, then the model names
-    are blended in, and the pixels are kept. Per column, on a copy of them: the grid lines,
-    matplotlib's data artists (blitting), then the ticks and their labels, the axis labels
-    and the Pareto labels. The tick values are computed here (:func:`_nice_ticks`,
-    :func:`_log_ticks`, the throughput on a linear axis of its log10), and the texts are
-    rendered once per process (:func:`_text_bitmap`) and blended in with numpy: matplotlib's
-    tick machinery and text layout were most of a column's time.
+    Drawn with numpy (no matplotlib, whose tick machinery and text layout were most of a
+    column's time, and whose import took longer than all the plots now do): the frames,
+    titles and model names are drawn once and kept; per column, on a copy of them, the grid
+    lines, the data (antialiased rectangles, lines and discs, :class:`_Ink`), the ticks and
+    their labels, the axis labels and the Pareto labels. The tick values are computed here
+    (:func:`_nice_ticks`, :func:`_log_ticks`: the throughput is drawn on a linear axis of
+    its log10), and the texts are rendered once per process (:func:`_text_bitmap`,
+    matplotlib's font) and blended in. The layout is that of a matplotlib figure 10 inches
+    wide at :data:`DPI`, two panels side by side.
     """
 
     def __init__(self, models: Sequence[str]) -> None:
-        from matplotlib.collections import LineCollection
-
         self.names = tuple(models)
         n = len(models)
-        height = max(2.5, 0.16 * n + 1.0)
-        self.fig = fig = _figure(10, height)
-        self.ax, self.ax2 = ax, ax2 = fig.subplots(1, 2)
-        fig.subplots_adjust(
-            left=0.2, right=0.98, wspace=0.25, bottom=0.7 / height, top=1 - 0.35 / height
-        )
-        for a in (ax, ax2):
-            a.set_xticks([])
-            a.set_yticks([])
-        ax.set_ylim(-0.7, n - 0.3)
-        ax.set_title("score, 95% CI", fontsize=9)
-        ax2.set_title("quality vs throughput (red: Pareto front)", fontsize=9)
-        blue, red = "#1f5fa8", "#c0392b"
-        self.whiskers = ax.add_collection(LineCollection([], colors=blue))
-        (self.caps,) = ax.plot([], [], "|", ms=6, color=blue)
-        (self.points,) = ax.plot([], [], "o", ms=4, color=blue)
-        self.cloud = ax2.scatter([], [], s=14, color="#888")
-        (self.front,) = ax2.plot([], [], "-o", ms=4, color=red)
-        self.moving = [self.whiskers, self.caps, self.points, self.cloud, self.front]
-        for artist in self.moving:
-            artist.set_animated(True)
-        fig.canvas.draw()
-        #: The renderer's pixels ``[H, W, 4]`` (a view: blitted artists land in it).
-        self.pixels = pixels = np.asarray(fig.canvas.buffer_rgba())
-        # the axes' boxes in pixels: left, right columns, top, bottom rows
-        rows = pixels.shape[0]
-        self.box, self.box2 = (
-            (round(b.x0), round(b.x1), round(rows - b.y1), round(rows - b.y0))
-            for b in (ax.bbox, ax2.bbox)
-        )
-        left, _, top, bottom = self.box
-        self.ys = np.arange(n)[::-1].astype(float)  # first model on top
-        for name, row in zip(models, _to_pixels(self.ys, -0.7, n - 0.3, bottom, top), strict=True):
-            pixels[row, left - TICK : left, :3] = 0
-            _stamp(pixels, name[:28], left - TICK - TICK_PAD, row, "right", "center", NAME_SIZE)
+        inches = max(2.5, 0.16 * n + 1.0)
+        width, height = 10 * DPI, round(inches * DPI)
+        # the panels (matplotlib's subplots_adjust(left=0.2, right=0.98, wspace=0.25)):
+        # top and bottom rows, left and right columns of their frames, in pixels
+        top, bottom = round(0.35 * DPI), height - 1 - round(0.7 * DPI)
+        panel = 0.78 * width / 2.25
+        self.box = (top, bottom, round(0.2 * width), round(0.2 * width + panel))
+        self.box2 = (top, bottom, round(0.98 * width - panel), round(0.98 * width))
+        self.pixels = pixels = np.full((height, width, 3), 255, dtype=np.uint8)  # [H, W, 3]
+        titles = ("score, 95% CI", "quality vs throughput (red: Pareto front)")
+        for (t, b, left, right), title in zip((self.box, self.box2), titles, strict=True):
+            pixels[[t, b], left : right + 1] = 0
+            pixels[t : b + 1, [left, right]] = 0
+            _stamp(pixels, title, (left + right) / 2, t - 6, "center", "baseline", TITLE_SIZE)
+        self.ys = _scale(np.arange(n)[::-1], -0.7, n - 0.3, bottom, top)  # first model on top
+        left = self.box[2]
+        for name, y in zip(models, self.ys.tolist(), strict=True):
+            pixels[math.floor(y), left - TICK : left] = 0
+            _stamp(pixels, name[:28], left - TICK - TICK_PAD, y, "right", "center", NAME_SIZE)
         self.background = pixels.copy()
 
     def _x_axis(
@@ -287,69 +359,78 @@ class _TaskCanvas:
         label: str,
     ) -> None:
         """Grid lines, ticks and labels of a panel's x axis, and its label."""
-        left, right, top, bottom = box
+        top, bottom, left, right = box
         major, labels, minor = ticks
         pixels = self.pixels
-        for col, text in zip(_to_pixels(major, *limits, left, right), labels, strict=True):
-            pixels[top + 1 : bottom, col, :3] = _GRID
-            pixels[bottom : bottom + TICK, col, :3] = 0
-            _stamp(pixels, text, col, bottom + TICK + TICK_PAD, "center", "top")
-        for col in _to_pixels(minor, *limits, left, right):
-            pixels[bottom : bottom + MINOR_TICK, col, :3] = 0
+        for x, text in zip(_scale(major, *limits, left, right).tolist(), labels, strict=True):
+            col = min(math.floor(x), right)
+            pixels[top + 1 : bottom, col] = _GRID
+            pixels[bottom : bottom + TICK, col] = 0
+            _stamp(pixels, text, x, bottom + TICK + TICK_PAD, "center", "top")
+        for x in _scale(minor, *limits, left, right).tolist():
+            pixels[bottom : bottom + MINOR_TICK, min(math.floor(x), right)] = 0
         _stamp(pixels, label, (left + right) / 2, bottom + 30, "center", "baseline")
 
     def render(self, task: TaskBoard, rows: Sequence[dict]) -> str:
         """The column's plot as a PNG ``data:`` URI."""
-        ax, ax2, ys, pixels = self.ax, self.ax2, self.ys, self.pixels
+        pixels, ys = self.pixels, self.ys
         scores = np.array([r["score"] for r in rows], dtype=float)
         lows = np.array([r["ci95_low"] if r["ci95_low"] is not None else r["score"] for r in rows])
         highs = np.array(
             [r["ci95_high"] if r["ci95_high"] is not None else r["score"] for r in rows]
         )
-        self.whiskers.set_segments(
-            [[(lo, y), (hi, y)] for lo, hi, y in zip(lows, highs, ys, strict=True)]
-        )
-        self.caps.set_data(np.concatenate([lows, highs]), np.concatenate([ys, ys]))
-        self.points.set_data(scores, ys)
         xlim = _limits([*lows, *highs, *scores])
-        ax.set_xlim(*xlim)
         pts = [
             (math.log10(r["samples_per_s"]), r["score"], m)
             for m, r in zip(self.names, rows, strict=True)
             if r["samples_per_s"] and r["samples_per_s"] > 0 and not math.isnan(r["score"])
         ]
         front = pareto_front([(p[0], p[1]) for p in pts], task.higher_is_better)
-        self.cloud.set_offsets([(p[0], p[1]) for p in pts] or np.zeros((0, 2)))
-        self.front.set_data([pts[i][0] for i in front], [pts[i][1] for i in front])
         xlim2, ylim2 = _limits([p[0] for p in pts]), _limits([p[1] for p in pts])
-        ax2.set_xlim(*xlim2)
-        ax2.set_ylim(*ylim2)
 
         np.copyto(pixels, self.background)
-        left, right, top, bottom = self.box2
+        top, bottom, left, right = self.box2
         y_ticks, y_labels = _nice_ticks(*ylim2, min(max(1, (bottom - top) // 20), 9))
-        y_rows = _to_pixels(y_ticks, *ylim2, bottom, top)
-        for row, text in zip(y_rows, y_labels, strict=True):
-            pixels[row, left + 1 : right, :3] = _GRID
-            pixels[row, left - TICK : left, :3] = 0
-            _stamp(pixels, text, left - TICK - TICK_PAD, row, "right", "center")
+        for y, text in zip(_scale(y_ticks, *ylim2, bottom, top).tolist(), y_labels, strict=True):
+            row = max(math.floor(y), top)
+            pixels[row, left + 1 : right] = _GRID
+            pixels[row, left - TICK : left] = 0
+            _stamp(pixels, text, left - TICK - TICK_PAD, y, "right", "center")
         x_bins = min(max(1, (right - left) // 30), 9)  # either panel's (same widths)
         better = "higher" if task.higher_is_better else "lower"
         key = f"{task.key} ({better} is better)"
         self._x_axis(self.box, xlim, (*_nice_ticks(*xlim, x_bins), []), key)
         self._x_axis(self.box2, xlim2, _log_ticks(*xlim2, x_bins), "samples/s (log)")
-        for artist in self.moving:  # the data, over the grid lines
-            artist.axes.draw_artist(artist)
-        labelled = _spread(front, MAX_LABELS)
-        cols = _to_pixels([pts[i][0] for i in labelled], *xlim2, left, right)
-        rows = _to_pixels([pts[i][1] for i in labelled], *ylim2, bottom, top)
-        for i, col, row in zip(labelled, cols, rows, strict=True):
+
+        t, b, l1, r1 = self.box  # the data, over the grid lines, inside the frames
+        blue = _Ink((t + 1, b - 1, l1 + 1, r1 - 1))
+        x_lows, x_highs, x_scores = (_scale(v, *xlim, l1, r1) for v in (lows, highs, scores))
+        shown = np.isfinite(x_lows + x_highs + x_scores)  # [n] (no NaN score)
+        x_lows, x_highs, x_scores, y = x_lows[shown], x_highs[shown], x_scores[shown], ys[shown]
+        blue.rects(x_lows, x_highs, y - 0.75, y + 0.75)  # whiskers, 1.5 px
+        caps, y_caps = np.concatenate([x_lows, x_highs]), np.concatenate([y, y])  # [2n]
+        blue.rects(caps - 0.5, caps + 0.5, y_caps - 3, y_caps + 3)
+        blue.discs(x_scores, y, 5.0)
+        blue.onto(pixels, _BLUE)
+        inside = (top + 1, bottom - 1, left + 1, right - 1)
+        grey, red = _Ink(inside), _Ink(inside)
+        xs = _scale([p[0] for p in pts], *xlim2, left, right)
+        ys2 = _scale([p[1] for p in pts], *ylim2, bottom, top)
+        grey.discs(xs, ys2, 4.7)
+        path = [(xs[i], ys2[i]) for i in front]
+        for p, q in zip(path, path[1:], strict=False):
+            red.segment(p, q, 1.5)
+        red.discs(xs[front], ys2[front], 5.0)
+        grey.onto(pixels, _GREY)
+        red.onto(pixels, _RED)
+
+        for i in _spread(front, MAX_LABELS):
             name = pts[i][2][:20]
-            width = _text_bitmap(name, NAME_SIZE)[0].shape[1]
-            if col + 3 + width <= pixels.shape[1]:  # right of the point, or left at the edge
-                _stamp(pixels, name, col + 3, row - 3, "left", "baseline", NAME_SIZE)
-            else:
-                _stamp(pixels, name, col - 3, row - 3, "right", "baseline", NAME_SIZE)
+            x, y = xs[i], ys2[i]
+            if x + 3 + _text_bitmap(name, NAME_SIZE)[0].shape[1] <= pixels.shape[1]:
+                _stamp(pixels, name, x + 3, y - 3, "left", "baseline", NAME_SIZE)
+            else:  # left of the point at the image's edge
+                _stamp(pixels, name, x - 3, y - 3, "right", "baseline", NAME_SIZE)
         return _png_uri(pixels)
 
 

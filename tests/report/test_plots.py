@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -57,25 +58,30 @@ def test_log_ticks_label_powers_of_ten_or_fall_back_to_values():
 
 
 def test_stamp_blends_text_inside_its_box_and_clips_at_the_edges():
-    cover, descent = _text_bitmap("0.25", 10.0)
+    cover, descent = _text_bitmap("0.25", 10)
     h, w = cover.shape
     assert cover.max() > 200 and 0 <= descent < h
-    pixels = np.full((40, 60, 4), 255, dtype=np.uint8)
+    pixels = np.full((40, 60, 3), 255, dtype=np.uint8)
     _stamp(pixels, "0.25", 30, 20, "center", "center", colour=(200, 0, 0))
-    inked = np.argwhere(pixels[..., :3].min(axis=2) < 255)
+    inked = np.argwhere(pixels.min(axis=2) < 255)
     top, left = round(20 - h / 2), round(30 - w / 2)
     assert len(inked) > 0
     assert inked[:, 0].min() >= top and inked[:, 0].max() < top + h
     assert inked[:, 1].min() >= left and inked[:, 1].max() < left + w
-    assert (pixels[..., 0] >= 200).all() and (pixels[..., 3] == 255).all()  # red ink, alpha kept
-    clipped = np.full((40, 60, 4), 255, dtype=np.uint8)
+    assert (pixels[..., 0] >= 200).all() and (pixels[..., 1] == pixels[..., 2]).all()  # red ink
+    clipped = np.full((40, 60, 3), 255, dtype=np.uint8)
     _stamp(clipped, "0.25", 55, 35, "left", "top")  # mostly off the image
-    inked = np.argwhere(clipped[..., :3].min(axis=2) < 255)
+    inked = np.argwhere(clipped.min(axis=2) < 255)
     assert len(inked) > 0 and inked[:, 0].min() >= 35 and inked[:, 1].min() >= 55
-    untouched = np.full((40, 60, 4), 255, dtype=np.uint8)
+    untouched = np.full((40, 60, 3), 255, dtype=np.uint8)
     _stamp(untouched, "0.25", 500, -100)
     _stamp(untouched, "0.25", -w - 1, 10)
     assert (untouched == 255).all()
+
+
+def _decode(uri: str) -> np.ndarray:
+    """A PNG ``data:`` URI's pixels ``[H, W, 3]``."""
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))).convert("RGB"))
 
 
 def _colour_near(rgb: np.ndarray, colour: str, tolerance: int = 40) -> np.ndarray:
@@ -89,11 +95,11 @@ def test_a_column_plot_shows_names_ticks_whiskers_and_front(board_dir):
     models = [m for m in board.models if m in task.rows]
     canvas = _TaskCanvas(models)
     uri = canvas.render(task, [task.rows[m] for m in models])
-    rgb = np.asarray(Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))).convert("RGB"))
+    rgb = _decode(uri)
     assert rgb.shape == (180, 720, 3)  # 10 x 2.5 inches at 72 dpi
     dark = rgb.max(axis=-1) < 100  # [H, W] text and ticks
-    left, right, top, bottom = canvas.box
-    left2, right2, top2, bottom2 = canvas.box2
+    top, bottom, left, right = canvas.box
+    top2, bottom2, left2, right2 = canvas.box2
     inked_rows = (rgb[top:bottom, : left - 4].min(axis=(1, 2)) < 128).astype(int)  # [rows]
     assert np.count_nonzero(np.diff(inked_rows) == 1) == 4  # the 4 names, one under another
     assert dark[bottom + 4 :, left:right].any() and dark[bottom2 + 4 :, left2:right2].any()
@@ -106,3 +112,21 @@ def test_a_column_plot_shows_names_ticks_whiskers_and_front(board_dir):
     assert [m for m in board.models if m in other.rows] == models
     assert canvas.render(other, [other.rows[m] for m in models]) != uri
     assert canvas.render(task, [task.rows[m] for m in models]) == uri
+
+
+def test_missing_intervals_throughputs_and_scores_are_left_out_not_errors():
+    """A model without a CI, one without throughput and one with a NaN score: the plot is
+    drawn, with a whisker-less point for the first and no point for the NaN."""
+    task = SimpleNamespace(key="acc", higher_is_better=True)
+    rows = [
+        {"score": 0.5, "ci95_low": 0.4, "ci95_high": 0.6, "samples_per_s": 10.0},
+        {"score": 0.7, "ci95_low": None, "ci95_high": None, "samples_per_s": None},
+        {"score": math.nan, "ci95_low": None, "ci95_high": None, "samples_per_s": 5.0},
+    ]
+    canvas = _TaskCanvas(["a", "b", "c"])
+    rgb = _decode(canvas.render(task, rows))
+    top, bottom, left, right = canvas.box
+    blue_rows = np.nonzero(_colour_near(rgb[top:bottom, left:right], "#1f5fa8").any(axis=1))[0]
+    thirds = set((blue_rows * 3 // (bottom - top)).tolist())
+    assert thirds == {0, 1}  # models a and b (top two thirds), nothing for c
+    assert _TaskCanvas([]).render(task, []).startswith("data:image/png;base64,")
