@@ -47,16 +47,12 @@ def pareto_front(points: Sequence[tuple[float, float]], higher_is_better: bool) 
 
     Higher throughput is always better; the score's direction is ``higher_is_better``.
     """
-    sign = 1.0 if higher_is_better else -1.0
-    front = []
-    for i, (x, y) in enumerate(points):
-        dominated = any(
-            (x2 >= x and sign * y2 >= sign * y) and (x2 > x or sign * y2 > sign * y)
-            for j, (x2, y2) in enumerate(points)
-            if j != i
-        )
-        if not dominated:
-            front.append(i)
+    xy = np.asarray(points, dtype=float).reshape(-1, 2)  # [n, 2]
+    x, y = xy[:, 0], xy[:, 1] * (1.0 if higher_is_better else -1.0)
+    # [i, j]: point j is at least as good as point i on both, and better on one
+    at_least = (x[None, :] >= x[:, None]) & (y[None, :] >= y[:, None])
+    better = (x[None, :] > x[:, None]) | (y[None, :] > y[:, None])
+    front = np.flatnonzero(~(at_least & better).any(axis=1)).tolist()
     return sorted(front, key=lambda i: points[i][0])
 
 

@@ -19,6 +19,7 @@ from mmbench.report.plots import (
     _stamp,
     _TaskCanvas,
     _text_bitmap,
+    pareto_front,
 )
 
 
@@ -130,3 +131,24 @@ def test_missing_intervals_throughputs_and_scores_are_left_out_not_errors():
     thirds = set((blue_rows * 3 // (bottom - top)).tolist())
     assert thirds == {0, 1}  # models a and b (top two thirds), nothing for c
     assert _TaskCanvas([]).render(task, []).startswith("data:image/png;base64,")
+
+
+def test_pareto_front_is_the_pairwise_definition_with_ties_and_nan():
+    rng = np.random.default_rng(0)
+    for _ in range(500):
+        n = int(rng.integers(0, 12))
+        xs = rng.choice([1.0, 2.0, 3.0, 0.5, math.nan], n)  # ties and NaN on purpose
+        ys = rng.choice([0.5, 0.7, 0.25, math.nan], n)
+        points = list(zip(xs.tolist(), ys.tolist(), strict=True))
+        for higher in (True, False):
+            sign = 1.0 if higher else -1.0
+            expected = [
+                i
+                for i, (x, y) in enumerate(points)
+                if not any(
+                    x2 >= x and sign * y2 >= sign * y and (x2 > x or sign * y2 > sign * y)
+                    for j, (x2, y2) in enumerate(points)
+                    if j != i
+                )
+            ]
+            assert pareto_front(points, higher) == sorted(expected, key=lambda i: points[i][0])
