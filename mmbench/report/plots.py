@@ -160,8 +160,9 @@ def _log_ticks(lo: float, hi: float, bins: int) -> tuple[list[float], list[str],
 
 #: Text sizes (points, pixels at :data:`DPI`): tick and axis labels; titles; model names.
 TEXT_SIZE, TITLE_SIZE, NAME_SIZE = 10, 9, 7
-#: Tick lengths and the gap to their labels (pixels), as matplotlib's defaults.
-TICK, MINOR_TICK, TICK_PAD = 4, 2, 4
+#: Tick lengths and the gap to their labels (pixels), as matplotlib's defaults; how far
+#: below a frame an axis label's baseline is, and above it a title's.
+TICK, MINOR_TICK, TICK_PAD, LABEL_DROP, TITLE_PAD = 4, 2, 4, 30, 6
 Colour = tuple[int, int, int]
 _BLACK, _BLUE, _RED, _GREY = (0, 0, 0), (31, 95, 168), (192, 57, 43), (136, 136, 136)
 #: Grid lines: matplotlib's grid colour at 30% on white.
@@ -339,7 +340,8 @@ class _TaskCanvas:
         for (t, b, left, right), title in zip((self.box, self.box2), titles, strict=True):
             pixels[[t, b], left : right + 1] = 0
             pixels[t : b + 1, [left, right]] = 0
-            _stamp(pixels, title, (left + right) / 2, t - 6, "center", "baseline", TITLE_SIZE)
+            centre = (left + right) / 2
+            _stamp(pixels, title, centre, t - TITLE_PAD, "center", "baseline", TITLE_SIZE)
         self.ys = _scale(np.arange(n)[::-1], -0.7, n - 0.3, bottom, top)  # first model on top
         left = self.box[2]
         for name, y in zip(models, self.ys.tolist(), strict=True):
@@ -365,7 +367,7 @@ class _TaskCanvas:
             _stamp(pixels, text, x, bottom + TICK + TICK_PAD, "center", "top")
         for x in _scale(minor, *limits, left, right).tolist():
             pixels[bottom : bottom + MINOR_TICK, min(math.floor(x), right)] = 0
-        _stamp(pixels, label, (left + right) / 2, bottom + 30, "center", "baseline")
+        _stamp(pixels, label, (left + right) / 2, bottom + LABEL_DROP, "center", "baseline")
 
     def render(self, task: TaskBoard, rows: Sequence[dict]) -> str:
         """The column's plot as a PNG ``data:`` URI."""
@@ -402,11 +404,13 @@ class _TaskCanvas:
         blue = _Ink((t + 1, b - 1, l1 + 1, r1 - 1))
         x_lows, x_highs, x_scores = (_scale(v, *xlim, l1, r1) for v in (lows, highs, scores))
         shown = np.isfinite(x_lows + x_highs + x_scores)  # [n] (no NaN score)
-        x_lows, x_highs, x_scores, y = x_lows[shown], x_highs[shown], x_scores[shown], ys[shown]
-        blue.rects(x_lows, x_highs, y - 0.75, y + 0.75)  # whiskers, 1.5 px
-        caps, y_caps = np.concatenate([x_lows, x_highs]), np.concatenate([y, y])  # [2n]
-        blue.rects(caps - 0.5, caps + 0.5, y_caps - 3, y_caps + 3)
-        blue.discs(x_scores, y, 5.0)
+        x_lows, x_highs, x_scores = x_lows[shown], x_highs[shown], x_scores[shown]
+        y_shown = ys[shown]
+        blue.rects(x_lows, x_highs, y_shown - 0.75, y_shown + 0.75)  # whiskers, 1.5 px
+        caps = np.concatenate([x_lows, x_highs])  # [2n]
+        y_caps = np.concatenate([y_shown, y_shown])
+        blue.rects(caps - 0.5, caps + 0.5, y_caps - 3, y_caps + 3)  # 1 x 6 px
+        blue.discs(x_scores, y_shown, 5.0)
         blue.onto(pixels, _BLUE)
         inside = (top + 1, bottom - 1, left + 1, right - 1)
         grey, red = _Ink(inside), _Ink(inside)
