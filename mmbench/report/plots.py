@@ -269,19 +269,34 @@ class _Ink:
         cover = np.clip(down, 0, 1)[:, :, None] * np.clip(across, 0, 1)[:, None, :]
         self._add(r0, c0, cover.astype(np.float32))
 
-    def segment(self, p: tuple[float, float], q: tuple[float, float], width: float) -> None:
-        """A line ``width`` pixels wide from ``p`` to ``q`` (column, row), antialiased."""
-        (px, py), (qx, qy) = p, q
-        dx, dy = qx - px, qy - py
+    #: Longest piece (pixels) a polyline's segments are cut into, so that every piece's
+    #: coverage fits one small window (:meth:`polyline`).
+    PIECE = 4.0
+
+    def polyline(self, xs: np.ndarray, ys: np.ndarray, width: float) -> None:
+        """Lines ``width`` pixels wide through the points ``xs``, ``ys`` ``[n]`` (columns,
+        rows) in order, antialiased: each pixel is covered by how far its centre lies within
+        ``width / 2`` (+ half a pixel) of the path. The segments are cut into pieces of at most
+        :attr:`PIECE` pixels, all drawn at once (the path's distance is the least of its
+        pieces')."""
+        points = np.stack([xs, ys], axis=1).astype(float)  # [n, 2]
+        starts, steps = points[:-1], np.diff(points, axis=0)  # [n - 1, 2] each
+        pieces = np.maximum(1, np.ceil(np.hypot(*steps.T) / self.PIECE)).astype(int)  # [n - 1]
+        segment = np.repeat(np.arange(len(pieces)), pieces)  # [m]: each piece's segment
+        k = np.arange(len(segment)) - np.repeat(np.cumsum(pieces) - pieces, pieces)  # [m]
+        step = steps[segment] / pieces[segment, None]  # [m, 2]
+        a = starts[segment] + k[:, None] * step  # [m, 2]: each piece's start
         reach = width / 2 + 0.5
-        c0, r0 = math.floor(min(px, qx) - reach), math.floor(min(py, qy) - reach)
-        x = np.arange(c0, math.ceil(max(px, qx) + reach), dtype=np.float32)[None, :] + 0.5
-        y = np.arange(r0, math.ceil(max(py, qy) + reach), dtype=np.float32)[:, None] + 0.5
-        length2 = dx * dx + dy * dy
-        t = np.clip(((x - px) * dx + (y - py) * dy) / length2, 0, 1) if length2 else 0.0
-        distance = np.hypot(x - (px + t * dx), y - (py + t * dy))  # [h, w], to the segment
-        cover = np.clip(reach - distance, 0, 1).astype(np.float32)[None]  # [1, h, w]
-        self._add(np.array([r0]), np.array([c0]), cover)
+        c0 = np.floor(np.minimum(a[:, 0], a[:, 0] + step[:, 0]) - reach).astype(int)  # [m]
+        r0 = np.floor(np.minimum(a[:, 1], a[:, 1] + step[:, 1]) - reach).astype(int)  # [m]
+        centres = np.arange(math.ceil(self.PIECE + 2 * reach) + 1) + 0.5  # from c0, r0
+        x = (c0 - a[:, 0])[:, None, None] + centres[None, None, :]  # [m, 1, k] from a
+        y = (r0 - a[:, 1])[:, None, None] + centres[None, :, None]  # [m, k, 1]
+        dx, dy = step[:, 0, None, None], step[:, 1, None, None]  # [m, 1, 1]
+        length2 = np.maximum(dx * dx + dy * dy, 1e-12)
+        t = np.clip((x * dx + y * dy) / length2, 0, 1)  # [m, k, k]
+        distance = np.hypot(x - t * dx, y - t * dy)  # to the piece
+        self._add(r0, c0, np.clip(reach - distance, 0, 1).astype(np.float32))
 
     def discs(self, xs: np.ndarray, ys: np.ndarray, diameter: float) -> None:
         """Filled circles ``diameter`` pixels across centred on ``xs``, ``ys`` ``[n]``,
@@ -417,9 +432,7 @@ class _TaskCanvas:
         xs = _scale([p[0] for p in pts], *xlim2, left, right)
         ys2 = _scale([p[1] for p in pts], *ylim2, bottom, top)
         grey.discs(xs, ys2, 4.7)
-        path = [(xs[i], ys2[i]) for i in front]
-        for p, q in zip(path, path[1:], strict=False):
-            red.segment(p, q, 1.5)
+        red.polyline(xs[front], ys2[front], 1.5)
         red.discs(xs[front], ys2[front], 5.0)
         grey.onto(pixels, _GREY)
         red.onto(pixels, _RED)

@@ -14,6 +14,7 @@ from PIL import Image
 from mmbench.report.board import build_board
 from mmbench.report.inputs import collect
 from mmbench.report.plots import (
+    _Ink,
     _log_ticks,
     _nice_ticks,
     _stamp,
@@ -152,3 +153,25 @@ def test_pareto_front_is_the_pairwise_definition_with_ties_and_nan():
                 )
             ]
             assert pareto_front(points, higher) == sorted(expected, key=lambda i: points[i][0])
+
+
+def test_ink_covers_polylines_rectangles_and_discs_where_they_are():
+    ink = _Ink((0, 29, 0, 39))  # rows 0-29, columns 0-39
+    ink.polyline(np.array([2.5, 15.5, 15.5]), np.array([10.5, 10.5, 25.5]), 1.0)
+    cover = ink.cover
+    assert (cover[10, 3:15] == 1).all() and cover[[9, 11], 3:15].max() == 0  # 1 px wide
+    assert (cover[11:25, 15] == 1).all() and cover[11:25, [14, 16]].max() == 0  # the turn
+    assert cover[:, 20:].max() == 0 and cover[27:].max() == 0
+    diagonal = _Ink((0, 29, 0, 39))
+    diagonal.polyline(np.array([1.0, 38.0]), np.array([1.0, 28.0]), 1.5)
+    assert (diagonal.cover[:, 2:37].max(axis=0) > 0.5).all()  # no gaps along the path
+    shapes = _Ink((0, 29, 0, 39))
+    shapes.rects(np.array([30.25]), np.array([32.75]), np.array([2.0]), np.array([3.0]))
+    assert shapes.cover[2, 30:33].tolist() == [0.75, 1.0, 0.75] and shapes.cover[[1, 3]].max() == 0
+    shapes.discs(np.array([10.0]), np.array([20.5]), 5.0)
+    assert shapes.cover[19:21, 9:11].min() == 1 and shapes.cover[20, 14] == 0
+    assert shapes.cover[20, 7] == pytest.approx(0.5)  # the edge, antialiased
+    pixels = np.full((30, 40, 3), 255, dtype=np.uint8)
+    shapes.onto(pixels, (0, 0, 255))
+    assert pixels[20, 10].tolist() == [0, 0, 255] and pixels[0, 0].tolist() == [255] * 3
+    assert pixels[20, 7].tolist() == [128, 128, 255]  # half covered: halfway to the colour
