@@ -94,8 +94,8 @@ class TaskBoard:
     pairs: list[PairTest] = field(default_factory=list)
     perturbation: dict[str, Any] | None = None  # the records' ``perturbation`` (None: clean)
     breakdowns: dict[str, dict[str, Any]] = field(default_factory=dict)  # VQA: by answer type...
-    # per model, each sample's value by id (:func:`mmbench.report.samples.sample_values`),
-    # for the page's sample browser
+    # per model, each sample's value by id (:func:`mmbench.report.samples.per_sample_values`
+    # of the statistics the pair tests use), for the page's sample browser
     values: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
@@ -220,6 +220,8 @@ def _task_board(
             kept.append(e)
         else:
             skipped.append(Skipped(str(e.path), f"not comparable on task {label!r}: {why}"))
+    from mmbench.report.samples import per_sample_values
+
     assert ref.log is not None
     spec = ref.log.metric_for_key(key)
     metric = get_metric(spec["name"], **spec["options"])
@@ -240,17 +242,24 @@ def _task_board(
         assert e.log is not None
         groups.setdefault(tuple(sorted(e.log.ids)), []).append(e)
     pairs: list[PairTest] = []
-    for members in groups.values():
+    compact = getattr(metric, "compact", None)  # one batch per model (CIDEr-D): gathered once
+    for ids, members in groups.items():
         stats = {}
         for e in members:
             assert e.log is not None
             position = {sid: i for i, sid in enumerate(e.log.ids)}
-            order = [position[sid] for sid in sorted(position)]
             try:
-                stats[e.model] = e.log.metric_stats(spec["name"], order)
+                found = e.log.metric_stats(spec["name"], [position[sid] for sid in ids])
             except SampleLogError as exc:
                 skipped.append(Skipped(str(e.path), f"sample log: {exc}"))
                 board.entries.pop(e.model)
+                continue
+            stats[e.model] = compact(found) if compact is not None else found
+            # each sample's value for the page's sample browser, from the statistics (and, for
+            # CIDEr-D, the n-gram counts) the tests use
+            board.values[e.model] = dict(
+                zip(ids, per_sample_values(spec["name"], stats[e.model], metric), strict=True)
+            )
         if len(stats) > 1:
             pairs += paired_tests(metric, key, stats, n_resamples, seed, workers)
     board.pairs = with_holm(pairs)
@@ -294,7 +303,7 @@ def _rank_column(
     """Column ``i`` of :data:`_COLUMNS` ranked, with its VQA breakdowns and per-sample
     values: (the board with no entries, the models kept in it in order, what was skipped).
     In a worker process the board travels back without its entries (the parent has them)."""
-    from mmbench.report.samples import sample_values, vqa_breakdowns
+    from mmbench.report.samples import vqa_breakdowns
 
     label, entries, key, n_resamples, seed = _COLUMNS[i]
     skipped: list[Skipped] = []
@@ -302,9 +311,6 @@ def _rank_column(
     if board is None:
         return None, [], skipped
     board.breakdowns = vqa_breakdowns(board)
-    board.values = {
-        m: sample_values(board, e.log) for m, e in board.entries.items() if e.log is not None
-    }
     kept = list(board.entries)
     board.entries = {}
     return board, kept, skipped
