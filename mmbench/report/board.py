@@ -243,13 +243,24 @@ def _task_board(
         groups.setdefault(tuple(sorted(e.log.ids)), []).append(e)
     pairs: list[PairTest] = []
     compact = getattr(metric, "compact", None)  # one batch per model (CIDEr-D): gathered once
-    for ids, members in groups.items():
-        stats = {}
+    for sorted_ids, members in groups.items():
+        # the samples in the order the logs list them when they all list them alike (the
+        # runs' own order, in which their logs keep the bootstrap's resamples), else by id
+        orders = {tuple(e.log.ids) for e in members if e.log is not None}
+        in_log_order = len(orders) == 1
+        ids = orders.pop() if in_log_order else sorted_ids
+        stats, resampled = {}, {}
         for e in members:
             assert e.log is not None
-            position = {sid: i for i, sid in enumerate(e.log.ids)}
             try:
-                found = e.log.metric_stats(spec["name"], [position[sid] for sid in ids])
+                if in_log_order:
+                    found = e.log.metric_stats(spec["name"])
+                    drawn = e.log.resampled(spec["name"], key, n_resamples, seed)
+                    if drawn is not None:  # the run drew these tests' resamples: reused
+                        resampled[e.model] = drawn
+                else:
+                    position = {sid: i for i, sid in enumerate(e.log.ids)}
+                    found = e.log.metric_stats(spec["name"], [position[sid] for sid in ids])
             except SampleLogError as exc:
                 skipped.append(Skipped(str(e.path), f"sample log: {exc}"))
                 board.entries.pop(e.model)
@@ -261,7 +272,7 @@ def _task_board(
                 zip(ids, per_sample_values(spec["name"], stats[e.model], metric), strict=True)
             )
         if len(stats) > 1:
-            pairs += paired_tests(metric, key, stats, n_resamples, seed, workers)
+            pairs += paired_tests(metric, key, stats, n_resamples, seed, workers, resampled)
     board.pairs = with_holm(pairs)
     for group_id, members in enumerate(groups.values()):
         names = [e.model for e in members if e.model in board.entries]
