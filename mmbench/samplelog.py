@@ -17,7 +17,9 @@ metrics whose statistics are the tokens themselves (CIDEr-D: document frequencie
 the scored subset) it holds the tokenizer's output, ``[prediction, [references...]]``
 (header ``"stats": "tokens"``), which :meth:`SampleLog.metric_stats` indexes without
 tokenizing again; logs written before that (``"recompute"``) have only the texts, and the
-statistics are recomputed from them with the recorded metric options. The gzip
+statistics are recomputed from them with the recorded metric options. A metric's header
+entry also keeps the run's bootstrap (``resamples``: each key's scores on the resamples its
+CIs came from, :class:`Resamples`), which a leaderboard's paired tests reuse. The gzip
 stream has no timestamp, so the same samples give the same bytes and the same sha256, which
 the results record stores (``samples_log``).
 
