@@ -1,6 +1,7 @@
 """Build hook: the top-level ``tasks/`` folder ships inside the wheel as ``mmbench/_tasks``,
-and the optional C extension ``mmbench.metrics._sparse`` (a sparse product for the caption
-bootstrap) is compiled where a C compiler is found; without one, mmbench uses scipy's.
+and the optional C extensions ``mmbench.metrics._sparse`` (a sparse product for the caption
+bootstrap) and ``mmbench.perturb._resample`` (the blur's fixed-point bilinear enlarge) are
+compiled where a C compiler is found; without one, mmbench uses scipy's and numpy's.
 
 Everything else is declared in ``pyproject.toml``. Editable installs read ``tasks/`` in place
 (:func:`mmbench.tasks.tasks_root`), so the copy is made for real builds only.
@@ -38,4 +39,12 @@ SPARSE = Extension(
     optional=True,
 )
 
-setup(cmdclass={"build_py": BuildPyWithTasks}, ext_modules=[SPARSE])
+# Integer arithmetic only: the numpy path gives the same bytes whatever the flags.
+RESAMPLE = Extension(
+    "mmbench.perturb._resample",
+    ["mmbench/perturb/_resample.c"],
+    extra_compile_args=[] if sys.platform == "win32" else ["-O3"],
+    optional=True,
+)
+
+setup(cmdclass={"build_py": BuildPyWithTasks}, ext_modules=[SPARSE, RESAMPLE])

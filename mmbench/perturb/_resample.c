@@ -1,0 +1,337 @@
+/* The bilinear enlarge of gaussian_blur (version 5) in integer fixed point: the kernel of
+ * mmbench.perturb.resample.enlarge, whose numpy path does the same integer arithmetic, so
+ * both give the same bytes (tested). ONE = 2^FRAC_BITS; every weight w is in [0, ONE).
+ *
+ * A uint8 image [hs, ws, c] becomes [H, W, c]. First the columns of each small row: pixel x
+ * of a widened row is s[lo[x]] * (ONE - w[x]) + s[hi[x]] * w[x] + ONE / 2 per channel (exact,
+ * int16: at most 255 * ONE + ONE / 2). Then each output row y blends the widened rows
+ * a = row_lo[y] and b = row_hi[y] with v = row_w[y] and rounds:
+ *     out = (a + (((b - a) * v + ONE / 2) >> FRAC_BITS)) >> FRAC_BITS
+ * (the inner shift is vpmulhrsw's rounding of (b - a) * (v << 8) >> 15: every intermediate
+ * fits int16, 16 lanes an instruction; the rounding offset ONE / 2 of the outer shift rides
+ * in the widened rows).
+ *
+ * Only the two widened rows an output row needs, and their difference, are kept (in L1),
+ * computed when first needed. With AVX2 (chosen at run time) and 3 channels, a widened row
+ * is computed a run of output pixels at a time (the runs that share lo and hi: ~k pixels at
+ * a k-fold enlarge) as a + d * w with a and d spread over 16 lanes by byte shuffles, and the
+ * row blend is vpmulhrsw; the plain loops give the same integers. Tables (lo, hi, w per output
+ * pixel and per output row, computed once per size in Python) are checked. The GIL is
+ * released inside.
+ *
+ * Built by setup.py as the optional extension mmbench.perturb._resample; without a C
+ * compiler mmbench uses the numpy path (mmbench.perturb.resample.KERNEL).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+#define FRAC_BITS 7
+#define ONE (1 << FRAC_BITS)
+#define HALF (ONE / 2)
+#define PAD 48 /* int16 slack after a widened row: the vector path writes past a run's end */
+
+/* The two-tap blend along one axis: position i takes lo[i] and hi[i] with weights
+ * ONE - w[i] and w[i]. */
+typedef struct {
+    const int32_t *lo, *hi;
+    const int16_t *w;
+    Py_ssize_t n;
+} taps_t;
+
+/* Whether every index is in [0, limit) and every weight in [0, ONE). */
+static int taps_ok(const taps_t *t, Py_ssize_t limit) {
+    for (Py_ssize_t i = 0; i < t->n; i++)
+        if (t->lo[i] < 0 || t->lo[i] >= limit || t->hi[i] < 0 || t->hi[i] >= limit ||
+            t->w[i] < 0 || t->w[i] >= ONE)
+            return 0;
+    return 1;
+}
+
+/* What one call works with: the small image, the tables, the widened rows. */
+typedef struct {
+    const uint8_t *src;
+    Py_ssize_t src_len, c, row_len; /* bytes of src; channels; elements in a small row */
+    taps_t cols, rows;
+    Py_ssize_t n; /* elements in an output row (W c) */
+    int vector;   /* the AVX2 paths (3 channels, a CPU with AVX2) */
+    int32_t *run_end; /* the vector path's runs of output pixels that share lo and hi */
+    Py_ssize_t n_runs;
+} job_t;
+
+/* dst[x c + k] = s[lo c + k] * (ONE - w) + s[hi c + k] * w + HALF: small row r widened. */
+static void widen(const job_t *job, Py_ssize_t r, int16_t *restrict dst) {
+    const uint8_t *restrict s = job->src + r * job->row_len;
+    const Py_ssize_t c = job->c;
+    for (Py_ssize_t x = 0; x < job->cols.n; x++) {
+        const uint8_t *p = s + job->cols.lo[x] * c, *q = s + job->cols.hi[x] * c;
+        const int w = job->cols.w[x];
+        for (Py_ssize_t k = 0; k < c; k++)
+            dst[x * c + k] = (int16_t)(p[k] * (ONE - w) + q[k] * w + HALF);
+    }
+}
+
+/* out[i] = (a[i] + ((d[i] * v + HALF) >> FRAC_BITS)) >> FRAC_BITS for i in [from, n). */
+static void blend_rows(const int16_t *restrict a, const int16_t *restrict d, int v,
+                       Py_ssize_t from, Py_ssize_t n, uint8_t *restrict out) {
+    for (Py_ssize_t i = from; i < n; i++)
+        out[i] = (uint8_t)((a[i] + ((d[i] * v + HALF) >> FRAC_BITS)) >> FRAC_BITS);
+}
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#define HAVE_AVX2 1
+#include <immintrin.h>
+
+/* Byte shuffles that spread 3 channels over 16 int16 lanes: lane l of rotation r takes byte
+ * (l + r) % 3 (mask_lo) or 3 + (l + r) % 3 (mask_hi) of a pixel pair, zero-extended. A run's
+ * 16-lane vector j starts at channel 16 j % 3 = j % 3: rotation j % 3. */
+static uint8_t mask_lo[3][32], mask_hi[3][32];
+
+static void init_masks(void) {
+    for (int r = 0; r < 3; r++)
+        for (int b = 0; b < 32; b += 2) {
+            const int lane = b / 2; /* int16 lanes 0-15 over both 128-bit halves */
+            mask_lo[r][b] = (uint8_t)((lane + r) % 3);
+            mask_hi[r][b] = (uint8_t)(3 + (lane + r) % 3);
+            mask_lo[r][b + 1] = mask_hi[r][b + 1] = 0x80; /* the high byte: zero */
+        }
+}
+
+/* widen for 3 channels: each run of output pixels that share lo and hi (runs ends in
+ * run_end, ascending) as a + d * w (a = ONE s[lo] + HALF, d = s[hi] - s[lo], spread by
+ * channel), 16 elements a store; a store may run up to 15 elements past the run (the next
+ * run, or PAD, takes them). we holds the weights per element (w[x] c times). */
+__attribute__((target("avx2"))) static void widen3_avx2(const job_t *job, Py_ssize_t r,
+                                                       const int16_t *we, int16_t *dst) {
+    const uint8_t *s = job->src + r * job->row_len;
+    const Py_ssize_t safe = job->src_len - r * job->row_len - 8; /* 8-byte loads below it */
+    const int32_t *lo = job->cols.lo, *hi = job->cols.hi;
+    const __m256i half = _mm256_set1_epi16(HALF);
+    Py_ssize_t x = 0;
+    for (Py_ssize_t run = 0; run < job->n_runs; run++) {
+        const Py_ssize_t end = job->run_end[run];
+        const Py_ssize_t p = 3 * (Py_ssize_t)lo[x], q = 3 * (Py_ssize_t)hi[x];
+        __m128i pair;
+        if (q == p + 3 && p <= safe) {
+            pair = _mm_loadl_epi64((const __m128i *)(s + p)); /* bytes 0-2 lo, 3-5 hi */
+        } else {
+            uint8_t bytes[16] = {0};
+            memcpy(bytes, s + p, 3);
+            memcpy(bytes + 3, s + q, 3);
+            pair = _mm_loadu_si128((const __m128i *)bytes);
+        }
+        const __m256i both = _mm256_broadcastsi128_si256(pair);
+        for (Py_ssize_t e = 3 * x, j = 0; e < 3 * end; e += 16, j++) {
+            const int rot = (int)(j % 3);
+            const __m256i a = _mm256_shuffle_epi8(both, _mm256_loadu_si256((const __m256i *)mask_lo[rot]));
+            const __m256i b = _mm256_shuffle_epi8(both, _mm256_loadu_si256((const __m256i *)mask_hi[rot]));
+            const __m256i w = _mm256_loadu_si256((const __m256i *)(we + e));
+            const __m256i base = _mm256_add_epi16(_mm256_slli_epi16(a, FRAC_BITS), half);
+            const __m256i v = _mm256_add_epi16(base, _mm256_mullo_epi16(_mm256_sub_epi16(b, a), w));
+            _mm256_storeu_si256((__m256i *)(dst + e), v);
+        }
+        x = end;
+    }
+}
+
+/* blend_rows, 32 elements at a time: vpmulhrsw(d, v << 8) = (d v + HALF) >> FRAC_BITS. */
+__attribute__((target("avx2"))) static void blend_rows_avx2(const int16_t *a, const int16_t *d,
+                                                           int v, Py_ssize_t n,
+                                                           uint8_t *out) {
+    const __m256i vv = _mm256_set1_epi16((int16_t)(v << (15 - FRAC_BITS)));
+    Py_ssize_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        const __m256i x0 = _mm256_add_epi16(
+            _mm256_loadu_si256((const __m256i *)(a + i)),
+            _mm256_mulhrs_epi16(_mm256_loadu_si256((const __m256i *)(d + i)), vv));
+        const __m256i x1 = _mm256_add_epi16(
+            _mm256_loadu_si256((const __m256i *)(a + i + 16)),
+            _mm256_mulhrs_epi16(_mm256_loadu_si256((const __m256i *)(d + i + 16)), vv));
+        const __m256i bytes = _mm256_packus_epi16(_mm256_srai_epi16(x0, FRAC_BITS),
+                                                  _mm256_srai_epi16(x1, FRAC_BITS));
+        _mm256_storeu_si256((__m256i *)(out + i), _mm256_permute4x64_epi64(bytes, 0xD8));
+    }
+    blend_rows(a, d, v, i, n, out);
+}
+
+static int has_avx2;
+#endif
+
+/* Small row r widened into one of two slots (the one not holding row keep), unless there. */
+typedef struct {
+    int16_t *buf[2];
+    Py_ssize_t row[2];
+} cache_t;
+
+static const int16_t *widened(const job_t *job, cache_t *cache, Py_ssize_t r, Py_ssize_t keep,
+                              const int16_t *we) {
+    for (int s = 0; s < 2; s++)
+        if (cache->row[s] == r) return cache->buf[s];
+    const int s = cache->row[0] == keep ? 1 : 0;
+#ifdef HAVE_AVX2
+    if (job->vector) widen3_avx2(job, r, we, cache->buf[s]);
+    else
+#endif
+        widen(job, r, cache->buf[s]);
+    cache->row[s] = r;
+    return cache->buf[s];
+}
+
+/* The runs of output pixels that share lo and hi, into job->run_end. */
+static void find_runs(job_t *job) {
+    const taps_t *t = &job->cols;
+    job->n_runs = 0;
+    for (Py_ssize_t x = 1; x <= t->n; x++)
+        if (x == t->n || t->lo[x] != t->lo[x - 1] || t->hi[x] != t->hi[x - 1])
+            job->run_end[job->n_runs++] = (int32_t)x;
+}
+
+/* out [rows.n, n] (tables checked). scratch: 4 (n + PAD) int16. */
+static void enlarge(job_t *job, uint8_t *out, int16_t *scratch) {
+    const Py_ssize_t n = job->n, stride = n + PAD;
+    cache_t cache = {{scratch, scratch + stride}, {-1, -1}};
+    int16_t *diff = scratch + 2 * stride, *we = scratch + 3 * stride;
+    for (Py_ssize_t x = 0; x < job->cols.n; x++)
+        for (Py_ssize_t k = 0; k < job->c; k++) we[x * job->c + k] = job->cols.w[x];
+    find_runs(job);
+    Py_ssize_t pair_lo = -1, pair_hi = -1;
+    const int16_t *a = NULL;
+    for (Py_ssize_t y = 0; y < job->rows.n; y++) {
+        const Py_ssize_t lo = job->rows.lo[y], hi = job->rows.hi[y];
+        if (lo != pair_lo || hi != pair_hi) {
+            a = widened(job, &cache, lo, hi, we);
+            const int16_t *b = widened(job, &cache, hi, lo, we);
+            for (Py_ssize_t i = 0; i < n; i++) diff[i] = (int16_t)(b[i] - a[i]);
+            pair_lo = lo;
+            pair_hi = hi;
+        }
+        uint8_t *dst = out + y * n;
+#ifdef HAVE_AVX2
+        if (has_avx2) {
+            blend_rows_avx2(a, diff, job->rows.w[y], n, dst);
+            continue;
+        }
+#endif
+        blend_rows(a, diff, job->rows.w[y], 0, n, dst);
+    }
+}
+
+/* The buffers of one call, released together. */
+typedef struct {
+    Py_buffer views[8];
+    int count;
+} buffers_t;
+
+static void release(buffers_t *bufs) {
+    for (int i = 0; i < bufs->count; i++) PyBuffer_Release(&bufs->views[i]);
+    bufs->count = 0;
+}
+
+/* The next buffer of args (a C-contiguous array of ndim dimensions and this format). */
+static Py_buffer *take(buffers_t *bufs, PyObject *obj, const char *format, int ndim,
+                       int writable, const char *name) {
+    Py_buffer *view = &bufs->views[bufs->count];
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(obj, view, flags) < 0) return NULL;
+    bufs->count++;
+    if (view->ndim != ndim || strcmp(view->format, format) != 0) {
+        PyErr_Format(PyExc_ValueError, "%s: expected a C-contiguous %d-d array of format '%s'",
+                     name, ndim, format);
+        return NULL;
+    }
+    return view;
+}
+
+/* A table from three 1-d arrays (lo int32, hi int32, w int16) of one length. */
+static int take_taps(buffers_t *bufs, PyObject *const *objs, const char *name, taps_t *t) {
+    Py_buffer *lo = take(bufs, objs[0], "i", 1, 0, name);
+    Py_buffer *hi = lo ? take(bufs, objs[1], "i", 1, 0, name) : NULL;
+    Py_buffer *w = hi ? take(bufs, objs[2], "h", 1, 0, name) : NULL;
+    if (w == NULL) return -1;
+    if (hi->shape[0] != lo->shape[0] || w->shape[0] != lo->shape[0]) {
+        PyErr_Format(PyExc_ValueError, "%s: lo, hi and w differ in length", name);
+        return -1;
+    }
+    t->lo = lo->buf;
+    t->hi = hi->buf;
+    t->w = w->buf;
+    t->n = lo->shape[0];
+    return 0;
+}
+
+/* The end of a call: the buffers released; None, or a ValueError with message (NULL: the
+ * error is already set). */
+static PyObject *finish(buffers_t *bufs, int ok, const char *message) {
+    release(bufs);
+    if (ok) Py_RETURN_NONE;
+    if (message != NULL) PyErr_SetString(PyExc_ValueError, message);
+    return NULL;
+}
+
+static PyObject *bilinear_enlarge(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 8) {
+        PyErr_SetString(PyExc_TypeError, "expected 8 arguments");
+        return NULL;
+    }
+    buffers_t bufs = {.count = 0};
+    job_t job;
+    Py_buffer *src, *out;
+    if ((src = take(&bufs, args[0], "B", 3, 0, "src")) == NULL) goto fail;
+    if (take_taps(&bufs, args + 1, "cols", &job.cols) < 0) goto fail;
+    if (take_taps(&bufs, args + 4, "rows", &job.rows) < 0) goto fail;
+    if ((out = take(&bufs, args[7], "B", 3, 1, "out")) == NULL) goto fail;
+    job.src = src->buf;
+    job.src_len = src->len;
+    job.c = src->shape[2];
+    job.row_len = src->shape[1] * job.c;
+    job.n = job.cols.n * job.c;
+    if (out->shape[2] != job.c || out->shape[0] != job.rows.n || out->shape[1] != job.cols.n)
+        return finish(&bufs, 0, "bilinear_enlarge: the shapes do not fit");
+    if (!taps_ok(&job.cols, src->shape[1]) || !taps_ok(&job.rows, src->shape[0]))
+        return finish(&bufs, 0, "bilinear_enlarge: an index or a weight is out of range");
+#ifdef HAVE_AVX2
+    job.vector = has_avx2 && job.c == 3;
+#else
+    job.vector = 0;
+#endif
+    const size_t n_scratch = 4 * (size_t)(job.n + PAD);
+    int16_t *scratch = PyMem_RawMalloc(n_scratch * sizeof(int16_t) +
+                                       (size_t)(job.cols.n + 1) * sizeof(int32_t));
+    if (scratch == NULL) {
+        release(&bufs);
+        return PyErr_NoMemory();
+    }
+    Py_BEGIN_ALLOW_THREADS
+    job.run_end = (int32_t *)(scratch + n_scratch);
+    enlarge(&job, out->buf, scratch);
+    Py_END_ALLOW_THREADS
+    PyMem_RawFree(scratch);
+    return finish(&bufs, 1, NULL);
+fail:
+    return finish(&bufs, 0, NULL);
+}
+
+static PyMethodDef methods[] = {
+    {"bilinear_enlarge", (PyCFunction)(void (*)(void))bilinear_enlarge, METH_FASTCALL,
+     "bilinear_enlarge(src, col_lo, col_hi, col_w, row_lo, row_hi, row_w, out): src [hs, ws, "
+     "c] uint8 enlarged into out [H, W, c] uint8 by the taps (int32 lo and hi, int16 w in "
+     "[0, ONE)) of its W columns and H rows, in the module's fixed-point arithmetic."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_resample", NULL, -1, methods};
+
+PyMODINIT_FUNC PyInit__resample(void) {
+#ifdef HAVE_AVX2
+    __builtin_cpu_init();
+    has_avx2 = __builtin_cpu_supports("avx2");
+    init_masks();
+#endif
+    PyObject *m = PyModule_Create(&module);
+    if (m != NULL && PyModule_AddIntConstant(m, "FRAC_BITS", FRAC_BITS) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

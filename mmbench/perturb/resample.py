@@ -1,0 +1,101 @@
+"""Bilinear enlarging of uint8 images in integer fixed point, with an optional C kernel.
+
+``gaussian_blur`` (version 5) enlarges its small blurred image to the full size with
+:func:`enlarge`: bilinear with ``align_corners=False`` geometry (output position ``x`` samples
+the input at ``(x + 1/2) n_in / n_out - 1/2``, clamped to the first and last pixel), the
+weight of the farther pixel quantized to ``FRAC_BITS`` bits (:func:`taps`, integers only).
+The columns first, on the few small rows: each widened element is the exact
+``a (ONE - w) + b w + ONE / 2`` (int16; the ``ONE / 2`` is the final rounding's). Then each
+output row blends two widened rows ``a``, ``b`` with its weight ``v`` and rounds to uint8:
+``(a + (((b - a) v + ONE / 2) >> FRAC_BITS)) >> FRAC_BITS``, every intermediate within
+int16 (the inner shift is the rounding of AVX2's ``vpmulhrsw``; it is 1/256 of a grey level
+at most). No float touches a pixel.
+
+The optional extension ``mmbench.perturb._resample`` (compiled at install where a C compiler is
+found) does that arithmetic with the two widened rows an output row needs kept in cache and
+AVX2 where the CPU has it; the numpy path does the same integer arithmetic, so both give the
+same bytes (tested): an install without a compiler perturbs identically. :data:`KERNEL` says
+which runs.
+
+>>> import numpy as np
+>>> small = np.array([[[0], [255]]], np.uint8)  # [1, 2, 1]: a black and a white pixel
+>>> enlarge(small, 1, 4)[0, :, 0].tolist()  # positions -0.25 (clamped), 0.25, 0.75, 1.25
+[0, 64, 191, 255]
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+
+try:
+    from mmbench.perturb import _resample as kernels
+except ImportError:  # pragma: no cover - an install without a C compiler
+    kernels = None
+
+#: ``"c"`` when the extension is built, else ``"numpy"``.
+KERNEL = "numpy" if kernels is None else "c"
+#: Fractional bits of a weight: 7, so that widened rows (``255 * 128 + 64``), their
+#: differences and AVX2's ``vpmulhrsw`` of those by ``v << 8`` all fit int16.
+FRAC_BITS = 7
+ONE = 1 << FRAC_BITS
+HALF = ONE // 2
+
+if kernels is not None and kernels.FRAC_BITS != FRAC_BITS:  # pragma: no cover - a stale build
+    raise ImportError(f"mmbench.perturb._resample has FRAC_BITS {kernels.FRAC_BITS}, not 7")
+
+Taps = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+@cache
+def taps(n_in: int, n_out: int) -> Taps:
+    """The bilinear taps from ``n_in`` to ``n_out`` positions: ``lo``, ``hi`` (int32
+    ``[n_out]``) and the weight of ``hi`` (int16 ``[n_out]``, in ``[0, ONE)``; ``lo`` takes
+    ``ONE`` minus it), in integers: position ``x`` samples ``((2 x + 1) n_in - n_out) /
+    (2 n_out)``, clamped to ``[0, n_in - 1]``, its fraction rounded half up to ``FRAC_BITS``
+    bits; a fraction that rounds to ``ONE`` takes the next pair with weight 0 (the same
+    value). ``hi = min(lo + 1, n_in - 1)``. Read-only (cached)."""
+    x = np.arange(n_out, dtype=np.int64)
+    num = np.clip((2 * x + 1) * n_in - n_out, 0, 2 * n_out * (n_in - 1))  # [n_out] / (2 n_out)
+    lo, rem = np.divmod(num, 2 * n_out)  # [n_out]: the clamp makes rem 0 at lo = n_in - 1
+    w = (rem * ONE + n_out) // (2 * n_out)  # [n_out] in [0, ONE]
+    lo += w == ONE  # rem > 0 there, so lo + 1 <= n_in - 1
+    w[w == ONE] = 0
+    out = (
+        lo.astype(np.int32),
+        np.minimum(lo + 1, n_in - 1).astype(np.int32),
+        w.astype(np.int16),
+    )
+    for a in out:
+        a.flags.writeable = False
+    return out
+
+
+def enlarge(small: np.ndarray, h: int, w: int) -> np.ndarray:
+    """``small`` ``[hs, ws, c]`` uint8 enlarged bilinearly to ``[h, w, c]`` uint8 (the module's
+    fixed-point arithmetic; a new C-contiguous array)."""
+    hs, ws, c = small.shape
+    cols, rows = taps(ws, w), taps(hs, h)
+    small = np.ascontiguousarray(small)
+    if kernels is not None:
+        out = np.empty((h, w, c), np.uint8)
+        kernels.bilinear_enlarge(small, *cols, *rows, out)
+        return out
+    return _enlarge_numpy(small, cols, rows)
+
+
+def _enlarge_numpy(small: np.ndarray, cols: Taps, rows: Taps) -> np.ndarray:
+    """The C kernel's arithmetic in numpy: ``[h, w, c]`` uint8 from ``small [hs, ws, c]``."""
+    lo, hi, wt = cols
+    wt = wt[:, None]  # [w, 1]
+    wide = small[:, lo] * (ONE - wt) + small[:, hi] * wt + np.int16(HALF)  # [hs, w, c] int16
+    lo, hi, wt = rows
+    a = wide[lo]  # [h, w, c] int16
+    d = wide[hi].astype(np.int32) - a  # [h, w, c]
+    d *= wt.astype(np.int32)[:, None, None]
+    d += HALF
+    d >>= FRAC_BITS
+    d += a
+    d >>= FRAC_BITS
+    return d.astype(np.uint8)

@@ -1,0 +1,130 @@
+"""The blur's fixed-point enlarge: the C kernel and the numpy path give the same bytes on any
+size and at every severity, the taps are what their docstring says, and bad input is refused."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mmbench.perturb import resample
+from mmbench.perturb.definition import SEVERITIES, definition
+
+kernels = pytest.importorskip(
+    "mmbench.perturb._resample", reason="the C extension is not built (no C compiler at install)"
+)
+
+# (hs, ws) -> (h, w): 1-3 px, odd, tall, wide, exact multiples, the blur's 640 x 480 plan
+SIZES = [
+    ((1, 1), (1, 1)),
+    ((1, 1), (3, 2)),
+    ((2, 3), (17, 1)),
+    ((3, 1), (40, 9)),
+    ((2, 2), (3, 3)),
+    ((5, 7), (5, 7)),
+    ((7, 5), (33, 101)),
+    ((1, 40), (2, 403)),
+    ((60, 2), (611, 5)),
+    ((17, 23), (170, 230)),
+    ((68, 91), (480, 640)),
+    ((13, 200), (129, 257)),  # > ONE output positions per input: fractions that round to ONE
+]
+
+
+def _both(small: np.ndarray, h: int, w: int, monkeypatch: pytest.MonkeyPatch):
+    c_out = resample.enlarge(small, h, w)
+    with monkeypatch.context() as m:
+        m.setattr(resample, "kernels", None)
+        np_out = resample.enlarge(small, h, w)
+    return c_out, np_out
+
+
+@pytest.mark.parametrize(("small", "size"), SIZES)
+@pytest.mark.parametrize("channels", [3, 1, 4])
+def test_kernel_and_numpy_give_the_same_bytes(small, size, channels, monkeypatch):
+    rng = np.random.default_rng(small[0] * 1000 + size[1])
+    img = rng.integers(0, 256, (*small, channels), dtype=np.uint8)
+    img[0, 0] = 255  # the extremes: nothing may overflow int16
+    img[-1, -1] = 0
+    c_out, np_out = _both(img, *size, monkeypatch)
+    assert c_out.shape == np_out.shape == (*size, channels)
+    assert c_out.dtype == np_out.dtype == np.uint8 and c_out.flags.c_contiguous
+    np.testing.assert_array_equal(c_out, np_out)
+
+
+def test_extreme_values_keep_their_range(monkeypatch):
+    """Black and white stripes: every blend stays in [0, 255] and the pure pixels are exact."""
+    img = np.zeros((9, 11, 3), np.uint8)
+    img[::2] = 255
+    img[:, ::3] = 255 - img[:, ::3]
+    c_out, np_out = _both(img, 100, 97, monkeypatch)
+    np.testing.assert_array_equal(c_out, np_out)
+    assert c_out.min() == 0 and c_out.max() == 255
+
+
+@pytest.mark.parametrize("severity", SEVERITIES)
+@pytest.mark.parametrize("shape", [(480, 640), (101, 67), (67, 101), (3, 2), (1, 1), (300, 7)])
+def test_gaussian_blur_is_the_same_with_and_without_the_kernel(shape, severity, monkeypatch):
+    from mmbench.perturb.image import gaussian_blur
+
+    img = np.random.default_rng(severity).integers(0, 256, (*shape, 3), dtype=np.uint8)
+    sigma = definition("image:gaussian_blur").value_at(severity)
+    rng = np.random.default_rng(0)
+    with_kernel = gaussian_blur(img, sigma, rng)
+    with monkeypatch.context() as m:
+        m.setattr(resample, "kernels", None)
+        without = gaussian_blur(img, sigma, rng)
+    np.testing.assert_array_equal(with_kernel, without)
+
+
+def test_taps_sample_the_align_corners_false_positions():
+    """Weights within 1/256 of the float positions' fractions, clamped at both ends, in
+    [0, ONE), and the pair a fraction rounding to ONE moved to is the same blend."""
+    for n_in, n_out in [(1, 5), (2, 4), (68, 480), (91, 640), (7, 3), (200, 257)]:
+        lo, hi, w = resample.taps(n_in, n_out)
+        src = np.clip((np.arange(n_out) + 0.5) * n_in / n_out - 0.5, 0, n_in - 1)
+        value = lo + w / resample.ONE  # the position the taps blend to
+        assert np.all(np.abs(value - src) <= 0.5 / resample.ONE + 1e-12), (n_in, n_out)
+        assert np.all((w >= 0) & (w < resample.ONE))
+        assert np.array_equal(hi, np.minimum(lo + 1, n_in - 1))
+    assert resample.taps(2, 4)[2].tolist() == [0, 32, 96, 0]
+
+
+def test_enlarge_matches_a_float_bilinear_to_a_grey_level():
+    """Against float64 bilinear interpolation of the same positions, on noise (the worst
+    case): each axis's weight is within 1/256 of its fraction (up to 255/256 of a level
+    between neighbours 255 apart), plus the final rounding; a wrong position would be off by
+    tens of levels."""
+    rng = np.random.default_rng(3)
+    small = rng.integers(0, 256, (20, 30, 3), dtype=np.uint8)
+    h, w = 137, 211
+    ys = np.clip((np.arange(h) + 0.5) * 20 / h - 0.5, 0, 19)
+    xs = np.clip((np.arange(w) + 0.5) * 30 / w - 0.5, 0, 29)
+    y0, x0 = np.floor(ys).astype(int), np.floor(xs).astype(int)
+    y1, x1 = np.minimum(y0 + 1, 19), np.minimum(x0 + 1, 29)
+    fy, fx = (ys - y0)[:, None, None], (xs - x0)[None, :, None]
+    f = small.astype(np.float64)
+    ref = (f[y0][:, x0] * (1 - fx) + f[y0][:, x1] * fx) * (1 - fy) + (
+        f[y1][:, x0] * (1 - fx) + f[y1][:, x1] * fx
+    ) * fy  # [h, w, 3]
+    err = np.abs(resample.enlarge(small, h, w) - ref)
+    assert err.max() <= 0.5 + 2 * 255 / 256 + 1 / 256 and err.mean() < 0.6, (err.max(), err.mean())
+
+
+def test_the_kernel_refuses_bad_input():
+    small = np.zeros((4, 5, 3), np.uint8)
+    cols, rows = resample.taps(5, 9), resample.taps(4, 8)
+    out = np.empty((8, 9, 3), np.uint8)
+    kernels.bilinear_enlarge(small, *cols, *rows, out)
+    with pytest.raises(ValueError, match="shapes"):
+        kernels.bilinear_enlarge(small, *cols, *rows, np.empty((8, 10, 3), np.uint8))
+    bad = (np.array(cols[0]), np.array(cols[1]), np.array(cols[2]))
+    bad[1][3] = 5  # past the last column
+    with pytest.raises(ValueError, match="out of range"):
+        kernels.bilinear_enlarge(small, *bad, *rows, out)
+    heavy = (rows[0], rows[1], np.full(8, resample.ONE, np.int16))
+    with pytest.raises(ValueError, match="out of range"):
+        kernels.bilinear_enlarge(small, *cols, *heavy, out)
+    with pytest.raises(ValueError, match="format"):
+        kernels.bilinear_enlarge(small.astype(np.int16), *cols, *rows, out)
+    with pytest.raises(TypeError):
+        kernels.bilinear_enlarge(small, *cols, *rows)
