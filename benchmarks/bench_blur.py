@@ -6,9 +6,10 @@ thread as in DataLoader workers; the median and the fastest of ``--rounds`` roun
 as a share of the decode's median / fastest.
 
 ``--split S`` (the blur only) also times each step of ``image:gaussian_blur@S`` on its own
-inputs in the same rounds (torch's shrinks of the rows and the columns, the binomial, the
-fixed-point enlarge of ``mmbench.perturb.resample``, which says whether its C kernel ran), as
-a share of the whole blur; the rest of the whole is the glue around them.
+inputs in the same rounds (the fixed-point row shrink of ``mmbench.perturb.resample``, torch's
+shrink of the columns, the binomial, the fixed-point enlarge; the resample steps say whether
+their C kernel ran), as a share of the whole blur; the rest of the whole is the glue around
+them.
 
 Run: PYTHONPATH=$PWD python benchmarks/bench_blur.py [--perturbation image:gaussian_blur]
 [--rounds 201] [--split 3] [--append]
@@ -33,7 +34,7 @@ from mmbench.datasets.media import decode_image
 from mmbench.perturb import parse_one
 from mmbench.perturb.definition import SEVERITIES, definition
 from mmbench.perturb.image import _binomial, _blur_plan, _resize
-from mmbench.perturb.resample import KERNEL, enlarge
+from mmbench.perturb.resample import KERNEL, enlarge, shrink_rows
 
 
 def blur_steps(img: np.ndarray, severity: int) -> dict[str, Callable[[], object]]:
@@ -43,12 +44,11 @@ def blur_steps(img: np.ndarray, severity: int) -> dict[str, Callable[[], object]
     if not plan.hs:
         raise SystemExit(f"severity {severity} is the exact filter at {w} x {h}: no steps")
     hs, ws, n = plan.hs, plan.ws, plan.n
-    x = torch.from_numpy(img.reshape(1, h, w, 3).transpose(0, 3, 1, 2))  # [1, 3, H, W]
-    rows = _resize(x, hs, w)  # [1, 3, hs, W]
+    rows = torch.from_numpy(shrink_rows(img, hs).reshape(1, hs, w, 3).transpose(0, 3, 1, 2))
     small = _resize(rows, hs, ws).numpy()[0].transpose(1, 2, 0)  # [hs, ws, 3]
     b = _binomial(small, n)  # [hs, ws, 3]
     return {
-        f"shrink the rows {h} -> {hs}": lambda: _resize(x, hs, w),
+        f"shrink the rows {h} -> {hs} ({KERNEL})": lambda: shrink_rows(img, hs),
         f"shrink the columns {w} -> {ws}": lambda: _resize(rows, hs, ws),
         f"binomial n={n} on {hs} x {ws}": lambda: _binomial(small, n),
         f"enlarge {hs} x {ws} -> {h} x {w} ({KERNEL})": lambda: enlarge(b, h, w),

@@ -217,6 +217,84 @@ static void enlarge(job_t *job, uint8_t *out, int16_t *scratch) {
     }
 }
 
+/* The row shrink: out[i] = (sum over t of w[i, t] src[start[i] + t] + 2^(SHRINK_BITS - 1))
+ * >> SHRINK_BITS per element, each row's weights summing to 2^SHRINK_BITS: 7 bits, so that
+ * the sums fit int16 (at most 255 * 128 + 64) and AVX2's vpmaddubsw multiplies the uint8
+ * pixels by the weights directly (weights up to 127: a single weight of 128, an identity,
+ * takes the plain loop). */
+#define SHRINK_BITS 7
+
+typedef struct {
+    const uint8_t *src;
+    Py_ssize_t n;         /* elements in a row (W c) */
+    const int32_t *start; /* [rows] */
+    const int16_t *w;     /* [rows, taps] */
+    Py_ssize_t rows, taps;
+    int vector;           /* the AVX2 path: every weight fits int8 */
+} shrink_t;
+
+static void shrink_rows_from(const shrink_t *job, Py_ssize_t i, Py_ssize_t from, uint8_t *out) {
+    const uint8_t *base = job->src + job->start[i] * job->n;
+    const int16_t *w = job->w + i * job->taps;
+    for (Py_ssize_t e = from; e < job->n; e++) {
+        int32_t acc = 1 << (SHRINK_BITS - 1);
+        for (Py_ssize_t t = 0; t < job->taps; t++) acc += w[t] * base[t * job->n + e];
+        out[e] = (uint8_t)(acc >> SHRINK_BITS);
+    }
+}
+
+#ifdef HAVE_AVX2
+/* One tap pair's products with 32 elements of rows r0 and r1 (their bytes interleaved, times
+ * the weight pair by vpmaddubsw), added to the int16 sums lo (elements 0-7, 16-23) and hi
+ * (8-15, 24-31). */
+#define SHRINK_PAIR(r0, r1, weights, lo, hi)                                               \
+    do {                                                                                  \
+        const __m256i a_ = _mm256_loadu_si256((const __m256i *)(r0));                      \
+        const __m256i b_ = _mm256_loadu_si256((const __m256i *)(r1));                      \
+        lo = _mm256_add_epi16(lo, _mm256_maddubs_epi16(_mm256_unpacklo_epi8(a_, b_), weights)); \
+        hi = _mm256_add_epi16(hi, _mm256_maddubs_epi16(_mm256_unpackhi_epi8(a_, b_), weights)); \
+    } while (0)
+
+/* Output row i, 32 elements at a time, the taps in pairs (an odd last one paired with weight
+ * 0 on the same row); the tail in the plain loop. */
+__attribute__((target("avx2"))) static void shrink_row_avx2(const shrink_t *job, Py_ssize_t i,
+                                                           uint8_t *out) {
+    const Py_ssize_t n = job->n, taps = job->taps, n_pairs = (taps + 1) / 2;
+    const uint8_t *base = job->src + job->start[i] * n;
+    const int16_t *w = job->w + i * taps;
+    __m256i weights[32];
+    for (Py_ssize_t p = 0; p < n_pairs; p++) {
+        const uint8_t w1 = 2 * p + 1 < taps ? (uint8_t)w[2 * p + 1] : 0;
+        weights[p] = _mm256_set1_epi16((int16_t)((w1 << 8) | (uint8_t)w[2 * p]));
+    }
+    const Py_ssize_t full = taps / 2; /* pairs of two rows */
+    const __m256i round = _mm256_set1_epi16(1 << (SHRINK_BITS - 1));
+    Py_ssize_t e = 0;
+    for (; e + 32 <= n; e += 32) {
+        __m256i lo = round, hi = round;
+        const uint8_t *r = base + e;
+        for (Py_ssize_t p = 0; p < full; p++, r += 2 * n) SHRINK_PAIR(r, r + n, weights[p], lo, hi);
+        if (taps & 1) SHRINK_PAIR(r, r, weights[full], lo, hi);
+        const __m256i bytes = _mm256_packus_epi16(_mm256_srli_epi16(lo, SHRINK_BITS),
+                                                  _mm256_srli_epi16(hi, SHRINK_BITS));
+        _mm256_storeu_si256((__m256i *)(out + e), bytes); /* lane by lane: in order */
+    }
+    shrink_rows_from(job, i, e, out);
+}
+#endif
+
+static void shrink(const shrink_t *job, uint8_t *out) {
+    for (Py_ssize_t i = 0; i < job->rows; i++) {
+#ifdef HAVE_AVX2
+        if (has_avx2 && job->vector) {
+            shrink_row_avx2(job, i, out + i * job->n);
+            continue;
+        }
+#endif
+        shrink_rows_from(job, i, 0, out + i * job->n);
+    }
+}
+
 /* The buffers of one call, released together. */
 typedef struct {
     Py_buffer views[8];
@@ -312,7 +390,46 @@ fail:
     return finish(&bufs, 0, NULL);
 }
 
+static PyObject *shrink_rows(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "expected 4 arguments");
+        return NULL;
+    }
+    buffers_t bufs = {.count = 0};
+    Py_buffer *src, *start, *w, *out;
+    if ((src = take(&bufs, args[0], "B", 3, 0, "src")) == NULL) goto fail;
+    if ((start = take(&bufs, args[1], "i", 1, 0, "start")) == NULL) goto fail;
+    if ((w = take(&bufs, args[2], "h", 2, 0, "w")) == NULL) goto fail;
+    if ((out = take(&bufs, args[3], "B", 3, 1, "out")) == NULL) goto fail;
+    shrink_t job = {src->buf, src->shape[1] * src->shape[2], start->buf, w->buf,
+                    w->shape[0], w->shape[1], w->shape[1] <= 64};
+    if (start->shape[0] != job.rows || out->shape[0] != job.rows ||
+        out->shape[1] != src->shape[1] || out->shape[2] != src->shape[2])
+        return finish(&bufs, 0, "shrink_rows: the shapes do not fit");
+    for (Py_ssize_t i = 0; i < job.rows; i++) {
+        int32_t sum = 0, bad = job.start[i] < 0 || job.start[i] + job.taps > src->shape[0];
+        for (Py_ssize_t t = 0; t < job.taps; t++) {
+            const int16_t wt = job.w[i * job.taps + t];
+            bad |= wt < 0;
+            job.vector &= wt < 128;
+            sum += wt;
+        }
+        if (bad || sum != 1 << SHRINK_BITS)
+            return finish(&bufs, 0, "shrink_rows: a start or a weight is out of range");
+    }
+    Py_BEGIN_ALLOW_THREADS
+    shrink(&job, out->buf);
+    Py_END_ALLOW_THREADS
+    return finish(&bufs, 1, NULL);
+fail:
+    return finish(&bufs, 0, NULL);
+}
+
 static PyMethodDef methods[] = {
+    {"shrink_rows", (PyCFunction)(void (*)(void))shrink_rows, METH_FASTCALL,
+     "shrink_rows(src, start, w, out): out[i] = (sum over t of w[i, t] src[start[i] + t] + "
+     "64) >> 7 per element; src [H, W, c] and out [rows, W, c] uint8, start int32 [rows], "
+     "w int16 [rows, taps], each row of w non-negative and summing to 128."},
     {"bilinear_enlarge", (PyCFunction)(void (*)(void))bilinear_enlarge, METH_FASTCALL,
      "bilinear_enlarge(src, col_lo, col_hi, col_w, row_lo, row_hi, row_w, out): src [hs, ws, "
      "c] uint8 enlarged into out [H, W, c] uint8 by the taps (int32 lo and hi, int16 w in "
@@ -329,7 +446,8 @@ PyMODINIT_FUNC PyInit__resample(void) {
     init_masks();
 #endif
     PyObject *m = PyModule_Create(&module);
-    if (m != NULL && PyModule_AddIntConstant(m, "FRAC_BITS", FRAC_BITS) < 0) {
+    if (m != NULL && (PyModule_AddIntConstant(m, "FRAC_BITS", FRAC_BITS) < 0 ||
+                      PyModule_AddIntConstant(m, "SHRINK_BITS", SHRINK_BITS) < 0)) {
         Py_DECREF(m);
         return NULL;
     }

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from mmbench.perturb.definition import register
-from mmbench.perturb.resample import enlarge
+from mmbench.perturb.resample import enlarge, shrink_rows
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -205,12 +205,12 @@ def gaussian_blur(img: np.ndarray, sigma: float, rng: np.random.Generator) -> np
     if not plan.hs:
         return _exact_gaussian(img, plan.s)
     hs, ws = plan.hs, plan.ws
-    # [1, 3, H, W] views of [H, W, 3] memory (channels last) made in numpy (torch's indexing and
-    # permute cost 3 us each); a reshape, not [None], so the batch stride is not 0 (torch would
-    # then take the layout for channels first and leave its fast path).
-    x = np.require(img, requirements=("C", "W")).reshape(1, h, w, 3).transpose(0, 3, 1, 2)
-    # The rows first: torch's horizontal pass, the dearer per pixel, then runs on hs rows.
-    small = _resize(_resize(torch.from_numpy(x), hs, w), hs, ws)  # [1, 3, hs, ws]
+    # The rows first (fixed point), so that torch's horizontal pass, the dearer per pixel, runs
+    # on hs rows: on a [1, 3, hs, W] view of [hs, W, 3] memory (channels last) made in numpy
+    # (torch's indexing and permute cost 3 us each); a reshape, not [None], so the batch stride
+    # is not 0 (torch would then take the layout for channels first and leave its fast path).
+    rows = shrink_rows(img, hs).reshape(1, hs, w, 3).transpose(0, 3, 1, 2)
+    small = _resize(torch.from_numpy(rows), hs, ws)  # [1, 3, hs, ws]
     b = _binomial(small.numpy()[0].transpose(1, 2, 0), plan.n)  # [hs, ws, 3]
     return enlarge(b, h, w)  # [H, W, 3]
 

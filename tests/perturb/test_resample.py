@@ -1,5 +1,6 @@
-"""The blur's fixed-point enlarge: the C kernel and the numpy path give the same bytes on any
-size and at every severity, the taps are what their docstring says, and bad input is refused."""
+"""The blur's fixed-point row shrink and enlarge: the C kernel and the numpy path give the same
+bytes on any size and at every severity, the taps are what their docstrings say, and bad input
+is refused."""
 
 from __future__ import annotations
 
@@ -36,6 +37,79 @@ def _both(small: np.ndarray, h: int, w: int, monkeypatch: pytest.MonkeyPatch):
         m.setattr(resample, "kernels", None)
         np_out = resample.enlarge(small, h, w)
     return c_out, np_out
+
+
+def _both_shrinks(img: np.ndarray, n_out: int, monkeypatch: pytest.MonkeyPatch):
+    c_out = resample.shrink_rows(img, n_out)
+    with monkeypatch.context() as m:
+        m.setattr(resample, "kernels", None)
+        np_out = resample.shrink_rows(img, n_out)
+    return c_out, np_out
+
+
+# (h, w) -> n_out rows: 1-3 px, odd, tall, wide, the blur's plans at 640 x 480 (68, 201),
+# rows shorter and longer than the vector path's 32 elements, identity (a weight of 128)
+SHRINKS = [
+    ((1, 1), 1),
+    ((3, 2), 1),
+    ((2, 5), 2),
+    ((7, 5), 3),
+    ((40, 9), 3),
+    ((101, 67), 14),
+    ((611, 5), 60),
+    ((5, 403), 2),
+    ((480, 640), 68),
+    ((480, 640), 201),
+    ((33, 10), 33),
+    ((20, 3), 40),
+]
+
+
+@pytest.mark.parametrize(("size", "n_out"), SHRINKS)
+@pytest.mark.parametrize("channels", [3, 1])
+def test_row_shrink_kernel_and_numpy_give_the_same_bytes(size, n_out, channels, monkeypatch):
+    rng = np.random.default_rng(size[0] * 1000 + n_out)
+    img = rng.integers(0, 256, (*size, channels), dtype=np.uint8)
+    img[: size[0] // 2] = 255  # saturated rows: the int16 sums at their largest
+    c_out, np_out = _both_shrinks(img, n_out, monkeypatch)
+    assert c_out.shape == np_out.shape == (n_out, size[1], channels)
+    assert c_out.dtype == np_out.dtype == np.uint8 and c_out.flags.c_contiguous
+    np.testing.assert_array_equal(c_out, np_out)
+
+
+def test_shrink_taps_are_the_normalized_triangle():
+    """Within a step (half a step on average) of torch's antialiased weights (a triangle as
+    wide as the scale, cut at the edges, normalized), summing to exactly 128, inside the
+    input."""
+    for n_in, n_out in [(480, 68), (640, 91), (101, 14), (7, 3), (5, 5), (3, 7), (1, 1)]:
+        start, w = resample.shrink_taps(n_in, n_out)
+        assert np.all(w.sum(axis=1) == 1 << resample.SHRINK_BITS) and np.all(w >= 0)
+        assert np.all(start >= 0) and np.all(start + w.shape[1] <= n_in)
+        scale = n_in / n_out
+        support = max(scale, 1.0)
+        for i in range(n_out):
+            j = start[i] + np.arange(w.shape[1])
+            tri = np.maximum(0.0, 1 - np.abs((j + 0.5 - (i + 0.5) * scale) / support))
+            tri /= tri.sum()
+            err = np.abs(w[i] / (1 << resample.SHRINK_BITS) - tri)
+            assert err.max() < 1 / 128 and err.mean() <= 0.5 / 128, (n_in, i)
+
+
+def test_row_shrink_is_close_to_torchs_antialiased_resize():
+    """The same filter as torch's ``antialias=True`` bilinear (the rows of version 4), to a
+    grey level or two from the 7-bit weights; a filter off by one row would be off by more."""
+    import torch
+
+    from mmbench.perturb.image import _resize
+
+    y = np.arange(480, dtype=np.float64)[:, None, None]
+    img = (127.5 + 127.5 * np.sin(y / 9 + np.arange(64)[None, :, None] / 5)).astype(np.uint8)
+    img = np.ascontiguousarray(np.broadcast_to(img, (480, 64, 3)))
+    x = torch.from_numpy(img.reshape(1, 480, 64, 3).transpose(0, 3, 1, 2))
+    ref = _resize(x, 68, 64).numpy()[0].transpose(1, 2, 0).astype(int)
+    ours = resample.shrink_rows(img, 68).astype(int)
+    assert np.abs(ours - ref).max() <= 2
+    assert np.abs(resample.shrink_rows(img[1:], 68).astype(int) - ref).max() > 5
 
 
 @pytest.mark.parametrize(("small", "size"), SIZES)
@@ -128,3 +202,22 @@ def test_the_kernel_refuses_bad_input():
         kernels.bilinear_enlarge(small.astype(np.int16), *cols, *rows, out)
     with pytest.raises(TypeError):
         kernels.bilinear_enlarge(small, *cols, *rows)
+
+
+def test_the_shrink_kernel_refuses_bad_input():
+    img = np.zeros((20, 5, 3), np.uint8)
+    start, w = resample.shrink_taps(20, 4)
+    out = np.empty((4, 5, 3), np.uint8)
+    kernels.shrink_rows(img, start, w, out)
+    with pytest.raises(ValueError, match="shapes"):
+        kernels.shrink_rows(img, start, w, np.empty((4, 6, 3), np.uint8))
+    late = np.array(start)
+    late[-1] = 20 - w.shape[1] + 1  # its last tap past the last row
+    with pytest.raises(ValueError, match="out of range"):
+        kernels.shrink_rows(img, late, w, out)
+    light = np.array(w)
+    light[0, 0] -= 1  # no longer sums to 128
+    with pytest.raises(ValueError, match="out of range"):
+        kernels.shrink_rows(img, start, light, out)
+    with pytest.raises(ValueError, match="format"):
+        kernels.shrink_rows(img, start.astype(np.int64), w, out)
