@@ -1,23 +1,25 @@
-/* The bilinear enlarge of gaussian_blur (version 5) in integer fixed point: the kernel of
- * mmbench.perturb.resample.enlarge, whose numpy path does the same integer arithmetic, so
- * both give the same bytes (tested). ONE = 2^FRAC_BITS; every weight w is in [0, ONE).
+/* The resampling of gaussian_blur (version 5) in integer fixed point: the kernels of
+ * mmbench.perturb.resample.shrink_rows and .enlarge, whose numpy paths do the same integer
+ * arithmetic, so both give the same bytes (tested). The tables (weights and indices, computed
+ * once per size in Python) are arguments and are checked. The GIL is released inside.
  *
- * A uint8 image [hs, ws, c] becomes [H, W, c]. First the columns of each small row: pixel x
- * of a widened row is s[lo[x]] * (ONE - w[x]) + s[hi[x]] * w[x] + ONE / 2 per channel (exact,
- * int16: at most 255 * ONE + ONE / 2). Then each output row y blends the widened rows
- * a = row_lo[y] and b = row_hi[y] with v = row_w[y] and rounds:
+ * shrink_rows: each output row a weighted sum of consecutive input rows, 7-bit weights summing
+ * to 128, int16 sums, (sum + 64) >> 7. With AVX2 the uint8 pixels of two rows are interleaved
+ * and multiplied by their weight pair by vpmaddubsw, 32 elements at a time.
+ *
+ * bilinear_enlarge: a uint8 image [hs, ws, c] becomes [H, W, c]; ONE = 2^FRAC_BITS and every
+ * weight is in [0, ONE). First the columns of each small row: pixel x of a widened row is
+ * s[lo[x]] * (ONE - w[x]) + s[hi[x]] * w[x] + ONE / 2 per channel (exact, int16: at most
+ * 255 * ONE + ONE / 2). Then each output row y blends the widened rows a = row_lo[y] and
+ * b = row_hi[y] with v = row_w[y] and rounds:
  *     out = (a + (((b - a) * v + ONE / 2) >> FRAC_BITS)) >> FRAC_BITS
  * (the inner shift is vpmulhrsw's rounding of (b - a) * (v << 8) >> 15: every intermediate
- * fits int16, 16 lanes an instruction; the rounding offset ONE / 2 of the outer shift rides
- * in the widened rows).
- *
- * Only the two widened rows an output row needs, and their difference, are kept (in L1),
- * computed when first needed. With AVX2 (chosen at run time) and 3 channels, a widened row
- * is computed a run of output pixels at a time (the runs that share lo and hi: ~k pixels at
- * a k-fold enlarge) as a + d * w with a and d spread over 16 lanes by byte shuffles, and the
- * row blend is vpmulhrsw; the plain loops give the same integers. Tables (lo, hi, w per output
- * pixel and per output row, computed once per size in Python) are checked. The GIL is
- * released inside.
+ * fits int16, 16 lanes an instruction; the outer rounding offset ONE / 2 rides in the widened
+ * rows). Only the two widened rows an output row needs, and their difference, are kept (in
+ * L1), computed when first needed. With AVX2 and 3 channels a widened row is computed a run
+ * of output pixels at a time (the runs that share lo and hi: ~k pixels at a k-fold enlarge)
+ * as a + d * w, a and d spread over 16 lanes by byte shuffles. AVX2 is chosen at run time;
+ * the plain loops give the same integers.
  *
  * Built by setup.py as the optional extension mmbench.perturb._resample; without a C
  * compiler mmbench uses the numpy path (mmbench.perturb.resample.KERNEL).

@@ -1,21 +1,28 @@
-"""Bilinear enlarging of uint8 images in integer fixed point, with an optional C kernel.
+"""The blur's resampling of uint8 images in integer fixed point, with an optional C kernel.
 
-``gaussian_blur`` (version 5) enlarges its small blurred image to the full size with
-:func:`enlarge`: bilinear with ``align_corners=False`` geometry (output position ``x`` samples
-the input at ``(x + 1/2) n_in / n_out - 1/2``, clamped to the first and last pixel), the
-weight of the farther pixel quantized to ``FRAC_BITS`` bits (:func:`taps`, integers only).
-The columns first, on the few small rows: each widened element is the exact
+``gaussian_blur`` (version 5) shrinks the rows of an image with :func:`shrink_rows` and
+enlarges its small blurred image to the full size with :func:`enlarge`; no float touches a
+pixel (the weights are computed once per size).
+
+:func:`shrink_rows` is torch's antialiased bilinear filter (a triangle as wide as the scale,
+cut at the edges, normalized; :func:`shrink_taps`) with weights of ``SHRINK_BITS`` = 7 bits
+summing to 128: each output ``(sum of weight * pixel + 64) >> 7``, int16 sums.
+
+:func:`enlarge` is bilinear with ``align_corners=False`` geometry (output position ``x``
+samples the input at ``(x + 1/2) n_in / n_out - 1/2``, clamped to the first and last pixel),
+the weight of the farther pixel quantized to ``FRAC_BITS`` = 7 bits (:func:`taps`, integers
+only). The columns first, on the few small rows: each widened element is the exact
 ``a (ONE - w) + b w + ONE / 2`` (int16; the ``ONE / 2`` is the final rounding's). Then each
-output row blends two widened rows ``a``, ``b`` with its weight ``v`` and rounds to uint8:
-``(a + (((b - a) v + ONE / 2) >> FRAC_BITS)) >> FRAC_BITS``, every intermediate within
-int16 (the inner shift is the rounding of AVX2's ``vpmulhrsw``; it is 1/256 of a grey level
-at most). No float touches a pixel.
+output row blends two widened rows ``a``, ``b`` with its weight ``v``:
+``(a + (((b - a) v + ONE / 2) >> FRAC_BITS)) >> FRAC_BITS``, every intermediate within int16
+(the inner shift is AVX2's ``vpmulhrsw``). As ``ONE a`` is a multiple of ``ONE`` that is
+``(ONE a + (b - a) v + ONE / 2) >> 2 FRAC_BITS``: the exact two-axis bilinear sum rounded once
+to uint8 (with ``2^13 + 2^6`` added before the shift, 1/256 of a level above half).
 
 The optional extension ``mmbench.perturb._resample`` (compiled at install where a C compiler is
-found) does that arithmetic with the two widened rows an output row needs kept in cache and
-AVX2 where the CPU has it; the numpy path does the same integer arithmetic, so both give the
-same bytes (tested): an install without a compiler perturbs identically. :data:`KERNEL` says
-which runs.
+found) does this arithmetic in AVX2 where the CPU has it; the numpy path does the same integer
+arithmetic, so both give the same bytes (tested): an install without a compiler perturbs
+identically, about 15 times slower. :data:`KERNEL` says which runs.
 
 >>> import numpy as np
 >>> small = np.array([[[0], [255]]], np.uint8)  # [1, 2, 1]: a black and a white pixel
@@ -53,6 +60,9 @@ if kernels is not None and (kernels.FRAC_BITS, kernels.SHRINK_BITS) != (FRAC_BIT
     )  # pragma: no cover - a stale build
 
 Taps = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+#: Output rows the numpy enlarge sums at a time.
+NUMPY_ROWS = 32
 
 
 @cache
@@ -93,19 +103,38 @@ def enlarge(small: np.ndarray, h: int, w: int) -> np.ndarray:
 
 
 def _enlarge_numpy(small: np.ndarray, cols: Taps, rows: Taps) -> np.ndarray:
-    """The C kernel's arithmetic in numpy: ``[h, w, c]`` uint8 from ``small [hs, ws, c]``."""
+    """The C kernel's arithmetic in numpy: ``[h, w, c]`` uint8 from ``small [hs, ws, c]``.
+
+    The row blend ``(a + (((b - a) v + HALF) >> FRAC_BITS)) >> FRAC_BITS`` equals
+    ``(ONE a + (b - a) v + HALF) >> 2 FRAC_BITS`` (``ONE a`` is a multiple of ``ONE``), summed
+    here in int32, ``NUMPY_ROWS`` output rows at a time (the temporaries stay in cache). The
+    tables are :func:`taps`': ``hi`` is ``lo + 1``, or ``lo`` with weight 0."""
     lo, hi, wt = cols
     wt = wt[:, None]  # [w, 1]
     wide = small[:, lo] * (ONE - wt) + small[:, hi] * wt + np.int16(HALF)  # [hs, w, c] int16
-    lo, hi, wt = rows
-    a = wide[lo]  # [h, w, c] int16
-    d = wide[hi].astype(np.int32) - a  # [h, w, c]
-    d *= wt.astype(np.int32)[:, None, None]
-    d += HALF
-    d >>= FRAC_BITS
-    d += a
-    d >>= FRAC_BITS
-    return d.astype(np.uint8)
+    hs, w, c = wide.shape
+    flat = wide.reshape(hs, w * c)  # [hs, n]
+    base = flat.astype(np.int32)  # [hs, n]: ONE a + HALF
+    base *= ONE
+    base += HALF
+    step = np.zeros_like(flat)  # [hs, n] int16: b - a for the pair (r, r + 1); 0 after the last
+    np.subtract(flat[1:], flat[:-1], out=step[:-1])
+    lo, _, wt = rows
+    weight = wt.astype(np.int32)[:, None]  # [h, 1]
+    h = lo.shape[0]
+    out = np.empty((h, w * c), np.uint8)  # [h, n]
+    acc = np.empty((min(h, NUMPY_ROWS), w * c), np.int32)  # [rows, n]
+    prod, diff = np.empty_like(acc), np.empty(acc.shape, np.int16)
+    for y in range(0, h, NUMPY_ROWS):
+        at = lo[y : y + NUMPY_ROWS]
+        m = at.shape[0]
+        np.take(base, at, axis=0, out=acc[:m])
+        np.take(step, at, axis=0, out=diff[:m])
+        np.multiply(diff[:m], weight[y : y + m], out=prod[:m])
+        acc[:m] += prod[:m]
+        acc[:m] >>= 2 * FRAC_BITS
+        out[y : y + m] = acc[:m]
+    return out.reshape(h, w, c)
 
 
 @cache
