@@ -33,6 +33,7 @@ class BuildPyWithTasks(build_py):
 SPARSE = Extension(
     "mmbench.metrics._sparse",
     ["mmbench/metrics/_sparse.c"],
+    depends=["mmbench/_buffers.h"],
     extra_compile_args=[]
     if sys.platform == "win32"
     else ["-O3", "-ffp-contract=off", "-fno-math-errno"],
@@ -43,6 +44,7 @@ SPARSE = Extension(
 RESAMPLE = Extension(
     "mmbench.perturb._resample",
     ["mmbench/perturb/_resample.c"],
+    depends=["mmbench/_buffers.h"],
     extra_compile_args=[] if sys.platform == "win32" else ["-O3"],
     optional=True,
 )

@@ -29,6 +29,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "../_buffers.h"
+
 #define FRAC_BITS 7
 #define ONE (1 << FRAC_BITS)
 #define HALF (ONE / 2)
@@ -297,32 +299,6 @@ static void shrink(const shrink_t *job, uint8_t *out) {
     }
 }
 
-/* The buffers of one call, released together. */
-typedef struct {
-    Py_buffer views[8];
-    int count;
-} buffers_t;
-
-static void release(buffers_t *bufs) {
-    for (int i = 0; i < bufs->count; i++) PyBuffer_Release(&bufs->views[i]);
-    bufs->count = 0;
-}
-
-/* The next buffer of args (a C-contiguous array of ndim dimensions and this format). */
-static Py_buffer *take(buffers_t *bufs, PyObject *obj, const char *format, int ndim,
-                       int writable, const char *name) {
-    Py_buffer *view = &bufs->views[bufs->count];
-    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
-    if (PyObject_GetBuffer(obj, view, flags) < 0) return NULL;
-    bufs->count++;
-    if (view->ndim != ndim || strcmp(view->format, format) != 0) {
-        PyErr_Format(PyExc_ValueError, "%s: expected a C-contiguous %d-d array of format '%s'",
-                     name, ndim, format);
-        return NULL;
-    }
-    return view;
-}
-
 /* A table from three 1-d arrays (lo int32, hi int32, w int16) of one length. */
 static int take_taps(buffers_t *bufs, PyObject *const *objs, const char *name, taps_t *t) {
     Py_buffer *lo = take(bufs, objs[0], "i", 1, 0, name);
@@ -340,20 +316,8 @@ static int take_taps(buffers_t *bufs, PyObject *const *objs, const char *name, t
     return 0;
 }
 
-/* The end of a call: the buffers released; None, or a ValueError with message (NULL: the
- * error is already set). */
-static PyObject *finish(buffers_t *bufs, int ok, const char *message) {
-    release(bufs);
-    if (ok) Py_RETURN_NONE;
-    if (message != NULL) PyErr_SetString(PyExc_ValueError, message);
-    return NULL;
-}
-
 static PyObject *bilinear_enlarge(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 8) {
-        PyErr_SetString(PyExc_TypeError, "expected 8 arguments");
-        return NULL;
-    }
+    if (!nargs_ok(nargs, 8)) return NULL;
     buffers_t bufs = {.count = 0};
     job_t job;
     Py_buffer *src, *out;
@@ -367,9 +331,9 @@ static PyObject *bilinear_enlarge(PyObject *self, PyObject *const *args, Py_ssiz
     job.row_len = src->shape[1] * job.c;
     job.n = job.cols.n * job.c;
     if (out->shape[2] != job.c || out->shape[0] != job.rows.n || out->shape[1] != job.cols.n)
-        return finish(&bufs, 0, "bilinear_enlarge: the shapes do not fit");
+        return finish(&bufs, 1, "bilinear_enlarge: the shapes do not fit");
     if (!taps_ok(&job.cols, src->shape[1]) || !taps_ok(&job.rows, src->shape[0]))
-        return finish(&bufs, 0, "bilinear_enlarge: an index or a weight is out of range");
+        return finish(&bufs, 1, "bilinear_enlarge: an index or a weight is out of range");
 #ifdef HAVE_AVX2
     job.vector = has_avx2 && job.c == 3;
 #else
@@ -378,25 +342,19 @@ static PyObject *bilinear_enlarge(PyObject *self, PyObject *const *args, Py_ssiz
     const size_t n_scratch = 4 * (size_t)(job.n + PAD);
     int16_t *scratch = PyMem_RawMalloc(n_scratch * sizeof(int16_t) +
                                        (size_t)(job.cols.n + 1) * sizeof(int32_t));
-    if (scratch == NULL) {
-        release(&bufs);
-        return PyErr_NoMemory();
-    }
+    if (scratch == NULL) return finish(&bufs, 2, NULL);
     Py_BEGIN_ALLOW_THREADS
     job.run_end = (int32_t *)(scratch + n_scratch);
     enlarge(&job, out->buf, scratch);
     Py_END_ALLOW_THREADS
     PyMem_RawFree(scratch);
-    return finish(&bufs, 1, NULL);
-fail:
     return finish(&bufs, 0, NULL);
+fail:
+    return finish(&bufs, -1, NULL);
 }
 
 static PyObject *shrink_rows(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 4) {
-        PyErr_SetString(PyExc_TypeError, "expected 4 arguments");
-        return NULL;
-    }
+    if (!nargs_ok(nargs, 4)) return NULL;
     buffers_t bufs = {.count = 0};
     Py_buffer *src, *start, *w, *out;
     if ((src = take(&bufs, args[0], "B", 3, 0, "src")) == NULL) goto fail;
@@ -407,7 +365,7 @@ static PyObject *shrink_rows(PyObject *self, PyObject *const *args, Py_ssize_t n
                     w->shape[0], w->shape[1], w->shape[1] <= 64};
     if (start->shape[0] != job.rows || out->shape[0] != job.rows ||
         out->shape[1] != src->shape[1] || out->shape[2] != src->shape[2])
-        return finish(&bufs, 0, "shrink_rows: the shapes do not fit");
+        return finish(&bufs, 1, "shrink_rows: the shapes do not fit");
     for (Py_ssize_t i = 0; i < job.rows; i++) {
         int32_t sum = 0, bad = job.start[i] < 0 || job.start[i] + job.taps > src->shape[0];
         for (Py_ssize_t t = 0; t < job.taps; t++) {
@@ -417,14 +375,14 @@ static PyObject *shrink_rows(PyObject *self, PyObject *const *args, Py_ssize_t n
             sum += wt;
         }
         if (bad || sum != 1 << SHRINK_BITS)
-            return finish(&bufs, 0, "shrink_rows: a start or a weight is out of range");
+            return finish(&bufs, 1, "shrink_rows: a start or a weight is out of range");
     }
     Py_BEGIN_ALLOW_THREADS
     shrink(&job, out->buf);
     Py_END_ALLOW_THREADS
-    return finish(&bufs, 1, NULL);
-fail:
     return finish(&bufs, 0, NULL);
+fail:
+    return finish(&bufs, -1, NULL);
 }
 
 static PyMethodDef methods[] = {
