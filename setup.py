@@ -1,7 +1,7 @@
 """Build hook: the top-level ``tasks/`` folder ships inside the wheel as ``mmbench/_tasks``,
 and the optional C extensions ``mmbench.metrics._sparse`` (a sparse product for the caption
-bootstrap) and ``mmbench.perturb._resample`` (the blur's fixed-point bilinear enlarge) are
-compiled where a C compiler is found; without one, mmbench uses scipy's and numpy's.
+bootstrap) and ``mmbench.perturb._resample`` (the blur's fixed-point resampling) are compiled
+where a C compiler is found; without one, mmbench uses scipy's and numpy's.
 
 Everything else is declared in ``pyproject.toml``. Editable installs read ``tasks/`` in place
 (:func:`mmbench.tasks.tasks_root`), so the copy is made for real builds only.
