@@ -77,10 +77,17 @@ static void widen(const job_t *job, Py_ssize_t r, int16_t *restrict dst) {
 }
 
 /* out[i] = (a[i] + ((d[i] * v + HALF) >> FRAC_BITS)) >> FRAC_BITS for i in [from, n). */
+/* In int16 throughout (a loop compilers vectorize): with d = 128 dh + dl (dl in [0, 127]),
+ * (d v + HALF) >> FRAC_BITS = dh v + ((dl v + HALF) >> FRAC_BITS), as 128 dh v is a multiple
+ * of 128; every term and sum stays within int16. */
 static void blend_rows(const int16_t *restrict a, const int16_t *restrict d, int v,
                        Py_ssize_t from, Py_ssize_t n, uint8_t *restrict out) {
-    for (Py_ssize_t i = from; i < n; i++)
-        out[i] = (uint8_t)((a[i] + ((d[i] * v + HALF) >> FRAC_BITS)) >> FRAC_BITS);
+    const int16_t vv = (int16_t)v;
+    for (Py_ssize_t i = from; i < n; i++) {
+        const int16_t dh = (int16_t)(d[i] >> FRAC_BITS), dl = (int16_t)(d[i] & (ONE - 1));
+        const int16_t low = (int16_t)((int16_t)(dl * vv + HALF) >> FRAC_BITS);
+        out[i] = (uint8_t)((int16_t)(a[i] + (int16_t)(dh * vv) + low) >> FRAC_BITS);
+    }
 }
 
 #if defined(__GNUC__) && defined(__x86_64__)
@@ -159,7 +166,7 @@ __attribute__((target("avx2"))) static void blend_rows_avx2(const int16_t *a, co
     blend_rows(a, d, v, i, n, out);
 }
 
-static int has_avx2;
+static int has_avx2, cpu_avx2; /* the paths used; what the CPU has */
 #endif
 
 /* Small row r widened into one of two slots (the one not holding row keep), unless there. */
@@ -237,14 +244,20 @@ typedef struct {
     int vector;           /* the AVX2 path: every weight fits int8 */
 } shrink_t;
 
-static void shrink_rows_from(const shrink_t *job, Py_ssize_t i, Py_ssize_t from, uint8_t *out) {
-    const uint8_t *base = job->src + job->start[i] * job->n;
+/* Output row i from element from on, a tap (an input row) at a time into the int16 sums acc
+ * (loops compilers vectorize). */
+static void shrink_rows_from(const shrink_t *job, Py_ssize_t i, Py_ssize_t from,
+                             int16_t *restrict acc, uint8_t *restrict out) {
+    const Py_ssize_t n = job->n;
+    const uint8_t *base = job->src + job->start[i] * n;
     const int16_t *w = job->w + i * job->taps;
-    for (Py_ssize_t e = from; e < job->n; e++) {
-        int32_t acc = 1 << (SHRINK_BITS - 1);
-        for (Py_ssize_t t = 0; t < job->taps; t++) acc += w[t] * base[t * job->n + e];
-        out[e] = (uint8_t)(acc >> SHRINK_BITS);
+    for (Py_ssize_t e = from; e < n; e++) acc[e] = 1 << (SHRINK_BITS - 1);
+    for (Py_ssize_t t = 0; t < job->taps; t++) {
+        const int16_t wt = w[t];
+        const uint8_t *restrict row = base + t * n;
+        for (Py_ssize_t e = from; e < n; e++) acc[e] = (int16_t)(acc[e] + wt * row[e]);
     }
+    for (Py_ssize_t e = from; e < n; e++) out[e] = (uint8_t)(acc[e] >> SHRINK_BITS);
 }
 
 #ifdef HAVE_AVX2
@@ -262,7 +275,7 @@ static void shrink_rows_from(const shrink_t *job, Py_ssize_t i, Py_ssize_t from,
 /* Output row i, 32 elements at a time, the taps in pairs (an odd last one paired with weight
  * 0 on the same row); the tail in the plain loop. */
 __attribute__((target("avx2"))) static void shrink_row_avx2(const shrink_t *job, Py_ssize_t i,
-                                                           uint8_t *out) {
+                                                           int16_t *acc, uint8_t *out) {
     const Py_ssize_t n = job->n, taps = job->taps, n_pairs = (taps + 1) / 2;
     const uint8_t *base = job->src + job->start[i] * n;
     const int16_t *w = job->w + i * taps;
@@ -283,19 +296,20 @@ __attribute__((target("avx2"))) static void shrink_row_avx2(const shrink_t *job,
                                                   _mm256_srli_epi16(hi, SHRINK_BITS));
         _mm256_storeu_si256((__m256i *)(out + e), bytes); /* lane by lane: in order */
     }
-    shrink_rows_from(job, i, e, out);
+    shrink_rows_from(job, i, e, acc, out);
 }
 #endif
 
-static void shrink(const shrink_t *job, uint8_t *out) {
+/* out [rows, n]; acc: n int16. */
+static void shrink(const shrink_t *job, int16_t *acc, uint8_t *out) {
     for (Py_ssize_t i = 0; i < job->rows; i++) {
 #ifdef HAVE_AVX2
         if (has_avx2 && job->vector) {
-            shrink_row_avx2(job, i, out + i * job->n);
+            shrink_row_avx2(job, i, acc, out + i * job->n);
             continue;
         }
 #endif
-        shrink_rows_from(job, i, 0, out + i * job->n);
+        shrink_rows_from(job, i, 0, acc, out + i * job->n);
     }
 }
 
@@ -377,15 +391,34 @@ static PyObject *shrink_rows(PyObject *self, PyObject *const *args, Py_ssize_t n
         if (bad || sum != 1 << SHRINK_BITS)
             return finish(&bufs, 1, "shrink_rows: a start or a weight is out of range");
     }
+    int16_t *acc = PyMem_RawMalloc((size_t)(job.n > 0 ? job.n : 1) * sizeof(int16_t));
+    if (acc == NULL) return finish(&bufs, 2, NULL);
     Py_BEGIN_ALLOW_THREADS
-    shrink(&job, out->buf);
+    shrink(&job, acc, out->buf);
     Py_END_ALLOW_THREADS
+    PyMem_RawFree(acc);
     return finish(&bufs, 0, NULL);
 fail:
     return finish(&bufs, -1, NULL);
 }
 
+static PyObject *use_avx2(PyObject *self, PyObject *arg) {
+    const int on = PyObject_IsTrue(arg);
+    if (on < 0) return NULL;
+#ifdef HAVE_AVX2
+    const int before = has_avx2;
+    has_avx2 = on && cpu_avx2;
+    return PyBool_FromLong(before);
+#else
+    (void)on;
+    Py_RETURN_FALSE;
+#endif
+}
+
 static PyMethodDef methods[] = {
+    {"use_avx2", use_avx2, METH_O,
+     "use_avx2(on): take the AVX2 paths where the CPU has them (the default) or the plain "
+     "loops (tests compare both); returns the previous setting. Not while a call runs."},
     {"shrink_rows", (PyCFunction)(void (*)(void))shrink_rows, METH_FASTCALL,
      "shrink_rows(src, start, w, out): out[i] = (sum over t of w[i, t] src[start[i] + t] + "
      "64) >> 7 per element; src [H, W, c] and out [rows, W, c] uint8, start int32 [rows], "
@@ -402,7 +435,7 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_resample", NULL, -1
 PyMODINIT_FUNC PyInit__resample(void) {
 #ifdef HAVE_AVX2
     __builtin_cpu_init();
-    has_avx2 = __builtin_cpu_supports("avx2");
+    has_avx2 = cpu_avx2 = __builtin_cpu_supports("avx2");
     init_masks();
 #endif
     PyObject *m = PyModule_Create(&module);

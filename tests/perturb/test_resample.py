@@ -31,6 +31,15 @@ SIZES = [
 ]
 
 
+@pytest.fixture(params=["avx2", "plain"])
+def c_path(request):
+    """Each test below twice: the kernel's AVX2 paths (where the CPU has them) and its plain
+    loops."""
+    before = kernels.use_avx2(request.param == "avx2")
+    yield request.param
+    kernels.use_avx2(before)
+
+
 def _both(small: np.ndarray, h: int, w: int, monkeypatch: pytest.MonkeyPatch):
     c_out = resample.enlarge(small, h, w)
     with monkeypatch.context() as m:
@@ -67,7 +76,9 @@ SHRINKS = [
 
 @pytest.mark.parametrize(("size", "n_out"), SHRINKS)
 @pytest.mark.parametrize("channels", [3, 1])
-def test_row_shrink_kernel_and_numpy_give_the_same_bytes(size, n_out, channels, monkeypatch):
+def test_row_shrink_kernel_and_numpy_give_the_same_bytes(
+    size, n_out, channels, monkeypatch, c_path
+):
     rng = np.random.default_rng(size[0] * 1000 + n_out)
     img = rng.integers(0, 256, (*size, channels), dtype=np.uint8)
     img[: size[0] // 2] = 255  # saturated rows: the int16 sums at their largest
@@ -114,7 +125,7 @@ def test_row_shrink_is_close_to_torchs_antialiased_resize():
 
 @pytest.mark.parametrize(("small", "size"), SIZES)
 @pytest.mark.parametrize("channels", [3, 1, 4])
-def test_kernel_and_numpy_give_the_same_bytes(small, size, channels, monkeypatch):
+def test_kernel_and_numpy_give_the_same_bytes(small, size, channels, monkeypatch, c_path):
     rng = np.random.default_rng(small[0] * 1000 + size[1])
     img = rng.integers(0, 256, (*small, channels), dtype=np.uint8)
     img[0, 0] = 255  # the extremes: nothing may overflow int16
@@ -125,7 +136,7 @@ def test_kernel_and_numpy_give_the_same_bytes(small, size, channels, monkeypatch
     np.testing.assert_array_equal(c_out, np_out)
 
 
-def test_extreme_values_keep_their_range(monkeypatch):
+def test_extreme_values_keep_their_range(monkeypatch, c_path):
     """Black and white stripes: every blend stays in [0, 255] and the pure pixels are exact."""
     img = np.zeros((9, 11, 3), np.uint8)
     img[::2] = 255
@@ -137,7 +148,9 @@ def test_extreme_values_keep_their_range(monkeypatch):
 
 @pytest.mark.parametrize("severity", SEVERITIES)
 @pytest.mark.parametrize("shape", [(480, 640), (101, 67), (67, 101), (3, 2), (1, 1), (300, 7)])
-def test_gaussian_blur_is_the_same_with_and_without_the_kernel(shape, severity, monkeypatch):
+def test_gaussian_blur_is_the_same_with_and_without_the_kernel(
+    shape, severity, monkeypatch, c_path
+):
     from mmbench.perturb.image import gaussian_blur
 
     img = np.random.default_rng(severity).integers(0, 256, (*shape, 3), dtype=np.uint8)
