@@ -60,8 +60,12 @@ typedef struct {
     taps_t cols, rows;
     Py_ssize_t n; /* elements in an output row (W c) */
     int vector;   /* the AVX2 paths (3 channels, a CPU with AVX2) */
-    int32_t *run_end; /* the vector path's runs of output pixels that share lo and hi */
+    int32_t *run_end; /* the run path's runs of output pixels that share lo and hi */
     Py_ssize_t n_runs;
+    int windows;      /* the window path: every 16 output elements read 16 bytes or fewer */
+    int32_t *win_at;  /* [n_vec] where each vector's window starts in a small row */
+    uint8_t *win_masks; /* [n_vec][2][32] its byte shuffles for the lo and the hi elements */
+    Py_ssize_t n_vec;
 } job_t;
 
 /* dst[x c + k] = s[lo c + k] * (ONE - w) + s[hi c + k] * w + HALF: small row r widened. */
@@ -166,6 +170,38 @@ __attribute__((target("avx2"))) static void blend_rows_avx2(const int16_t *a, co
     blend_rows(a, d, v, i, n, out);
 }
 
+/* widen a vector of 16 output elements at a time: a 16-byte window of the small row holds
+ * both source elements of each lane, which two byte shuffles spread over the lanes (taken
+ * when every vector's window fits, k >= ~2 at 3 channels, and the runs are shorter than a
+ * vector or there are no runs: other than 3 channels). Stores run up to 15 elements past n
+ * (into PAD). */
+__attribute__((target("avx2"))) static void widen_windows_avx2(const job_t *job, Py_ssize_t r,
+                                                              const int16_t *we,
+                                                              int16_t *dst) {
+    const uint8_t *s = job->src + r * job->row_len;
+    const Py_ssize_t room = job->src_len - r * job->row_len; /* bytes from s to the end */
+    const __m256i half = _mm256_set1_epi16(HALF);
+    for (Py_ssize_t v = 0; v < job->n_vec; v++) {
+        const Py_ssize_t at = job->win_at[v];
+        __m128i win;
+        if (at + 16 <= room) {
+            win = _mm_loadu_si128((const __m128i *)(s + at));
+        } else {
+            uint8_t bytes[16] = {0};
+            memcpy(bytes, s + at, (size_t)(room - at));
+            win = _mm_loadu_si128((const __m128i *)bytes);
+        }
+        const __m256i both = _mm256_broadcastsi128_si256(win);
+        const uint8_t *m = job->win_masks + 64 * v;
+        const __m256i a = _mm256_shuffle_epi8(both, _mm256_loadu_si256((const __m256i *)m));
+        const __m256i b = _mm256_shuffle_epi8(both, _mm256_loadu_si256((const __m256i *)(m + 32)));
+        const __m256i w = _mm256_loadu_si256((const __m256i *)(we + 16 * v));
+        const __m256i base = _mm256_add_epi16(_mm256_slli_epi16(a, FRAC_BITS), half);
+        _mm256_storeu_si256((__m256i *)(dst + 16 * v),
+                            _mm256_add_epi16(base, _mm256_mullo_epi16(_mm256_sub_epi16(b, a), w)));
+    }
+}
+
 static int has_avx2, cpu_avx2; /* the paths used; what the CPU has */
 #endif
 
@@ -181,7 +217,8 @@ static const int16_t *widened(const job_t *job, cache_t *cache, Py_ssize_t r, Py
         if (cache->row[s] == r) return cache->buf[s];
     const int s = cache->row[0] == keep ? 1 : 0;
 #ifdef HAVE_AVX2
-    if (job->vector) widen3_avx2(job, r, we, cache->buf[s]);
+    if (job->windows) widen_windows_avx2(job, r, we, cache->buf[s]);
+    else if (job->vector) widen3_avx2(job, r, we, cache->buf[s]);
     else
 #endif
         widen(job, r, cache->buf[s]);
@@ -198,6 +235,33 @@ static void find_runs(job_t *job) {
             job->run_end[job->n_runs++] = (int32_t)x;
 }
 
+/* The window path's windows and shuffles (1), or 0 when some vector's two source elements
+ * of every lane span more than 16 bytes. Lanes past n read nothing (0, weight 0). */
+static int find_windows(job_t *job) {
+    const Py_ssize_t n = job->n, c = job->c;
+    const int32_t *lo = job->cols.lo, *hi = job->cols.hi;
+    for (Py_ssize_t v = 0; v < job->n_vec; v++) {
+        Py_ssize_t first = -1, last = -1;
+        for (Py_ssize_t e = 16 * v; e < n && e < 16 * v + 16; e++) {
+            const Py_ssize_t p = c * lo[e / c] + e % c, q = c * hi[e / c] + e % c;
+            const Py_ssize_t low = p < q ? p : q, high = p < q ? q : p;
+            if (first < 0 || low < first) first = low;
+            if (high > last) last = high;
+        }
+        if (last - first >= 16) return 0;
+        job->win_at[v] = (int32_t)first;
+        uint8_t *m = job->win_masks + 64 * v;
+        for (Py_ssize_t l = 0; l < 16; l++) {
+            const Py_ssize_t e = 16 * v + l;
+            const int in = e < n;
+            m[2 * l] = in ? (uint8_t)(c * lo[e / c] + e % c - first) : 0x80;
+            m[32 + 2 * l] = in ? (uint8_t)(c * hi[e / c] + e % c - first) : 0x80;
+            m[2 * l + 1] = m[32 + 2 * l + 1] = 0x80; /* the high byte: zero */
+        }
+    }
+    return 1;
+}
+
 /* out [rows.n, n] (tables checked). scratch: 4 (n + PAD) int16. */
 static void enlarge(job_t *job, uint8_t *out, int16_t *scratch) {
     const Py_ssize_t n = job->n, stride = n + PAD;
@@ -205,7 +269,10 @@ static void enlarge(job_t *job, uint8_t *out, int16_t *scratch) {
     int16_t *diff = scratch + 2 * stride, *we = scratch + 3 * stride;
     for (Py_ssize_t x = 0; x < job->cols.n; x++)
         for (Py_ssize_t k = 0; k < job->c; k++) we[x * job->c + k] = job->cols.w[x];
+    for (Py_ssize_t i = n; i < stride; i++) we[i] = 0;
     find_runs(job);
+    /* windows where runs are shorter than a vector (k below ~5 at 3 channels), else runs */
+    job->windows = job->windows && (!job->vector || job->n_runs > job->n_vec) && find_windows(job);
     Py_ssize_t pair_lo = -1, pair_hi = -1;
     const int16_t *a = NULL;
     for (Py_ssize_t y = 0; y < job->rows.n; y++) {
@@ -350,15 +417,21 @@ static PyObject *bilinear_enlarge(PyObject *self, PyObject *const *args, Py_ssiz
         return finish(&bufs, 1, "bilinear_enlarge: an index or a weight is out of range");
 #ifdef HAVE_AVX2
     job.vector = has_avx2 && job.c == 3;
+    job.windows = has_avx2;
 #else
-    job.vector = 0;
+    job.vector = job.windows = 0;
 #endif
+    /* int16 rows, then int32 run ends and window starts, then the window shuffles */
+    job.n_vec = (job.n + 15) / 16;
     const size_t n_scratch = 4 * (size_t)(job.n + PAD);
-    int16_t *scratch = PyMem_RawMalloc(n_scratch * sizeof(int16_t) +
-                                       (size_t)(job.cols.n + 1) * sizeof(int32_t));
+    const size_t n_ints = (size_t)(job.cols.n + 1) + (size_t)job.n_vec;
+    int16_t *scratch = PyMem_RawMalloc(n_scratch * sizeof(int16_t) + n_ints * sizeof(int32_t) +
+                                       64 * (size_t)job.n_vec);
     if (scratch == NULL) return finish(&bufs, 2, NULL);
     Py_BEGIN_ALLOW_THREADS
     job.run_end = (int32_t *)(scratch + n_scratch);
+    job.win_at = job.run_end + job.cols.n + 1;
+    job.win_masks = (uint8_t *)(job.win_at + job.n_vec);
     enlarge(&job, out->buf, scratch);
     Py_END_ALLOW_THREADS
     PyMem_RawFree(scratch);

@@ -28,6 +28,8 @@ SIZES = [
     ((17, 23), (170, 230)),
     ((68, 91), (480, 640)),
     ((13, 200), (129, 257)),  # > ONE output positions per input: fractions that round to ONE
+    ((20, 30), (61, 95)),  # k ~ 3: the window path at 3 channels (the runs path at k ~ 7)
+    ((201, 268), (480, 640)),  # the blur's plan at severity 1
 ]
 
 
