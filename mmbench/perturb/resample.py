@@ -22,7 +22,8 @@ to uint8 (with ``2^13 + 2^6`` added before the shift, 1/256 of a level above hal
 The optional extension ``mmbench.perturb._resample`` (compiled at install where a C compiler is
 found) does this arithmetic in AVX2 where the CPU has it; the numpy path does the same integer
 arithmetic, so both give the same bytes (tested): an install without a compiler perturbs
-identically, about 15 times slower. :data:`KERNEL` says which runs.
+identically, about 10 times slower (the blur at severity 3 on 640 x 480: 5.9 ms against 0.5).
+:data:`KERNEL` says which runs.
 
 >>> import numpy as np
 >>> small = np.array([[[0], [255]]], np.uint8)  # [1, 2, 1]: a black and a white pixel
