@@ -16,10 +16,12 @@
  * (the inner shift is vpmulhrsw's rounding of (b - a) * (v << 8) >> 15: every intermediate
  * fits int16, 16 lanes an instruction; the outer rounding offset ONE / 2 rides in the widened
  * rows). Only the two widened rows an output row needs, and their difference, are kept (in
- * L1), computed when first needed. With AVX2 and 3 channels a widened row is computed a run
- * of output pixels at a time (the runs that share lo and hi: ~k pixels at a k-fold enlarge)
- * as a + d * w, a and d spread over 16 lanes by byte shuffles. AVX2 is chosen at run time;
- * the plain loops give the same integers.
+ * L1), computed when first needed. With AVX2 a widened row is a + d * w, a and d spread over
+ * 16 lanes by byte shuffles: for 3 channels a run of output pixels at a time (the runs that
+ * share lo and hi: ~k pixels at a k-fold enlarge), or, where runs are shorter than 16
+ * elements (or the channels not 3), 16 elements at a time from a 16-byte window of the small
+ * row. AVX2 is chosen at run time (use_avx2 switches it off for tests); the plain loops give
+ * the same integers. Argument handling is mmbench/_buffers.h's.
  *
  * Built by setup.py as the optional extension mmbench.perturb._resample; without a C
  * compiler mmbench uses the numpy path (mmbench.perturb.resample.KERNEL).
@@ -34,7 +36,7 @@
 #define FRAC_BITS 7
 #define ONE (1 << FRAC_BITS)
 #define HALF (ONE / 2)
-#define PAD 48 /* int16 slack after a widened row: the vector path writes past a run's end */
+#define PAD 48 /* int16 slack after a widened row: the AVX2 widens store past its end */
 
 /* The two-tap blend along one axis: position i takes lo[i] and hi[i] with weights
  * ONE - w[i] and w[i]. */
@@ -59,13 +61,13 @@ typedef struct {
     Py_ssize_t src_len, c, row_len; /* bytes of src; channels; elements in a small row */
     taps_t cols, rows;
     Py_ssize_t n; /* elements in an output row (W c) */
-    int vector;   /* the AVX2 paths (3 channels, a CPU with AVX2) */
-    int32_t *run_end; /* the run path's runs of output pixels that share lo and hi */
+    int vector;          /* the run path (AVX2, 3 channels) */
+    int32_t *run_end;    /* its runs of output pixels that share lo and hi */
     Py_ssize_t n_runs;
-    int windows;      /* the window path: every 16 output elements read 16 bytes or fewer */
-    int32_t *win_at;  /* [n_vec] where each vector's window starts in a small row */
-    uint8_t *win_masks; /* [n_vec][2][32] its byte shuffles for the lo and the hi elements */
-    Py_ssize_t n_vec;
+    int windows;         /* the window path (AVX2; every 16 output elements within 16 bytes) */
+    int32_t *win_at;     /* [n_vec] where each vector's window starts in a small row */
+    uint8_t *win_masks;  /* [n_vec][2][32] its byte shuffles for the lo and the hi elements */
+    Py_ssize_t n_vec;    /* 16-element vectors in an output row */
 } job_t;
 
 /* dst[x c + k] = s[lo c + k] * (ONE - w) + s[hi c + k] * w + HALF: small row r widened. */
@@ -80,8 +82,8 @@ static void widen(const job_t *job, Py_ssize_t r, int16_t *restrict dst) {
     }
 }
 
-/* out[i] = (a[i] + ((d[i] * v + HALF) >> FRAC_BITS)) >> FRAC_BITS for i in [from, n). */
-/* In int16 throughout (a loop compilers vectorize): with d = 128 dh + dl (dl in [0, 127]),
+/* out[i] = (a[i] + ((d[i] * v + HALF) >> FRAC_BITS)) >> FRAC_BITS for i in [from, n), in
+ * int16 throughout (a loop compilers vectorize): with d = 128 dh + dl (dl in [0, 127]),
  * (d v + HALF) >> FRAC_BITS = dh v + ((dl v + HALF) >> FRAC_BITS), as 128 dh v is a multiple
  * of 128; every term and sum stays within int16. */
 static void blend_rows(const int16_t *restrict a, const int16_t *restrict d, int v,
