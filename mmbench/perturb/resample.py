@@ -33,6 +33,7 @@ identically, about 10 times slower (the blur at severity 3 on 640 x 480: 5.9 ms 
 
 from __future__ import annotations
 
+import warnings
 from functools import cache
 
 import numpy as np
@@ -42,8 +43,6 @@ try:
 except ImportError:  # pragma: no cover - an install without a C compiler
     kernels = None
 
-#: ``"c"`` when the extension is built, else ``"numpy"``.
-KERNEL = "numpy" if kernels is None else "c"
 #: Fractional bits of a weight: 7, so that widened rows (``255 * 128 + 64``), their
 #: differences and AVX2's ``vpmulhrsw`` of those by ``v << 8`` all fit int16.
 FRAC_BITS = 7
@@ -56,9 +55,16 @@ HALF = ONE // 2
 SHRINK_BITS = 7
 
 if kernels is not None and (kernels.FRAC_BITS, kernels.SHRINK_BITS) != (FRAC_BITS, SHRINK_BITS):
-    raise ImportError(
-        "mmbench.perturb._resample was built for other fixed-point widths"
-    )  # pragma: no cover - a stale build
+    warnings.warn(  # pragma: no cover - a stale in-place build: its bytes would differ
+        "mmbench.perturb._resample was built for other fixed-point widths; using numpy "
+        "(rebuild: python setup.py build_ext --inplace)",
+        RuntimeWarning,
+        stacklevel=1,
+    )
+    kernels = None
+
+#: ``"c"`` when the extension is built, else ``"numpy"``.
+KERNEL = "numpy" if kernels is None else "c"
 
 Taps = tuple[np.ndarray, np.ndarray, np.ndarray]
 
