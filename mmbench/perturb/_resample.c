@@ -1,11 +1,15 @@
 /* The resampling of gaussian_blur (version 5) in integer fixed point: the kernels of
- * mmbench.perturb.resample.shrink_rows and .enlarge, whose numpy paths do the same integer
+ * mmbench.perturb.resample.shrink_rows and .enlarge and of the binomial blur between them
+ * (mmbench.perturb.image._binomial), whose numpy paths do the same integer
  * arithmetic, so both give the same bytes (tested). The tables (weights and indices, computed
  * once per size in Python) are arguments and are checked. The GIL is released inside.
  *
  * shrink_rows: each output row a weighted sum of consecutive input rows, 7-bit weights summing
  * to 128, int16 sums, (sum + 64) >> 7. With AVX2 the uint8 pixels of two rows are interleaved
  * and multiplied by their weight pair by vpmaddubsw, 32 elements at a time.
+ *
+ * binomial: the small image's [1, 2, 1] / 4 or [1, 4, 6, 4, 1] / 16 blur along both axes, edges
+ * repeated, in uint16, rounded once (mmbench.perturb.image._binomial's integers).
  *
  * bilinear_enlarge: a uint8 image [hs, ws, c] becomes [H, W, c]; ONE = 2^FRAC_BITS and every
  * weight is in [0, ONE). First the columns of each small row: pixel x of a widened row is
@@ -490,7 +494,100 @@ static PyObject *use_avx2(PyObject *self, PyObject *arg) {
 #endif
 }
 
+/* The binomial blur of gaussian_blur's small image (mmbench.perturb.image._binomial's
+ * integers): [1, 1] n times along each axis (n = 2 or 4), edges repeated, in uint16 (at most
+ * 255 * 256 + 128), (sum + 2^(2n - 1)) >> 2n. Each output row: the column sums of its n + 1
+ * input rows into a row padded by n / 2 repeated pixels each side, then the row sums. Plain
+ * loops over contiguous elements, compiled twice: for AVX2 (chosen at run time) and without.
+ */
+typedef struct {
+    const uint8_t *src;
+    Py_ssize_t h, w, c, order;
+    uint8_t *out;
+} binomial_t;
+
+/* Each loop runs over contiguous elements, a tap at a time (n a constant where inlined). */
+__attribute__((always_inline)) static inline void binomial_rows(const binomial_t *job,
+                                                                uint16_t *restrict pad,
+                                                                uint16_t *restrict acc,
+                                                                const Py_ssize_t n) {
+    static const uint16_t taps[2][5] = {{1, 2, 1, 0, 0}, {1, 4, 6, 4, 1}};
+    const Py_ssize_t e = n / 2, c = job->c, len = job->w * c;
+    const uint16_t *t = taps[n == 4];
+    const int shift = 2 * (int)n;
+    uint16_t *restrict mid = pad + e * c; /* the row's own pixels */
+    for (Py_ssize_t y = 0; y < job->h; y++) {
+        for (Py_ssize_t i = 0; i < len; i++) mid[i] = 0;
+        for (Py_ssize_t k = 0; k <= n; k++) {
+            Py_ssize_t r = y - e + k;
+            r = r < 0 ? 0 : r >= job->h ? job->h - 1 : r;
+            const uint8_t *restrict row = job->src + r * len;
+            const uint16_t tk = t[k];
+            for (Py_ssize_t i = 0; i < len; i++) mid[i] = (uint16_t)(mid[i] + tk * row[i]);
+        }
+        for (Py_ssize_t p = 0; p < e; p++)
+            for (Py_ssize_t ch = 0; ch < c; ch++) {
+                pad[p * c + ch] = mid[ch];
+                mid[len + p * c + ch] = mid[len - c + ch];
+            }
+        for (Py_ssize_t i = 0; i < len; i++) acc[i] = (uint16_t)(1u << (shift - 1));
+        for (Py_ssize_t k = 0; k <= n; k++) {
+            const uint16_t tk = t[k];
+            const uint16_t *restrict from = pad + k * c;
+            for (Py_ssize_t i = 0; i < len; i++) acc[i] = (uint16_t)(acc[i] + tk * from[i]);
+        }
+        uint8_t *restrict dst = job->out + y * len;
+        for (Py_ssize_t i = 0; i < len; i++) dst[i] = (uint8_t)(acc[i] >> shift);
+    }
+}
+
+static void binomial_plain(const binomial_t *job, uint16_t *pad, uint16_t *acc) {
+    if (job->order == 4) binomial_rows(job, pad, acc, 4);
+    else binomial_rows(job, pad, acc, 2);
+}
+
+#ifdef HAVE_AVX2
+__attribute__((target("avx2"))) static void binomial_avx2(const binomial_t *job, uint16_t *pad,
+                                                         uint16_t *acc) {
+    if (job->order == 4) binomial_rows(job, pad, acc, 4);
+    else binomial_rows(job, pad, acc, 2);
+}
+#endif
+
+static PyObject *binomial(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (!nargs_ok(nargs, 3)) return NULL;
+    buffers_t bufs = {.count = 0};
+    Py_buffer *src, *out;
+    if ((src = take(&bufs, args[0], "B", 3, 0, "src")) == NULL) goto fail;
+    const long order = PyLong_AsLong(args[1]);
+    if (order == -1 && PyErr_Occurred()) goto fail;
+    if ((out = take(&bufs, args[2], "B", 3, 1, "out")) == NULL) goto fail;
+    if (order != 2 && order != 4) return finish(&bufs, 1, "binomial: the order is 2 or 4");
+    for (int d = 0; d < 3; d++)
+        if (out->shape[d] != src->shape[d]) return finish(&bufs, 1, "binomial: the shapes differ");
+    const binomial_t job = {src->buf, src->shape[0], src->shape[1], src->shape[2], order,
+                            out->buf};
+    const size_t padded = (size_t)((job.w + order) * job.c + 1);
+    uint16_t *pad = PyMem_RawMalloc(2 * padded * sizeof(uint16_t));
+    if (pad == NULL) return finish(&bufs, 2, NULL);
+    uint16_t *acc = pad + padded;
+    Py_BEGIN_ALLOW_THREADS
+#ifdef HAVE_AVX2
+    if (has_avx2) binomial_avx2(&job, pad, acc);
+    else
+#endif
+        binomial_plain(&job, pad, acc);
+    Py_END_ALLOW_THREADS
+    PyMem_RawFree(pad);
+    return finish(&bufs, 0, NULL);
+fail:
+    return finish(&bufs, -1, NULL);
+}
+
 static PyMethodDef methods[] = {
+    {"binomial", (PyCFunction)(void (*)(void))binomial, METH_FASTCALL,
+     "binomial(src, order, out): src [h, w, c] uint8 blurred into out by the binomial of order "
+     "2 or 4 along both axes, edges repeated, integer sums rounded once."},
     {"use_avx2", use_avx2, METH_O,
      "use_avx2(on): take the AVX2 paths where the CPU has them (the default) or the plain "
      "loops (tests compare both); returns the previous setting. Not while a call runs."},

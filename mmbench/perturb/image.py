@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 import torch
 
+from mmbench.perturb import resample
 from mmbench.perturb.definition import register
 from mmbench.perturb.resample import enlarge, shrink_rows
 
@@ -60,10 +61,15 @@ def _binomial(a: np.ndarray, n: int) -> np.ndarray:
     along both axes, edges repeated, in uint16 (``n <= 4``: at most ``256 * 255 + 128``) and
     rounded once.
 
-    Every ``[1, 1]`` runs over the flat padded buffer (one contiguous numpy call each, rows
-    ``r`` apart, pixels 3 apart), so the values that wrap from one row into the next land in
-    the padding columns and are dropped at the end.
+    The C extension's kernel (``mmbench.perturb._resample.binomial``, where built) computes
+    the same integers; without it, every ``[1, 1]`` runs over the flat padded buffer (one
+    contiguous numpy call each, rows ``r`` apart, pixels 3 apart), so the values that wrap
+    from one row into the next land in the padding columns and are dropped at the end.
     """
+    if resample.kernels is not None:
+        out = np.empty(a.shape, np.uint8)  # [H, W, 3]
+        resample.kernels.binomial(np.ascontiguousarray(a), n, out)
+        return out
     h, w = a.shape[:2]
     e = n // 2  # repeated pixels on each side
     c = 3 * w

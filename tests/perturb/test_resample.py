@@ -1,6 +1,6 @@
-"""The blur's fixed-point row shrink and enlarge: the C kernel and the numpy path give the same
-bytes on any size and at every severity, the taps are what their docstrings say, and bad input
-is refused."""
+"""The blur's fixed-point row shrink, binomial and enlarge: the C kernel and the numpy path give
+the same bytes on any size and at every severity, the taps are what their docstrings say, and
+bad input is refused."""
 
 from __future__ import annotations
 
@@ -88,6 +88,22 @@ def test_row_shrink_kernel_and_numpy_give_the_same_bytes(
     assert c_out.shape == np_out.shape == (n_out, size[1], channels)
     assert c_out.dtype == np_out.dtype == np.uint8 and c_out.flags.c_contiguous
     np.testing.assert_array_equal(c_out, np_out)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (3, 2), (2, 1), (1, 9), (17, 23), (68, 91), (40, 53)])
+@pytest.mark.parametrize("order", [2, 4])
+def test_binomial_kernel_and_numpy_give_the_same_bytes(shape, order, monkeypatch, c_path):
+    from mmbench.perturb.image import _binomial
+
+    img = np.random.default_rng(shape[0] + order).integers(0, 256, (*shape, 3), dtype=np.uint8)
+    img[0] = 255  # the uint16 sums at their largest
+    c_out = _binomial(img, order)
+    with monkeypatch.context() as m:
+        m.setattr(resample, "kernels", None)
+        np_out = _binomial(img, order)
+    np.testing.assert_array_equal(c_out, np_out)
+    with pytest.raises(ValueError, match="order"):
+        kernels.binomial(img, 3, np.empty_like(img))
 
 
 def test_shrink_taps_are_the_normalized_triangle():
