@@ -22,7 +22,7 @@ to uint8 (with ``2^13 + 2^6`` added before the shift, 1/256 of a level above hal
 The optional extension ``mmbench.perturb._resample`` (compiled at install where a C compiler is
 found) does this arithmetic in AVX2 where the CPU has it; the numpy path does the same integer
 arithmetic, so both give the same bytes (tested): an install without a compiler perturbs
-identically, about 10 times slower (the blur at severity 3 on 640 x 480: 5.9 ms against 0.5).
+identically, about 13 times slower (the blur at severity 3 on 640 x 480: 5.4 ms against 0.4).
 :data:`KERNEL` says which runs.
 
 >>> import numpy as np
