@@ -1,6 +1,7 @@
 """Build hook: the top-level ``tasks/`` folder ships inside the wheel as ``mmbench/_tasks``,
-and the optional C extension ``mmbench.metrics._sparse`` (a sparse product for the caption
-bootstrap) is compiled where a C compiler is found; without one, mmbench uses scipy's.
+and the optional C extensions ``mmbench.metrics._sparse`` (a sparse product for the caption
+bootstrap) and ``mmbench.perturb._resample`` (the blur's fixed-point resampling) are compiled
+where a C compiler is found; without one, mmbench uses scipy's and numpy's.
 
 Everything else is declared in ``pyproject.toml``. Editable installs read ``tasks/`` in place
 (:func:`mmbench.tasks.tasks_root`), so the copy is made for real builds only.
@@ -32,10 +33,20 @@ class BuildPyWithTasks(build_py):
 SPARSE = Extension(
     "mmbench.metrics._sparse",
     ["mmbench/metrics/_sparse.c"],
+    depends=["mmbench/_buffers.h"],
     extra_compile_args=[]
     if sys.platform == "win32"
     else ["-O3", "-ffp-contract=off", "-fno-math-errno"],
     optional=True,
 )
 
-setup(cmdclass={"build_py": BuildPyWithTasks}, ext_modules=[SPARSE])
+# Integer arithmetic only: the numpy path gives the same bytes whatever the flags.
+RESAMPLE = Extension(
+    "mmbench.perturb._resample",
+    ["mmbench/perturb/_resample.c"],
+    depends=["mmbench/_buffers.h"],
+    extra_compile_args=[] if sys.platform == "win32" else ["-O3"],
+    optional=True,
+)
+
+setup(cmdclass={"build_py": BuildPyWithTasks}, ext_modules=[SPARSE, RESAMPLE])

@@ -6,11 +6,13 @@ thread as in DataLoader workers; the median and the fastest of ``--rounds`` roun
 as a share of the decode's median / fastest.
 
 ``--split S`` (the blur only) also times each step of ``image:gaussian_blur@S`` on its own
-inputs in the same rounds (torch's resizes of the rows and the columns, the binomial), as a
+inputs in the same rounds (the fixed-point row shrink of ``mmbench.perturb.resample``, torch's
+shrink of the columns, the binomial, the fixed-point enlarge; the resample steps say whether
+their C kernel ran; ``--numpy`` runs without it, as an install without a C compiler), as a
 share of the whole blur; the rest of the whole is the glue around them.
 
 Run: PYTHONPATH=$PWD python benchmarks/bench_blur.py [--perturbation image:gaussian_blur]
-[--rounds 201] [--split 3] [--append]
+[--rounds 201] [--split 3] [--numpy] [--append]
 """
 
 from __future__ import annotations
@@ -29,9 +31,10 @@ from PIL import Image
 from benchmarks._common import append_results
 from benchmarks.bench_perturb import photo
 from mmbench.datasets.media import decode_image
-from mmbench.perturb import parse_one
+from mmbench.perturb import parse_one, resample
 from mmbench.perturb.definition import SEVERITIES, definition
 from mmbench.perturb.image import _binomial, _blur_plan, _resize
+from mmbench.perturb.resample import enlarge, shrink_rows
 
 
 def blur_steps(img: np.ndarray, severity: int) -> dict[str, Callable[[], object]]:
@@ -41,17 +44,15 @@ def blur_steps(img: np.ndarray, severity: int) -> dict[str, Callable[[], object]
     if not plan.hs:
         raise SystemExit(f"severity {severity} is the exact filter at {w} x {h}: no steps")
     hs, ws, n = plan.hs, plan.ws, plan.n
-    x = torch.from_numpy(img.reshape(1, h, w, 3).transpose(0, 3, 1, 2))  # [1, 3, H, W]
-    rows = _resize(x, hs, w)  # [1, 3, hs, W]
+    kernel = "numpy" if resample.kernels is None else "c"
+    rows = torch.from_numpy(shrink_rows(img, hs).reshape(1, hs, w, 3).transpose(0, 3, 1, 2))
     small = _resize(rows, hs, ws).numpy()[0].transpose(1, 2, 0)  # [hs, ws, 3]
-    b = torch.from_numpy(_binomial(small, n).reshape(1, hs, ws, 3).transpose(0, 3, 1, 2))
-    wide = _resize(b, hs, w)  # [1, 3, hs, W]
+    b = _binomial(small, n)  # [hs, ws, 3]
     return {
-        f"shrink the rows {h} -> {hs}": lambda: _resize(x, hs, w),
+        f"shrink the rows {h} -> {hs} ({kernel})": lambda: shrink_rows(img, hs),
         f"shrink the columns {w} -> {ws}": lambda: _resize(rows, hs, ws),
         f"binomial n={n} on {hs} x {ws}": lambda: _binomial(small, n),
-        f"enlarge the columns {ws} -> {w}": lambda: _resize(b, hs, w),
-        f"enlarge the rows {hs} -> {h}": lambda: _resize(wide, h, w),
+        f"enlarge {hs} x {ws} -> {h} x {w} ({kernel})": lambda: enlarge(b, h, w),
     }
 
 
@@ -61,8 +62,11 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=201)
     ap.add_argument("--split", type=int, metavar="S", help="time the blur's steps at severity S")
     ap.add_argument("--append", action="store_true", help="append the table to RESULTS.md")
+    ap.add_argument("--numpy", action="store_true", help="without the C kernel (comparison)")
     args = ap.parse_args()
     torch.set_num_threads(1)
+    if args.numpy:  # as an install without a C compiler
+        resample.kernels = None
 
     img = photo()
     path = Path(tempfile.mkdtemp()) / "img.jpg"

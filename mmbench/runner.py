@@ -34,13 +34,17 @@ from mmbench.adapters.base import (
 )
 from mmbench.atomic import write_json_atomic
 from mmbench.metrics.base import MetricResult, get_metric
-from mmbench.metrics.bootstrap import DEFAULT_RESAMPLES, confidence_intervals
+from mmbench.metrics.bootstrap import (
+    DEFAULT_RESAMPLES,
+    DEFAULT_SEED,
+    confidence_intervals_with_draws,
+)
 from mmbench.perturb import Pipeline
 from mmbench.profiling import DEFAULT_WARMUP, Profiler
 from mmbench.profiling.ranks import combine as combine_profiles
 from mmbench.profiling.threads import thread_policy, torch_threads
 from mmbench.results import environment, now_iso, results_path, validate
-from mmbench.samplelog import MetricLog, write_sample_log_for
+from mmbench.samplelog import MetricLog, Resamples, write_sample_log_for
 from mmbench.store import PredictionStore
 from mmbench.tasks import MetricSpec, Task
 from mmbench.types import AUDIO_SAMPLE_RATE, MediaError, Modality, Prediction, Sample
@@ -239,11 +243,14 @@ def score_task(
         metric = get_metric(spec.name, **options)
         stats = metric.stats(preds, refs)
         values = metric.score(stats)
-        cis = confidence_intervals(metric, stats, n_resamples=n_resamples) if n_resamples else {}
+        cis, draws = (
+            confidence_intervals_with_draws(metric, stats, n_resamples) if n_resamples else ({}, {})
+        )
         sig = metric.signature()
         extra = metric.extras(stats)
-        if keep is not None:
-            keep.append(MetricLog.of(spec.name, options, metric, stats))
+        if keep is not None:  # the resamples too: a leaderboard's paired tests reuse them
+            resampled = Resamples(DEFAULT_SEED, draws) if draws else None
+            keep.append(MetricLog.of(spec.name, options, metric, stats, resampled))
         for i, (key, value) in enumerate(values.items()):
             out.append(MetricResult(key, float(value), sig, cis.get(key), extra if i == 0 else {}))
     return out

@@ -17,7 +17,9 @@ metrics whose statistics are the tokens themselves (CIDEr-D: document frequencie
 the scored subset) it holds the tokenizer's output, ``[prediction, [references...]]``
 (header ``"stats": "tokens"``), which :meth:`SampleLog.metric_stats` indexes without
 tokenizing again; logs written before that (``"recompute"``) have only the texts, and the
-statistics are recomputed from them with the recorded metric options. The gzip
+statistics are recomputed from them with the recorded metric options. A metric's header
+entry also keeps the run's bootstrap (``resamples``: each key's scores on the resamples its
+CIs came from, :class:`Resamples`), which a leaderboard's paired tests reuse. The gzip
 stream has no timestamp, so the same samples give the same bytes and the same sha256, which
 the results record stores (``samples_log``).
 
@@ -33,6 +35,7 @@ the results record stores (``samples_log``).
 
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
 import io
@@ -54,6 +57,59 @@ class SampleLogError(ValueError):
 
 
 @dataclass(frozen=True)
+class Resamples:
+    """A run's bootstrap of one metric: each key's score on the ``R`` resamples of the
+    log's samples, in the log's order, drawn from ``seed``
+    (:func:`mmbench.metrics.bootstrap.bootstrap_scores`). A leaderboard whose paired tests
+    draw the same resamples (same seed and ``R``, logs listing the same samples in the same
+    order) reads them instead of rescoring every resample; in the header as little-endian
+    float64, base64 (exact, and a third smaller than decimal text).
+
+    >>> import numpy as np
+    >>> r = Resamples(7, {"wer": np.array([0.25, 0.5])})
+    >>> r.to_json()
+    {'seed': 7, 'n_resamples': 2, 'scores': {'wer': 'AAAAAAAA0D8AAAAAAADgPw=='}}
+    >>> Resamples.decoded(r.to_json(), "wer", 2, 7).tolist()
+    [0.25, 0.5]
+    """
+
+    seed: int
+    scores: Mapping[str, Any]  # key -> float64 [R]
+
+    def to_json(self) -> dict[str, Any]:
+        import numpy as np
+
+        arrays = {k: np.ascontiguousarray(v, dtype="<f8") for k, v in self.scores.items()}
+        sizes = {len(a) for a in arrays.values()}
+        if len(sizes) != 1:
+            raise ValueError(f"resampled scores of different lengths: {sorted(sizes)}")
+        return {
+            "seed": int(self.seed),
+            "n_resamples": sizes.pop(),
+            "scores": {k: base64.b64encode(a.tobytes()).decode("ascii") for k, a in arrays.items()},
+        }
+
+    @staticmethod
+    def decoded(found: Any, key: str, n_resamples: int, seed: int) -> Any:
+        """float64 ``[R]``: ``key``'s resampled scores in a header's ``resamples`` entry
+        ``found`` if they were drawn from ``seed`` with ``n_resamples`` (else None)."""
+        import numpy as np
+
+        if not isinstance(found, dict) or found.get("seed") != seed:
+            return None
+        text = (found.get("scores") or {}).get(key)
+        if found.get("n_resamples") != n_resamples or not isinstance(text, str):
+            return None
+        try:
+            raw = base64.b64decode(text, validate=True)
+        except ValueError:
+            return None
+        if len(raw) != 8 * n_resamples:
+            return None
+        return np.frombuffer(raw, dtype="<f8").astype(np.float64)
+
+
+@dataclass(frozen=True)
 class MetricLog:
     """One metric of a run: how to rebuild it and its per-sample statistics (if numeric)."""
 
@@ -65,19 +121,27 @@ class MetricLog:
     stats: Sequence[Any] | None = None
     #: per sample, the tokenizer output the statistics are built from (``log_tokens``)
     tokens: Sequence[Any] | None = None
+    resamples: Resamples | None = None  # the run's bootstrap of this metric
 
     @classmethod
-    def of(cls, name: str, options: Mapping[str, Any], metric: Any, stats: Sequence[Any]):
+    def of(
+        cls,
+        name: str,
+        options: Mapping[str, Any],
+        metric: Any,
+        stats: Sequence[Any],
+        resamples: Resamples | None = None,
+    ):
         """From a metric instance and the statistics it computed (with their tokens, for a
-        metric that has ``log_tokens``)."""
+        metric that has ``log_tokens``), and the run's bootstrap of it."""
         keys = list(metric.keys)
         log_tokens = getattr(metric, "log_tokens", None)
         tokens = log_tokens(stats) if log_tokens is not None else None
         sig = metric.signature()
-        return cls(name, options, sig, keys, metric.higher_is_better, stats, tokens)
+        return cls(name, options, sig, keys, metric.higher_is_better, stats, tokens, resamples)
 
     def header(self) -> dict[str, Any]:
-        return {
+        out = {
             "name": self.name,
             "options": dict(self.options),
             "signature": self.signature,
@@ -85,6 +149,9 @@ class MetricLog:
             "higher_is_better": self.higher_is_better,
             "stats": self.stats_kind(),
         }
+        if self.resamples is not None:
+            out["resamples"] = self.resamples.to_json()
+        return out
 
     def stats_kind(self) -> str:
         """How the log holds the statistics: ``per-sample`` (numbers), ``tokens`` (the
@@ -263,6 +330,12 @@ class SampleLog:
             if key in m["keys"]:
                 return m
         raise SampleLogError(f"{self.path}: no metric produced score {key!r}")
+
+    def resampled(self, name: str, key: str, n_resamples: int, seed: int) -> Any:
+        """float64 ``[R]``: score ``key`` of metric ``name`` on the run's bootstrap resamples
+        of this log's samples in order (:class:`Resamples`), if the run kept them and drew
+        them from ``seed`` with ``n_resamples``; else None."""
+        return Resamples.decoded(self.metric(name).get("resamples"), key, n_resamples, seed)
 
     def metric_stats(self, name: str, order: Sequence[int] | None = None) -> list[Any]:
         """Per-sample statistics of metric ``name`` (stored, or recomputed from the texts once

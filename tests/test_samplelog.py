@@ -72,6 +72,31 @@ def test_run_writes_log_with_its_sha256_and_the_task_file_hash(tmp_path):
     assert record["task"]["sha256"] == expected
 
 
+def test_run_keeps_its_bootstrap_resamples_for_the_board(tmp_path):
+    """Each metric's resampled scores (the run's seed and R, the log's order) are the draws
+    of its CIs: the same bits as drawing them again from the logged statistics."""
+    import numpy as np
+
+    from mmbench.metrics.base import get_metric
+    from mmbench.metrics.bootstrap import DEFAULT_SEED, bootstrap_scores
+
+    cfg = RunConfig(out_dir=tmp_path, limit=30, progress=False, n_resamples=120)
+    res = run_task("prior", load_task("shapes_caption"), cfg)
+    log = read_sample_log(log_path(res.path), res.record["samples_log"]["sha256"])
+    for name, key in (("cider", "CIDEr"), ("bleu", "Bleu_4")):
+        kept = log.resampled(name, key, 120, DEFAULT_SEED)
+        metric = get_metric(name, **log.metric(name)["options"])
+        again = bootstrap_scores(metric, log.metric_stats(name), 120, DEFAULT_SEED)[key]
+        assert kept.dtype == np.float64 and kept.tolist() == again.tolist()
+        low, high = res.record["scores"][key]["ci95"]
+        assert low == pytest.approx(np.quantile(kept, 0.025))
+        assert high == pytest.approx(np.quantile(kept, 0.975))
+    # another seed or count: not these resamples
+    assert log.resampled("cider", "CIDEr", 1000, DEFAULT_SEED) is None
+    assert log.resampled("cider", "CIDEr", 120, DEFAULT_SEED + 1) is None
+    assert log.resampled("cider", "nope", 120, DEFAULT_SEED) is None
+
+
 def test_caption_log_keeps_cider_tokens(tmp_path):
     res = run_task(
         "prior", load_task("shapes_caption"), RunConfig(out_dir=tmp_path, limit=15, progress=False)

@@ -22,6 +22,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "../_buffers.h"
+
 #define PREFETCH 12 /* entries ahead: enough misses in flight, little wasted at row ends */
 
 /* A CSR matrix's arrays and sizes; x is the dense right-hand side [g, b]. */
@@ -312,32 +314,6 @@ static int squared_idf(const csr_t *inc, const float *w, Py_ssize_t n, Py_ssize_
     return 0;
 }
 
-/* The buffers of one call, released together. */
-typedef struct {
-    Py_buffer views[9];
-    int count;
-} buffers_t;
-
-static void release(buffers_t *bufs) {
-    for (int i = 0; i < bufs->count; i++) PyBuffer_Release(&bufs->views[i]);
-    bufs->count = 0;
-}
-
-/* The next buffer of args (a C-contiguous array of ndim dimensions and this format). */
-static Py_buffer *take(buffers_t *bufs, PyObject *obj, const char *format, int ndim,
-                       int writable, const char *name) {
-    Py_buffer *view = &bufs->views[bufs->count];
-    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
-    if (PyObject_GetBuffer(obj, view, flags) < 0) return NULL;
-    bufs->count++;
-    if (view->ndim != ndim || strcmp(view->format, format) != 0) {
-        PyErr_Format(PyExc_ValueError, "%s: expected a C-contiguous %d-d array of format '%s'",
-                     name, ndim, format);
-        return NULL;
-    }
-    return view;
-}
-
 /* The next buffer of args: a C-contiguous array of ndim dimensions of int64 (or int32 too,
  * with any_width) integers. */
 static Py_buffer *take_ints(buffers_t *bufs, PyObject *obj, int ndim, int any_width,
@@ -354,23 +330,6 @@ static Py_buffer *take_ints(buffers_t *bufs, PyObject *obj, int ndim, int any_wi
         return NULL;
     }
     return view;
-}
-
-/* The end of a call: the buffers released; None when the kernel's status is 0, else the
- * error (1: ValueError with message; 2: out of memory; -1: already set). */
-static PyObject *finish(buffers_t *bufs, int status, const char *message) {
-    release(bufs);
-    if (status == 0) Py_RETURN_NONE;
-    if (status == 1) PyErr_SetString(PyExc_ValueError, message);
-    if (status == 2) PyErr_NoMemory();
-    return NULL;
-}
-
-/* Whether a call got n arguments (a TypeError set when not). */
-static int nargs_ok(Py_ssize_t nargs, Py_ssize_t n) {
-    if (nargs == n) return 1;
-    PyErr_Format(PyExc_TypeError, "expected %zd arguments", n);
-    return 0;
 }
 
 /* A CSR matrix from three arrays (indptr int32, indices int32, data float32). */

@@ -217,6 +217,28 @@ def confidence_intervals(
     return _percentiles(bootstrap_scores(metric, stats, n_resamples, seed), alpha)
 
 
+def confidence_intervals_with_draws(
+    metric: Metric,
+    stats: Sequence[Any],
+    n_resamples: int = DEFAULT_RESAMPLES,
+    seed: int = DEFAULT_SEED,
+    alpha: float = 0.05,
+) -> tuple[dict[str, tuple[float, float]], dict[str, np.ndarray]]:
+    """:func:`confidence_intervals` and the resampled scores they come from (``{key: [R]}``,
+    which a run keeps in its sample log for the leaderboard's paired tests).
+
+    >>> from mmbench.metrics.base import get_metric
+    >>> m, st = get_metric("exact_match"), [1.0, 0.0, 1.0, 1.0]
+    >>> cis, draws = confidence_intervals_with_draws(m, st, 200)
+    >>> cis == confidence_intervals(m, st, 200), draws["exact_match"].shape
+    (True, (200,))
+    """
+    if len(stats) == 0:
+        return {}, {}
+    draws = bootstrap_scores(metric, stats, n_resamples, seed)
+    return _percentiles(draws, alpha), draws
+
+
 def confidence_intervals_many(
     jobs: Sequence[tuple[Metric, Sequence[Any]]],
     n_resamples: int = DEFAULT_RESAMPLES,

@@ -19,7 +19,7 @@ hypothesized) rather than being undefined.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -44,6 +44,20 @@ def _counts(alignment: Sequence[Any]) -> Counts:
         else:  # insert
             i += chunk.hyp_end_idx - chunk.hyp_start_idx
     return s, d, i, h
+
+
+def _resampled_totals(idx: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """int64 ``[R, C]``: the columns of ``counts`` ``[n, C]`` summed over each resample
+    ``idx`` ``[R, n]`` (a draw-count matrix ``[R, n]`` times ``counts``).
+
+    The product runs in float64 (BLAS) where every sum is an integer below 2^53, so exact in
+    any order: the same integers as the int64 product, which numpy does without BLAS."""
+    r, n = idx.shape
+    drawn = np.bincount((idx + (np.arange(r) * n)[:, None]).ravel(), minlength=r * n)
+    drawn = drawn.reshape(r, n)  # [R, n] times each sample is drawn
+    if counts.size and n * int(np.abs(counts).max()) < 2**53:  # rows of drawn sum to n
+        return (drawn.astype(np.float64) @ counts.astype(np.float64)).astype(np.int64)
+    return drawn @ counts
 
 
 def _rate(totals: np.ndarray) -> np.ndarray:
@@ -90,10 +104,29 @@ class _ErrorRate(Metric):
     def resample(self, stats: Sequence[Counts], idx: np.ndarray) -> dict[str, np.ndarray]:
         """Scores of many resamples at once: ``idx`` ``[R, n]`` -> ``[R]``."""
         counts = np.asarray(stats, dtype=np.int64).reshape(-1, 4)  # [n, 4]
-        r, n = idx.shape
-        drawn = np.bincount((idx + (np.arange(r) * n)[:, None]).ravel(), minlength=r * n)
-        # [R, n] times each sample is drawn @ [n, 4] -> [R, 4] summed counts (exact integers)
-        return {self.name: _rate(drawn.reshape(r, n) @ counts)}
+        return {self.name: _rate(_resampled_totals(idx, counts))}
+
+    def resampler_many(
+        self, many: Sequence[Sequence[Counts]]
+    ) -> Callable[[np.ndarray], list[dict[str, np.ndarray]]]:
+        """:meth:`resample` of several systems on the same samples (a leaderboard column):
+        each chunk's draw counts once and one product for all systems (the same numbers).
+
+        >>> from mmbench.metrics.base import get_metric
+        >>> scores = get_metric("wer").resampler_many([[(1, 0, 0, 3), (0, 0, 0, 2)],
+        ...                                             [(0, 1, 0, 3), (0, 0, 1, 2)]])
+        >>> [d["wer"].tolist() for d in scores(np.array([[0, 0], [1, 1]]))]
+        [[0.25, 0.0], [0.25, 0.5]]
+        """
+        counts = np.concatenate(
+            [np.asarray(s, dtype=np.int64).reshape(-1, 4) for s in many], axis=1
+        )  # [n, 4 S]: system j's (S, D, I, H) in columns 4j..4j+3
+
+        def scores(idx: np.ndarray) -> list[dict[str, np.ndarray]]:
+            totals = _resampled_totals(idx, counts)  # [R, 4 S]
+            return [{self.name: _rate(totals[:, 4 * j : 4 * j + 4])} for j in range(len(many))]
+
+        return scores
 
     def signature(self) -> str:
         if self.normalizer_name == "english":

@@ -94,8 +94,8 @@ class TaskBoard:
     pairs: list[PairTest] = field(default_factory=list)
     perturbation: dict[str, Any] | None = None  # the records' ``perturbation`` (None: clean)
     breakdowns: dict[str, dict[str, Any]] = field(default_factory=dict)  # VQA: by answer type...
-    # per model, each sample's value by id (:func:`mmbench.report.samples.sample_values`),
-    # for the page's sample browser
+    # per model, each sample's value by id (:func:`mmbench.report.samples.per_sample_values`
+    # of the statistics the pair tests use), for the page's sample browser
     values: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
@@ -220,6 +220,8 @@ def _task_board(
             kept.append(e)
         else:
             skipped.append(Skipped(str(e.path), f"not comparable on task {label!r}: {why}"))
+    from mmbench.report.samples import per_sample_values
+
     assert ref.log is not None
     spec = ref.log.metric_for_key(key)
     metric = get_metric(spec["name"], **spec["options"])
@@ -240,19 +242,37 @@ def _task_board(
         assert e.log is not None
         groups.setdefault(tuple(sorted(e.log.ids)), []).append(e)
     pairs: list[PairTest] = []
-    for members in groups.values():
-        stats = {}
+    compact = getattr(metric, "compact", None)  # one batch per model (CIDEr-D): gathered once
+    for sorted_ids, members in groups.items():
+        # the samples in the order the logs list them when they all list them alike (the
+        # runs' own order, in which their logs keep the bootstrap's resamples), else by id
+        orders = {tuple(e.log.ids) for e in members if e.log is not None}
+        in_log_order = len(orders) == 1
+        ids = orders.pop() if in_log_order else sorted_ids
+        stats, resampled = {}, {}
         for e in members:
             assert e.log is not None
-            position = {sid: i for i, sid in enumerate(e.log.ids)}
-            order = [position[sid] for sid in sorted(position)]
             try:
-                stats[e.model] = e.log.metric_stats(spec["name"], order)
+                if in_log_order:
+                    found = e.log.metric_stats(spec["name"])
+                    drawn = e.log.resampled(spec["name"], key, n_resamples, seed)
+                    if drawn is not None:  # the run drew these tests' resamples: reused
+                        resampled[e.model] = drawn
+                else:
+                    position = {sid: i for i, sid in enumerate(e.log.ids)}
+                    found = e.log.metric_stats(spec["name"], [position[sid] for sid in ids])
             except SampleLogError as exc:
                 skipped.append(Skipped(str(e.path), f"sample log: {exc}"))
                 board.entries.pop(e.model)
+                continue
+            stats[e.model] = compact(found) if compact is not None else found
+            # each sample's value for the page's sample browser, from the statistics (and, for
+            # CIDEr-D, the n-gram counts) the tests use
+            board.values[e.model] = dict(
+                zip(ids, per_sample_values(spec["name"], stats[e.model], metric), strict=True)
+            )
         if len(stats) > 1:
-            pairs += paired_tests(metric, key, stats, n_resamples, seed, workers)
+            pairs += paired_tests(metric, key, stats, n_resamples, seed, workers, resampled)
     board.pairs = with_holm(pairs)
     for group_id, members in enumerate(groups.values()):
         names = [e.model for e in members if e.model in board.entries]
@@ -294,7 +314,7 @@ def _rank_column(
     """Column ``i`` of :data:`_COLUMNS` ranked, with its VQA breakdowns and per-sample
     values: (the board with no entries, the models kept in it in order, what was skipped).
     In a worker process the board travels back without its entries (the parent has them)."""
-    from mmbench.report.samples import sample_values, vqa_breakdowns
+    from mmbench.report.samples import vqa_breakdowns
 
     label, entries, key, n_resamples, seed = _COLUMNS[i]
     skipped: list[Skipped] = []
@@ -302,9 +322,6 @@ def _rank_column(
     if board is None:
         return None, [], skipped
     board.breakdowns = vqa_breakdowns(board)
-    board.values = {
-        m: sample_values(board, e.log) for m, e in board.entries.items() if e.log is not None
-    }
     kept = list(board.entries)
     board.entries = {}
     return board, kept, skipped

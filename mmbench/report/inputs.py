@@ -183,9 +183,12 @@ def load_entry(path: Path) -> Entry:
 
 
 @contextmanager
-def gc_paused() -> Iterator[None]:
+def gc_paused(freeze: bool = False) -> Iterator[None]:
     """No cyclic garbage collection inside (the collector's passes over a growing heap of
-    acyclic decoded JSON cost a third of reading the logs); as it was afterwards.
+    acyclic decoded JSON cost a third of reading the logs); as it was afterwards. With
+    ``freeze``, what is alive at the end goes to the collector's permanent generation first
+    (``gc.freeze``; ``gc.unfreeze`` returns it), so the first collection afterwards does
+    not scan everything made inside (0.15 s for a 50-model board's logs).
 
     >>> was = gc.isenabled()
     >>> with gc_paused():
@@ -199,6 +202,8 @@ def gc_paused() -> Iterator[None]:
     try:
         yield
     finally:
+        if freeze:
+            gc.freeze()
         if was:
             gc.enable()
 
@@ -251,7 +256,9 @@ def collect(paths: Iterable[str | Path], processes: int | None = None) -> Inputs
     """Results files (given, or ``*.json`` under given folders) with their logs.
 
     ``processes``: worker processes that validate the records while the logs are read
-    (default: :func:`_validate_all` decides; 1: none); the same inputs either way.
+    (default: :func:`_validate_all` decides; 1: none); the same inputs either way. The
+    decoded logs are left in the collector's permanent generation (:func:`gc_paused`):
+    they hold no cycles, and reference counting frees them with the inputs.
     """
     out = Inputs()
     by_key: dict[tuple[str, str, str | None], Entry] = {}
@@ -271,7 +278,7 @@ def collect(paths: Iterable[str | Path], processes: int | None = None) -> Inputs
     # the logs are read while the records are checked; a log only counts for a valid record
     logs: list[SampleLog | Exception] = []
     results = [path for path, is_sweep in zip(files, sweep, strict=True) if not is_sweep]
-    with gc_paused():  # decoding makes many containers and no cycles
+    with gc_paused(freeze=True):  # decoding makes many containers and no cycles
         for path, record in zip(results, records, strict=True):
             try:
                 logs.append(_read_log(path, record) if isinstance(record, dict) else ValueError())

@@ -102,22 +102,30 @@ def paired_tests(
     n_resamples: int = DEFAULT_RESAMPLES,
     seed: int = DEFAULT_SEED,
     workers: int | None = None,
+    resampled: Mapping[str, np.ndarray] | None = None,
 ) -> list[PairTest]:
     """Unadjusted paired bootstrap tests of every two models (stats aligned by sample).
 
     The resample indices are drawn once for all models; the pairs' differences, intervals,
     standard errors and count-based p-values are computed for blocks of pairs at once.
     ``workers``: the bootstrap's threads (default: the usable CPUs); same numbers for any.
+    ``resampled``: models whose scores on these resamples (same samples in the same order,
+    ``n_resamples`` and ``seed``) are known already (their runs kept them,
+    :meth:`~mmbench.samplelog.SampleLog.resampled`); the others are rescored.
     """
     names = list(stats)
+    resampled = resampled or {}
     compact = getattr(metric, "compact", None)  # one batch per model (CIDEr-D): gathered once
     if compact is not None:
         stats = {m: compact(stats[m]) for m in names}
     scores = np.array([float(metric.score(stats[m])[key]) for m in names])  # [M]
-    jobs = [(metric, stats[m]) for m in names]
-    draws = np.stack(
-        [d[key] for d in bootstrap_scores_many(jobs, n_resamples, seed, workers)]
-    )  # [M, R]
+    rescored = [m for m in names if m not in resampled]
+    jobs = [(metric, stats[m]) for m in rescored]
+    found = dict(resampled)
+    if jobs:
+        drawn = bootstrap_scores_many(jobs, n_resamples, seed, workers)
+        found.update((m, d[key]) for m, d in zip(rescored, drawn, strict=True))
+    draws = np.stack([found[m] for m in names])  # [M, R]
     first, second = np.triu_indices(len(names), 1)  # [P] the pairs in combinations() order
     out = []
     for start in range(0, len(first), PAIR_BLOCK):

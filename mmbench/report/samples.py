@@ -10,8 +10,11 @@ run's samples), or the metric on that sample alone for other metrics.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Sequence
 from typing import Any
+
+import numpy as np
 
 from mmbench.report.board import Board, TaskBoard
 from mmbench.samplelog import SampleLog
@@ -57,10 +60,18 @@ def contested(values: dict[str, dict[str, float]], k: int) -> list[str]:
     >>> contested({"a": {"q1": 1.0, "q2": 0.0, "q3": 1.0}, "b": {"q1": 0.0, "q2": 0.0}}, 2)
     ['q1', 'q2']
     """
+    per_model = list(values.values())
+    ids = list(per_model[0]) if per_model else []
+    if all(len(v) == len(ids) and list(v) == ids for v in per_model[1:]):
+        grid = np.array([list(v.values()) for v in per_model], dtype=np.float64)  # [M, S]
+        if not np.isnan(grid).any():  # (NaN: the loop below, whose min/max keep the first)
+            spread = (grid.min(axis=0) - grid.max(axis=0)).tolist()  # [S] low - high
+            order = sorted(range(len(ids)), key=lambda j: (spread[j], ids[j]))
+            return [ids[j] for j in order[:k]]
     lows: dict[str, float] = {}
     highs: dict[str, float] = {}
-    for per_model in values.values():
-        for sid, v in per_model.items():
+    for found in per_model:
+        for sid, v in found.items():
             lows[sid] = min(lows.get(sid, v), v)
             highs[sid] = max(highs.get(sid, v), v)
     return sorted(lows, key=lambda sid: (lows[sid] - highs[sid], sid))[:k]
@@ -102,8 +113,9 @@ def browser(board: Board, task: TaskBoard, media: Any = None) -> dict[str, Any]:
 
     out = []
     for m in models:
-        order = sorted(values[m], key=lambda i: (sign * values[m][i], i))
-        worst, best = order[:n_wb], order[::-1][:n_wb]
+        keyed = [(sign * v, i) for i, v in values[m].items()]
+        worst = [i for _, i in heapq.nsmallest(n_wb, keyed)]
+        best = [i for _, i in heapq.nlargest(n_wb, keyed)]
         cells = {}
         for sid in dict.fromkeys([*worst, *best, *shared]):
             row = rows[m].get(sid)

@@ -10,6 +10,7 @@ with its 95% CI and the rank; the cost table has one row per (model, task) run.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import pandas as pd
@@ -62,17 +63,33 @@ def quality_frame(board: Board) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def cost_frame(board: Board) -> pd.DataFrame:
-    """One row per (model, task) run with its cost columns."""
-    cols = ["samples_per_s", "latency_p90_s", "peak_memory_bytes", "flops_per_sample", "hardware"]
-    cols.append("contended")
-    rows = [
-        {"model": name, "task": t.label, **{c: t.rows[name][c] for c in cols}}
+COST_COLUMNS = [
+    "samples_per_s",
+    "latency_p90_s",
+    "peak_memory_bytes",
+    "flops_per_sample",
+    "hardware",
+    "contended",
+]
+
+
+def _cost_records(board: Board) -> list[dict[str, Any]]:
+    """One dict per (model, task) run: model, task label and :data:`COST_COLUMNS`."""
+    return [
+        {"model": name, "task": t.label, **{c: t.rows[name][c] for c in COST_COLUMNS}}
         for t in board.tasks
         for name in board.models
         if name in t.rows
     ]
-    return pd.DataFrame(rows, columns=["model", "task", *cols])
+
+
+def cost_frame(board: Board) -> pd.DataFrame:
+    """One row per (model, task) run with its cost columns."""
+    return pd.DataFrame(_cost_records(board), columns=["model", "task", *COST_COLUMNS])
+
+
+def _missing(x: Any) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
 
 
 def perturbation_text(perturbation: dict[str, Any]) -> str:
@@ -143,18 +160,18 @@ def cost_rows(board: Board) -> tuple[list[str], list[list[str]]]:
         "hardware",
     ]
     rows = []
-    for _, r in cost_frame(board).iterrows():
+    for r in _cost_records(board):  # plain dicts: a frame's iterrows cost 10x more
         rows.append(
             [
                 r["model"],
                 r["task"],
-                ("-" if pd.isna(r["samples_per_s"]) else f"{r['samples_per_s']:.1f}")
+                ("-" if _missing(r["samples_per_s"]) else f"{r['samples_per_s']:.1f}")
                 + (MARK if r["contended"] else ""),
-                "-" if pd.isna(r["latency_p90_s"]) else f"{r['latency_p90_s'] * 1000:.1f} ms",
+                "-" if _missing(r["latency_p90_s"]) else f"{r['latency_p90_s'] * 1000:.1f} ms",
                 format_bytes(
-                    None if pd.isna(r["peak_memory_bytes"]) else int(r["peak_memory_bytes"])
+                    None if _missing(r["peak_memory_bytes"]) else int(r["peak_memory_bytes"])
                 ),
-                fmt_number(None if pd.isna(r["flops_per_sample"]) else r["flops_per_sample"]),
+                fmt_number(None if _missing(r["flops_per_sample"]) else r["flops_per_sample"]),
                 r["hardware"],
             ]
         )

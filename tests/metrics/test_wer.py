@@ -127,3 +127,26 @@ def test_ci_contains_point_estimate():
     stats = m.stats(hyps, refs)
     lo, hi = confidence_intervals(m, stats, n_resamples=300)["wer"]
     assert lo < m.score(stats)["wer"] < hi
+
+
+@pytest.mark.parametrize("name", ["wer", "cer"])
+def test_systems_resampled_together_equal_each_alone(name):
+    """``resampler_many`` (a leaderboard column) gives each system's ``resample`` bit for bit,
+    and the exact float64 product the same integers as int64 (also past 2^53 / n, where it
+    falls back to int64)."""
+    import numpy as np
+
+    from mmbench.metrics.wer import _resampled_totals
+
+    m = get_metric(name, normalizer="none")
+    refs, _ = _corpus(120, 4)
+    systems = [m.stats(_corpus(120, 10 + k)[1], refs) for k in range(3)]
+    idx = np.random.default_rng(1).integers(0, 120, size=(37, 120))
+    together = m.resampler_many(systems)(idx)
+    for stats, found in zip(systems, together, strict=True):
+        assert np.array_equal(found[name], m.resample(stats, idx)[name])
+    counts = np.asarray(systems[0], dtype=np.int64).reshape(-1, 4)
+    drawn = np.stack([np.bincount(row, minlength=120) for row in idx])
+    assert np.array_equal(_resampled_totals(idx, counts), drawn @ counts)
+    huge = counts * 2**50  # n * max >= 2^53: the int64 product
+    assert np.array_equal(_resampled_totals(idx, huge), drawn @ huge)

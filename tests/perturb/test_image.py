@@ -140,8 +140,8 @@ def test_gaussian_blur_accepts_read_only_and_tiny_images(photo):
 
 @pytest.mark.parametrize("size", [(480, 640), (224, 224), (1, 1)])
 def test_gaussian_blur_returns_contiguous_rows(photo, size):
-    """Torch's result is channels last (its fast uint8 path), so the ``[H, W, 3]`` view of it is
-    C-contiguous; a channels-first result (e.g. from a batch stride of 0) would not be."""
+    """The enlarge writes a new C-contiguous ``[H, W, 3]`` array; so does the exact filter of
+    the narrow sigmas (the 1 x 1 image)."""
     img = np.ascontiguousarray(photo[: size[0], : size[1]])
     assert all(at("image:gaussian_blur", s, img).flags.c_contiguous for s in SEVERITIES)
 

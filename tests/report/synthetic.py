@@ -16,10 +16,10 @@ from typing import Any
 
 from mmbench.atomic import write_json_atomic
 from mmbench.metrics.base import get_metric
-from mmbench.metrics.bootstrap import confidence_intervals
+from mmbench.metrics.bootstrap import DEFAULT_SEED, confidence_intervals_with_draws
 from mmbench.perturb import Pipeline
 from mmbench.results import results_path, validate
-from mmbench.samplelog import MetricLog, SampleRow, log_path, write_sample_log
+from mmbench.samplelog import MetricLog, Resamples, SampleRow, log_path, write_sample_log
 
 #: Includes markup and quotes, so every page built from these inputs tests escaping.
 WORDS = [
@@ -123,13 +123,15 @@ def write_inputs(
     perturbation: str | None = None,
     contended: frozenset[str] = frozenset(),
     media_dir: Path | None = None,
+    keep_resamples: bool = True,
 ) -> list[Path]:
     """Write one results file + log per (model, task) under ``out_dir/results``;
     ``perturbation`` (a ``--perturb`` spec) records them as perturbed runs; the throughput
     of the ``contended`` models is marked as measured under CPU contention. VQA samples
     carry an answer type and a question type in ``meta``, as VQAv2's do. With ``media_dir``
     every sample names an image (and ASR samples an audio clip) there, all written but
-    sample 0's image, which is missing."""
+    sample 0's image, which is missing. The logs keep each run's bootstrap resamples, as
+    ``mmbench run``'s do, unless ``keep_resamples`` is False (logs from before they did)."""
     rng = random.Random(seed)
     perturbed = Pipeline.parse([perturbation]).to_json() if perturbation else None
     suffix = f"|perturb:{perturbed['spec']}" if perturbed else ""
@@ -145,7 +147,7 @@ def write_inputs(
             refs = [r for _, r in samples]
             stats = metric.stats(preds, refs)
             values = metric.score(stats)
-            cis = confidence_intervals(metric, stats, n_resamples=n_resamples)
+            cis, draws = confidence_intervals_with_draws(metric, stats, n_resamples)
             record = copy.deepcopy(template)
             record["task"].update(
                 name=task,
@@ -177,7 +179,8 @@ def write_inputs(
                 SampleRow(f"{task}-{i}", p, r, None, *_question(kind, i, r[0]), media=media[i])
                 for i, (p, r) in enumerate(zip(preds, refs, strict=True))
             ]
-            log = MetricLog.of(name, options, metric, stats)
+            kept = Resamples(DEFAULT_SEED, draws) if keep_resamples else None  # as a run does
+            log = MetricLog.of(name, options, metric, stats, kept)
             record["samples_log"] = write_sample_log(
                 log_path(path), {"task": task, "task_version": 1, "model": model}, rows, [log]
             )

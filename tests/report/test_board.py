@@ -238,3 +238,32 @@ def test_worker_processes_give_the_same_board(tmp_path, board_dir):
     for a, b in zip(here.tasks, pooled.tasks, strict=True):
         assert list(a.entries) == list(b.entries) and a.entries.keys() == b.rows.keys()
         assert all(a.entries[m].log is b.entries[m].log for m in a.entries)
+
+
+def test_resamples_kept_by_the_runs_give_the_board_of_rescoring(tmp_path, template, monkeypatch):
+    """Logs that keep their runs' bootstrap resamples (``mmbench run`` writes them) are
+    ranked from those, without rescoring a resample: the same board, bit for bit, as logs
+    without them (rescored), and as a mix of both."""
+    import mmbench.report.ranking as ranking
+
+    models = ["alpha-small", "alpha-big", "beta"]
+    quality = {"alpha-small": 0.55, "alpha-big": 0.95, "beta": 0.93}
+    dirs = {}
+    for keep in (True, False):
+        dirs[keep] = tmp_path / f"keep-{keep}"
+        write_inputs(dirs[keep], template, models, TASKS, 80, quality=quality, keep_resamples=keep)
+    mixed = tmp_path / "mixed"
+    shutil.copytree(dirs[True], mixed)
+    for f in (dirs[False] / "results").glob("*__beta.*"):
+        shutil.copy(f, mixed / "results" / f.name)
+    rescored = build_board(collect([dirs[False]]), n_resamples=200, processes=1)
+    assert build_board(collect([mixed]), n_resamples=200, processes=1).to_json() == (
+        rescored.to_json()
+    )
+
+    def no_bootstrap(*args, **kwargs):
+        raise AssertionError("a kept resample was scored again")
+
+    monkeypatch.setattr(ranking, "bootstrap_scores_many", no_bootstrap)
+    kept = build_board(collect([dirs[True]]), n_resamples=200, processes=1)
+    assert json.dumps(kept.to_json()) == json.dumps(rescored.to_json())
