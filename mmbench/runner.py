@@ -244,7 +244,9 @@ def score_task(
         stats = metric.stats(preds, refs)
         values = metric.score(stats)
         cis, draws = (
-            confidence_intervals_with_draws(metric, stats, n_resamples) if n_resamples else ({}, {})
+            confidence_intervals_with_draws(metric, stats, n_resamples, DEFAULT_SEED)
+            if n_resamples
+            else ({}, {})
         )
         sig = metric.signature()
         extra = metric.extras(stats)

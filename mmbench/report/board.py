@@ -205,6 +205,8 @@ def _task_board(
     seed: int,
     workers: int | None = None,
 ) -> TaskBoard | None:
+    from mmbench.report.samples import per_sample_values  # (samples imports this module)
+
     ref = entries[0]
     key = key or HEADLINE[ref.record["task"]["kind"]]
     if key not in ref.record["scores"]:
@@ -220,8 +222,6 @@ def _task_board(
             kept.append(e)
         else:
             skipped.append(Skipped(str(e.path), f"not comparable on task {label!r}: {why}"))
-    from mmbench.report.samples import per_sample_values
-
     assert ref.log is not None
     spec = ref.log.metric_for_key(key)
     metric = get_metric(spec["name"], **spec["options"])
