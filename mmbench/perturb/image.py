@@ -194,9 +194,8 @@ def gaussian_blur(img: np.ndarray, sigma: float, rng: np.random.Generator) -> np
     ``k`` makes the variances add up to ``s^2``. The row shrink and the enlarge are integer
     fixed point (:mod:`mmbench.perturb.resample`; they and the binomial run in a C kernel
     where built, else numpy, the same bytes), the column shrink is torch's antialiased uint8
-    resize. ``n`` is 2
-    (``[1, 2, 1] / 4``) up to ``NARROW_SMALL_BLUR_MAX_SIGMA`` and 4 (``[1, 4, 6, 4, 1] / 16``)
-    above: the narrower filter means a larger ``k`` and a third less work, but at sigma 6 its
+    resize. ``n`` is 2 (``[1, 2, 1] / 4``) up to ``NARROW_SMALL_BLUR_MAX_SIGMA`` and 4
+    (``[1, 4, 6, 4, 1] / 16``) above: the narrower filter means a larger ``k`` and a third less work, but at sigma 6 its
     error at the borders, where the resampling does not repeat the edge as the exact filter
     does, passes the bound below. Below ``k = 1.5`` it is the exact filter (separable, edges
     repeated, truncated at 4 sigma: the skimage ``gaussian`` ImageNet-C calls). The deviation
