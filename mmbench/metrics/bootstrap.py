@@ -212,9 +212,7 @@ def confidence_intervals(
     alpha: float = 0.05,
 ) -> dict[str, tuple[float, float]]:
     """Percentile bootstrap CI for each of ``metric``'s keys; empty stats give no CI."""
-    if len(stats) == 0:
-        return {}
-    return _percentiles(bootstrap_scores(metric, stats, n_resamples, seed), alpha)
+    return confidence_intervals_with_draws(metric, stats, n_resamples, seed, alpha)[0]
 
 
 def confidence_intervals_with_draws(

@@ -187,25 +187,25 @@ def _blur_plan(h: int, w: int, sigma: float) -> _BlurPlan:
 def gaussian_blur(img: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
     """Gaussian blur of standard deviation ``sigma`` pixels at 224 px, scaled to the image.
 
-    With ``s`` the scaled sigma, a blur this wide is computed at a scale ``k`` smaller
-    (cost ~ 1 / k^2): shrink with a triangle filter (variance ``k^2 / 6`` in full pixels; the
-    rows, then the columns), blur with the binomial of order ``n`` (variance ``n / 4`` small
-    pixels = ``k^2 n / 4``; integer sums, rounded once), enlarge bilinearly (``(k^2 - 1) / 6``);
-    ``k`` makes the variances add up to ``s^2``. The row shrink and the enlarge are integer
-    fixed point (:mod:`mmbench.perturb.resample`; they and the binomial run in a C kernel
-    where built, else numpy, the same bytes), the column shrink is torch's antialiased uint8
-    resize. ``n`` is 2 (``[1, 2, 1] / 4``) up to ``NARROW_SMALL_BLUR_MAX_SIGMA`` and 4
-    (``[1, 4, 6, 4, 1] / 16``) above: the narrower filter means a larger ``k`` and a third less work, but at sigma 6 its
+    With ``s`` the scaled sigma, a blur this wide is computed at a scale ``k`` smaller (cost ~ 1
+    / k^2): shrink with a triangle filter (variance ``k^2 / 6`` in full pixels; the rows, then
+    the columns), blur with the binomial of order ``n`` (variance ``n / 4`` small pixels = ``k^2
+    n / 4``; integer sums, rounded once), enlarge bilinearly (``(k^2 - 1) / 6``); ``k`` makes
+    the variances add up to ``s^2``. The row shrink and the enlarge are integer fixed point
+    (:mod:`mmbench.perturb.resample`; they and the binomial run in a C kernel where built, else
+    numpy, the same bytes), the column shrink is torch's antialiased uint8 resize. ``n`` is 2
+    (``[1, 2, 1] / 4``) up to ``NARROW_SMALL_BLUR_MAX_SIGMA`` and 4 (``[1, 4, 6, 4, 1] / 16``)
+    above: the narrower filter means a larger ``k`` and a third less work, but at sigma 6 its
     error at the borders, where the resampling does not repeat the edge as the exact filter
     does, passes the bound below. Below ``k = 1.5`` it is the exact filter (separable, edges
     repeated, truncated at 4 sigma: the skimage ``gaussian`` ImageNet-C calls). The deviation
-    from the exact filter is tested and documented: PSNR >= 45 dB at every severity on a 640
-    x 480 photo and its 224 x 224 and 101 x 67 crops. Version 5; version 4 shrank the rows
-    and enlarged with torch's uint8 resizes (the enlarge's two passes each rounded to uint8;
-    version 5 rounds the exact bilinear sum once: 0.1-0.8 dB closer to the exact filter,
-    and costs 0.4 ms against 0.85 at severity 3 on 640 x 480), version 3 used
-    ``[1, 4, 6, 4, 1] / 16`` at every sigma (version 2 shrank both axes in one call and
-    rounded the binomial after each axis).
+    from the exact filter is tested and documented: PSNR >= 45 dB at every severity on a 640 x
+    480 photo and its 224 x 224 and 101 x 67 crops. Version 5; version 4 shrank the rows and
+    enlarged with torch's uint8 resizes (the enlarge's two passes each rounded to uint8; version
+    5 rounds the exact bilinear sum once: 0.1-0.8 dB closer to the exact filter, and costs 0.4
+    ms against 0.85 at severity 3 on 640 x 480), version 3 used ``[1, 4, 6, 4, 1] / 16`` at
+    every sigma (version 2 shrank both axes in one call and rounded the binomial after each
+    axis).
     """
     h, w = img.shape[:2]
     plan = _blur_plan(h, w, sigma)

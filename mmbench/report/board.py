@@ -32,7 +32,7 @@ from typing import Any
 
 from mmbench.metrics.base import get_metric
 from mmbench.metrics.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED, usable_cpus
-from mmbench.report.inputs import Entry, Inputs, Skipped, Sweep
+from mmbench.report.inputs import Entry, Inputs, Skipped, Sweep, gc_frozen
 from mmbench.report.ranking import PairTest, paired_tests, rank_models, with_holm
 from mmbench.samplelog import SampleLogError
 
@@ -375,11 +375,8 @@ def _rank_forked(
     order = sorted(range(len(columns)), key=cost, reverse=True)
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(processes, mp_context=context) as pool:
-        gc.freeze()  # the workers' collections skip what they inherit (no copy-on-write)
-        try:
+        with gc_frozen():  # the workers' collections skip what they inherit (no copy-on-write)
             futures = {i: pool.submit(_rank_in_worker, i) for i in order}
-        finally:
-            gc.unfreeze()
         return [futures[i].result() for i in range(len(columns))]
 
 

@@ -13,7 +13,6 @@ object API (no pyplot state) and the Agg canvas.
 from __future__ import annotations
 
 import base64
-import gc
 import io
 import math
 import multiprocessing
@@ -25,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from mmbench.report.board import Board, TaskBoard
+from mmbench.report.inputs import gc_frozen
 
 DPI = 72
 #: Pareto-front models named in a plot at most (evenly spread along the front).
@@ -474,7 +474,7 @@ def start_task_plots(board: Board, processes: int | None = None) -> Callable[[],
     """Start drawing :func:`task_plots`; returns the function that waits for them.
 
     ``processes`` forked worker processes draw the columns (every ``processes``-th one
-    each, on figures they set up themselves, importing matplotlib if the caller has not)
+    each, on figures they set up themselves)
     while the caller does other work; with 0 (or no ``fork``) the columns are drawn in the
     caller when waited for. The images are the same. Default: one worker from
     :data:`POOL_POINTS` points on with two or more usable CPUs, otherwise 0: the plots take
@@ -492,13 +492,10 @@ def start_task_plots(board: Board, processes: int | None = None) -> Callable[[],
         return partial(_draw, board, range(n))
     _SHARED[:] = [board]
     pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"))
-    gc.freeze()  # the workers' collections skip what they inherit (no copy-on-write)
-    try:
+    with gc_frozen():  # the workers' collections skip what they inherit (no copy-on-write)
         futures = [
             pool.submit(_draw_in_worker, list(range(k, n, processes))) for k in range(processes)
         ]
-    finally:
-        gc.unfreeze()
 
     def wait() -> dict[str, str]:
         try:
